@@ -1,0 +1,193 @@
+"""Turn whatever Lambda hands the handler into a validated `Request`, or raise a typed error.
+
+Accepted events
+---------------
+* Direct invocation (``aws lambda invoke``, boto3 ``Invoke``): an object ``{"text": "..."}`` or the batch
+  form ``{"texts": ["...", ...]}``.
+* The same object sent as a JSON *string*: the runtime hands the handler a ``str`` when the payload is a JSON
+  string, e.g. ``"{\"text\": \"hi\"}"``. It is parsed once more.
+* Proxy events: API Gateway REST (v1, ``httpMethod``), HTTP API (v2, ``version: "2.0"``) and Lambda Function
+  URLs (v2 format). Their ``body`` is a JSON string of the object above, base64-encoded when
+  ``isBase64Encoded`` is true. Errors for these come back as ``statusCode`` 400/413 responses.
+
+Decisions
+---------
+* Unknown fields are rejected (`UnknownField`), so a typo such as ``{"txt": ...}`` is never silently read
+  as "no text". Proxy envelopes may carry any fields; only their body is checked this way.
+* Sending both ``text`` and ``texts`` is an error: the response shape would be ambiguous.
+* Limits: at most ``INFERENCE_MAX_TEXTS`` texts (default 64) of ``INFERENCE_MAX_TEXT_CHARS`` characters
+  (default 20000) each, and a payload of at most 6 MB (Lambda's limit for synchronous invocation, which the
+  local emulator does not enforce).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from inference.errors import (
+    EmptyText,
+    InvalidBase64,
+    InvalidEventType,
+    InvalidFieldType,
+    InvalidJson,
+    InvalidUtf8,
+    MissingText,
+    PayloadTooLarge,
+    TextTooLong,
+    TooManyTexts,
+    UnknownField,
+)
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_TEXTS_ENV = "INFERENCE_MAX_TEXTS"
+MAX_TEXT_CHARS_ENV = "INFERENCE_MAX_TEXT_CHARS"
+ALLOWED_FIELDS = ("text", "texts")
+EXAMPLE = '{"text": "My invoice is wrong"} or {"texts": ["...", "..."]}'
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the pipeline is asked: one or more texts, and whether the caller sent a batch."""
+
+    texts: tuple[str, ...]
+    batch: bool
+
+
+def max_texts() -> int:
+    return int(os.environ.get(MAX_TEXTS_ENV, "64"))
+
+
+def max_text_chars() -> int:
+    return int(os.environ.get(MAX_TEXT_CHARS_ENV, "20000"))
+
+
+def is_proxy_event(event: object) -> bool:
+    """True for API Gateway v1/v2 and Function URL events, which wrap the request in a `body`."""
+    if not isinstance(event, dict):
+        return False
+    if "httpMethod" in event or "routeKey" in event:
+        return True
+    return "requestContext" in event and ("body" in event or "version" in event)
+
+
+def parse_event(event: object) -> Request:
+    """Validate a Lambda event of any accepted shape and return the texts to classify."""
+    if isinstance(event, str):
+        _check_size(len(event.encode("utf-8", "surrogatepass")))
+        event = _loads(event, "the payload")
+        if isinstance(event, str):
+            raise InvalidEventType(f"The payload is a JSON string that does not hold an object; send {EXAMPLE}.")
+    if not isinstance(event, dict):
+        raise InvalidEventType(f"The event is a JSON {_json_type(event)}, not an object; send {EXAMPLE}.")
+    if is_proxy_event(event):
+        return _parse_object(_body_object(event))
+    _check_size(_encoded_size(event))
+    return _parse_object(event)
+
+
+def _body_object(event: dict[str, Any]) -> dict[str, Any]:
+    body = event.get("body")
+    if body is None or body == "":
+        raise MissingText(f"The request body is empty; send a JSON body such as {EXAMPLE}.")
+    if not isinstance(body, str):
+        raise InvalidFieldType(f"The proxy event's body is a JSON {_json_type(body)}; it must be a string.")
+    _check_size(len(body.encode("utf-8", "surrogatepass")))
+    if event.get("isBase64Encoded") is True:
+        body = _decode_base64(body)
+    obj = _loads(body, "the request body")
+    if not isinstance(obj, dict):
+        raise InvalidEventType(f"The request body is a JSON {_json_type(obj)}, not an object; send {EXAMPLE}.")
+    return obj
+
+
+def _decode_base64(body: str) -> str:
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidBase64(
+            "The body is marked isBase64Encoded but is not valid base64; encode the UTF-8 JSON body "
+            "with standard base64, or send it as plain text with isBase64Encoded false."
+        ) from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidUtf8(
+            f"The decoded body is not valid UTF-8 (bad byte at offset {exc.start}); send UTF-8 encoded JSON."
+        ) from exc
+
+
+def _parse_object(obj: dict[str, Any]) -> Request:
+    unknown = sorted(str(key) for key in obj if key not in ALLOWED_FIELDS)
+    if unknown:
+        raise UnknownField(
+            f"Unknown field(s) {', '.join(map(repr, unknown))}; the accepted fields are 'text' (a string) "
+            "or 'texts' (a list of strings)."
+        )
+    if "text" in obj and "texts" in obj:
+        raise InvalidFieldType("Send either 'text' (one string) or 'texts' (a list), not both.")
+    if "text" in obj:
+        return Request(texts=(_valid_text(obj["text"], "text"),), batch=False)
+    if "texts" in obj:
+        return Request(texts=_valid_texts(obj["texts"]), batch=True)
+    raise MissingText(f"No text to classify; send {EXAMPLE}.")
+
+
+def _valid_texts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise InvalidFieldType(f"'texts' is a JSON {_json_type(value)}; it must be a list of strings.")
+    if not value:
+        raise MissingText("'texts' is an empty list; send at least one string.")
+    limit = max_texts()
+    if len(value) > limit:
+        raise TooManyTexts(f"'texts' holds {len(value)} texts; send at most {limit} per call (split the batch).")
+    return tuple(_valid_text(item, f"texts[{index}]") for index, item in enumerate(value))
+
+
+def _valid_text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidFieldType(f"'{where}' is a JSON {_json_type(value)}; it must be a string.")
+    if not value.strip():
+        raise EmptyText(f"'{where}' is empty; send the text to classify.")
+    limit = max_text_chars()
+    if len(value) > limit:
+        raise TextTooLong(f"'{where}' has {len(value)} characters; send at most {limit} (trim or split it).")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidUtf8(
+            f"'{where}' holds a lone surrogate at index {exc.start} that is not valid Unicode; "
+            "send valid UTF-8 text."
+        ) from exc
+    return value
+
+
+def _loads(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidJson(f"{what.capitalize()} is not valid JSON; send {EXAMPLE}.") from exc
+
+
+def _encoded_size(event: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(event, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError, RecursionError):
+        return 0
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"The payload is {size} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES} bytes (6 MB) for a "
+            "synchronous call. Send fewer or shorter texts per call."
+        )
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -1,0 +1,5 @@
+import sys
+
+from lambdakit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,42 @@
+"""`python -m lambdakit COMMAND ...`: one entry point; each command lives in its own module.
+
+A command module exposes `cli(argv: list[str]) -> int` and builds its own argparse parser. `KitError`s
+print as one line (`error: ...`) with exit status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from lambdakit.errors import KitError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "env": ("lambdakit.envinfo", "print the kit's ENV block for a cache root"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m lambdakit COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<12} {summary}" for name, (_, summary) in sorted(COMMANDS.items())]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help"}:
+        print(usage())
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.cli(rest))
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
