@@ -1,0 +1,106 @@
+"""Event normalisation: every accepted shape parses; every bad one raises its typed error."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from inference import errors
+from inference.events import MAX_PAYLOAD_BYTES, Request, is_proxy_event, parse_event
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def http_v2(body: str | None, *, b64: bool = False) -> dict[str, object]:
+    return {"version": "2.0", "routeKey": "POST /classify", "requestContext": {"http": {"method": "POST"}},
+            "body": body, "isBase64Encoded": b64}
+
+
+def rest_v1(body: str | None) -> dict[str, object]:
+    return {"httpMethod": "POST", "resource": "/classify", "requestContext": {}, "body": body,
+            "isBase64Encoded": False}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"text": "hello"}, Request(("hello",), batch=False)),
+        ({"texts": ["a", "b"]}, Request(("a", "b"), batch=True)),
+        (json.dumps({"text": "hello"}), Request(("hello",), batch=False)),
+        (rest_v1(json.dumps({"text": "hi"})), Request(("hi",), batch=False)),
+        (http_v2(json.dumps({"texts": ["x"]})), Request(("x",), batch=True)),
+        (http_v2(base64.b64encode(b'{"text": "caf\xc3\xa9"}').decode(), b64=True), Request(("café",), False)),
+    ],
+    ids=["object", "batch", "json-string", "rest-v1", "http-v2", "function-url-base64"],
+)
+def test_accepted_shapes(event: object, expected: Request) -> None:
+    assert parse_event(event) == expected
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_sample_event_parses(path: Path) -> None:
+    request = parse_event(json.loads(path.read_text()))
+    assert request.texts and all(text.strip() for text in request.texts)
+
+
+TOO_BIG = "x" * (MAX_PAYLOAD_BYTES + 1)
+
+BAD_EVENTS = [
+    ("not-json-string", "this is not json", errors.InvalidJson),
+    ("json-string-of-string", json.dumps("just a string"), errors.InvalidEventType),
+    ("list", ["text"], errors.InvalidEventType),
+    ("number", 42, errors.InvalidEventType),
+    ("null", None, errors.InvalidEventType),
+    ("bool", True, errors.InvalidEventType),
+    ("empty-object", {}, errors.MissingText),
+    ("empty-text", {"text": ""}, errors.EmptyText),
+    ("blank-text", {"text": " \n\t"}, errors.EmptyText),
+    ("text-number", {"text": 3}, errors.InvalidFieldType),
+    ("text-null", {"text": None}, errors.InvalidFieldType),
+    ("texts-string", {"texts": "abc"}, errors.InvalidFieldType),
+    ("texts-item-number", {"texts": ["ok", 1]}, errors.InvalidFieldType),
+    ("texts-empty", {"texts": []}, errors.MissingText),
+    ("texts-blank-item", {"texts": ["ok", ""]}, errors.EmptyText),
+    ("both-fields", {"text": "a", "texts": ["b"]}, errors.InvalidFieldType),
+    ("too-many-texts", {"texts": ["t"] * 65}, errors.TooManyTexts),
+    ("text-too-long", {"text": "a" * 20001}, errors.TextTooLong),
+    ("payload-too-large", {"texts": [TOO_BIG]}, errors.PayloadTooLarge),
+    ("string-payload-too-large", json.dumps({"text": TOO_BIG}), errors.PayloadTooLarge),
+    ("unknown-field", {"text": "a", "lang": "en"}, errors.UnknownField),
+    ("typo-field", {"txt": "a"}, errors.UnknownField),
+    ("lone-surrogate", {"text": "bad \ud800 char"}, errors.InvalidUtf8),
+    ("proxy-body-null", http_v2(None), errors.MissingText),
+    ("proxy-body-not-json", rest_v1("text=hello"), errors.InvalidJson),
+    ("proxy-body-array", rest_v1("[1, 2]"), errors.InvalidEventType),
+    ("proxy-body-not-string", {**rest_v1(None), "body": {"text": "a"}}, errors.InvalidFieldType),
+    ("proxy-invalid-base64", http_v2("%%%not-base64%%%", b64=True), errors.InvalidBase64),
+    ("proxy-invalid-utf8", http_v2(base64.b64encode(b'{"text": "\xff\xfe"}').decode(), b64=True), errors.InvalidUtf8),
+    ("proxy-body-too-large", http_v2(TOO_BIG), errors.PayloadTooLarge),
+    ("proxy-unknown-field", http_v2('{"text": "a", "extra": 1}'), errors.UnknownField),
+]
+
+
+@pytest.mark.parametrize(("event", "error"), [(e, err) for _, e, err in BAD_EVENTS], ids=[n for n, _, _ in BAD_EVENTS])
+def test_bad_events_raise_their_typed_error(event: object, error: type[errors.InferenceError]) -> None:
+    with pytest.raises(error) as caught:
+        parse_event(event)
+    assert caught.value.message and caught.value.error_type == error.error_type
+
+
+def test_error_messages_say_what_to_send() -> None:
+    with pytest.raises(errors.UnknownField, match="'txt'.*accepted fields are 'text'"):
+        parse_event({"txt": "a"})
+
+
+def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFERENCE_MAX_TEXTS", "2")
+    with pytest.raises(errors.TooManyTexts, match="at most 2"):
+        parse_event({"texts": ["a", "b", "c"]})
+
+
+def test_proxy_detection() -> None:
+    assert is_proxy_event(rest_v1("{}")) and is_proxy_event(http_v2("{}"))
+    assert not is_proxy_event({"text": "requestContext"}) and not is_proxy_event("body")
