@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,10 @@ def export_onnx(source: Path, target: Path) -> None:
     dummy = torch.ones(2, 8, dtype=torch.long)
     inputs = ("input_ids", "attention_mask", "token_type_ids")
     axes = {name: {0: "batch", 1: "sequence"} for name in inputs} | {"sentence_embedding": {0: "batch"}}
-    with torch.no_grad():
+    # The TorchScript exporter's deprecation and tracer notices concern torch internals, not this graph
+    # (its output is checked for parity below); they would bury the progress lines.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(model, (dummy, dummy, torch.zeros_like(dummy)), str(target), input_names=list(inputs),
                           output_names=["sentence_embedding"], dynamic_axes=axes, opset_version=OPSET,
                           dynamo=False)

@@ -21,3 +21,37 @@ class DockerUnavailable(KitError):
 
 class ConfigError(KitError):
     """A setting, file or argument of the project is wrong."""
+
+
+class InvokeFailed(KitError):
+    """The Invoke API call itself failed (refused, unreachable, timed out); the function may not have run."""
+
+
+class InvokePayloadTooLarge(KitError):
+    """The request payload exceeds Lambda's 6 MB limit for synchronous invocation; refused before sending."""
+
+
+class InvocationError(KitError):
+    """The function was invoked and its answer is an error; carries the error type, payload and log tail."""
+
+    def __init__(self, message: str, *, error_type: str, payload: object = None, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.payload = payload
+        self.log_tail = log_tail
+
+
+class FunctionFailed(InvocationError):
+    """The function raised or crashed (FunctionError, or an `errorType` body from the emulator)."""
+
+
+class FunctionErrorResponse(InvocationError):
+    """The function ran and answered with its own error payload (bad input, or its internal error)."""
+
+
+class DeployFailed(KitError):
+    """A deploy step failed; the message says which, and whether CloudFormation rolled back."""
+
+
+class RehearsalFailed(KitError):
+    """The local AWS stand-in (moto server, registry) could not start or answer."""
