@@ -64,7 +64,9 @@ def dev(session: nox.Session) -> None:
     """Run every sample event (or the given ones) through the handler, no Docker."""
     use_kit_env(session)
     install_locked(session, "packages")
-    for event in session.posargs or sorted(str(p.relative_to(REPO)) for p in (REPO / "events").glob("*.json")):
+    for event in session.posargs or sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "events").glob("*.json")
+    ):
         session.log(f"# python -m inference {event}")
         session.run("python", "-m", "inference", event, success_codes=[0, 1] if session.posargs else [0])
 
@@ -73,7 +75,9 @@ def dev(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests, the ONNX parity test and the Docker integration tests (pytest args after --)."""
     use_kit_env(session)
-    install_locked(session, "packages", "dev-packages", extra=tuple(lock.pipfile_requirements("prepare-packages")))
+    install_locked(
+        session, "packages", "dev-packages", extra=tuple(lock.pipfile_requirements("prepare-packages"))
+    )
     session.run("pytest", *session.posargs)
 
 

@@ -38,15 +38,15 @@ class LocalContext:
 
 
 def read_event(source: str) -> Any:
-    """A file path, `-` for stdin, or inline JSON. Non-JSON text is passed on as a str, as Lambda would not."""
+    """A file path, `-` for stdin, or inline JSON. Non-JSON text reaches the handler as a str."""
     if source == "-":
         raw = sys.stdin.read()
     elif Path(source).is_file():
         raw = Path(source).read_text(encoding="utf-8")
-    elif source.lstrip()[:1] in ('{', '[', '"'):
+    elif source.lstrip()[:1] in ("{", "[", '"'):
         raw = source
     else:
-        raise SystemExit(f"error: {source!r} is neither a file nor inline JSON (try --text \"...\" or -).")
+        raise SystemExit(f'error: {source!r} is neither a file nor inline JSON (try --text "..." or -).')
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m inference", description="Run the handler on one event.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("event", nargs="?", help="event file, '-' for stdin, or inline JSON")
-    source.add_argument("--text", help="classify this text (sent as {\"text\": TEXT})")
+    source.add_argument("--text", help='classify this text (sent as {"text": TEXT})')
     args = parser.parse_args(argv)
     event = {"text": args.text} if args.text is not None else read_event(args.event)
     try:

@@ -81,7 +81,9 @@ def parse_event(event: object) -> Request:
         _check_size(len(event.encode("utf-8", "surrogatepass")))
         event = _loads(event, "the payload")
         if isinstance(event, str):
-            raise InvalidEventType(f"The payload is a JSON string that does not hold an object; send {EXAMPLE}.")
+            raise InvalidEventType(
+                f"The payload is a JSON string that does not hold an object; send {EXAMPLE}."
+            )
     if not isinstance(event, dict):
         raise InvalidEventType(f"The event is a JSON {_json_type(event)}, not an object; send {EXAMPLE}.")
     if is_proxy_event(event):
@@ -101,7 +103,9 @@ def _body_object(event: dict[str, Any]) -> dict[str, Any]:
         body = _decode_base64(body)
     obj = _loads(body, "the request body")
     if not isinstance(obj, dict):
-        raise InvalidEventType(f"The request body is a JSON {_json_type(obj)}, not an object; send {EXAMPLE}.")
+        raise InvalidEventType(
+            f"The request body is a JSON {_json_type(obj)}, not an object; send {EXAMPLE}."
+        )
     return obj
 
 
@@ -144,7 +148,9 @@ def _valid_texts(value: object) -> tuple[str, ...]:
         raise MissingText("'texts' is an empty list; send at least one string.")
     limit = max_texts()
     if len(value) > limit:
-        raise TooManyTexts(f"'texts' holds {len(value)} texts; send at most {limit} per call (split the batch).")
+        raise TooManyTexts(
+            f"'texts' holds {len(value)} texts; send at most {limit} per call (split the batch)."
+        )
     return tuple(_valid_text(item, f"texts[{index}]") for index, item in enumerate(value))
 
 

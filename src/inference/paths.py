@@ -33,7 +33,8 @@ def require_file(name: str, directory: Path | None = None) -> Path:
     if not path.is_file():
         variable = MODEL_DIR_ENV if MODEL_DIR_ENV in os.environ else "HF_HOME"
         raise ModelAssetMissing(
-            f"Model file {path} is missing (found through ${variable}={os.environ.get(variable, '<unset>')}). "
+            f"Model file {path} is missing "
+            f"(looked under ${variable}={os.environ.get(variable, '<unset>')}). "
             f"Run `{PREPARE_COMMAND}` to export it, or point ${variable} at the cache root that holds it."
         )
     return path

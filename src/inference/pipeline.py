@@ -141,7 +141,9 @@ def _load_prototypes(directory: Path, encoder: Encoder) -> tuple[list[str], Embe
     if stored.get("labels_sha256") == labels_digest(config):
         return list(stored["labels"]), np.asarray(stored["vectors"], dtype=np.float32)
     # labels.json changed since the model was prepared: still correct, just slower to start.
-    logger.warning("labels.json changed since `%s`; embedding label prototypes at init", paths.PREPARE_COMMAND)
+    logger.warning(
+        "labels.json changed since `%s`; embedding label prototypes at init", paths.PREPARE_COMMAND
+    )
     return list(config), compute_prototypes(encoder, config)
 
 

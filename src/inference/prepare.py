@@ -46,9 +46,13 @@ PARITY_TEXTS = (
 OPSET = 17
 
 
+RECIPE_VERSION = 1  # bump when the export changes what it writes, so prepared caches are redone
+
+
 def recipe_digest() -> str:
-    """Identifies this recipe: a changed prepare script or source package means the model must be redone."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    """Identifies this recipe: a new recipe, source package or opset means the model is redone."""
+    identity = json.dumps([RECIPE_VERSION, SOURCE_PACKAGE, SOURCE_SHA256, OPSET], sort_keys=True)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def is_prepared(directory: Path) -> bool:
@@ -77,8 +81,10 @@ def source_dir() -> Path:
     for name, expected in SOURCE_SHA256.items():
         actual = sha256_of(directory / name)
         if actual != expected:
-            raise SystemExit(f"error: {directory / name} has sha256 {actual}, expected {expected}: "
-                             f"reinstall {SOURCE_PACKAGE}.")
+            raise SystemExit(
+                f"error: {directory / name} has sha256 {actual}, expected {expected}: "
+                f"reinstall {SOURCE_PACKAGE}."
+            )
     return directory
 
 
@@ -86,14 +92,15 @@ def export_onnx(source: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    class SentenceEmbedding(torch.nn.Module):  # type: ignore[misc]
+    class SentenceEmbedding(torch.nn.Module):  # type: ignore[misc,unused-ignore]  # Any without torch
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
@@ -106,9 +113,16 @@ def export_onnx(source: Path, target: Path) -> None:
     # (its output is checked for parity below); they would bury the progress lines.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (dummy, dummy, torch.zeros_like(dummy)), str(target), input_names=list(inputs),
-                          output_names=["sentence_embedding"], dynamic_axes=axes, opset_version=OPSET,
-                          dynamo=False)
+        torch.onnx.export(
+            model,
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(target),
+            input_names=list(inputs),
+            output_names=["sentence_embedding"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
 
 
 def write_tokenizer(source: Path, target: Path) -> None:
@@ -133,8 +147,10 @@ def check_parity(source: Path, directory: Path) -> float:
     ours = Encoder(directory).encode(texts).embeddings
     worst = float((reference * ours).sum(axis=1).min())
     if worst < PARITY_MIN_COSINE:
-        raise SystemExit(f"error: ONNX export differs from sentence-transformers (cosine {worst:.6f} < "
-                         f"{PARITY_MIN_COSINE}); the model was not published.")
+        raise SystemExit(
+            f"error: ONNX export differs from sentence-transformers (cosine {worst:.6f} < "
+            f"{PARITY_MIN_COSINE}); the model was not published."
+        )
     return worst
 
 
@@ -143,8 +159,11 @@ def write_prototypes(directory: Path) -> None:
 
     config = labels_config()
     vectors = compute_prototypes(Encoder(directory), config)
-    document = {"labels_sha256": labels_digest(config), "labels": list(config),
-                "vectors": [[round(float(x), 7) for x in row] for row in vectors]}
+    document = {
+        "labels_sha256": labels_digest(config),
+        "labels": list(config),
+        "vectors": [[round(float(x), 7) for x in row] for row in vectors],
+    }
     (directory / "prototypes.json").write_text(json.dumps(document, separators=(",", ":")))
 
 
@@ -186,7 +205,9 @@ def prepare(output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m inference.prepare", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=None, help="model directory (default: in the cache root)")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="model directory (default: in the cache root)"
+    )
     parser.add_argument("--force", action="store_true", help="prepare even when the model is up to date")
     args = parser.parse_args(argv)
     output = args.output or paths.model_dir()

@@ -55,3 +55,15 @@ class DeployFailed(KitError):
 
 class RehearsalFailed(KitError):
     """The local AWS stand-in (moto server, registry) could not start or answer."""
+
+
+class ImageBuildFailed(KitError):
+    """`docker build`, `docker import` or `sam build` of an image failed."""
+
+
+class ImageMissing(KitError):
+    """An image the step needs is not in the local engine; the message names the command that builds it."""
+
+
+class EmulatorFailed(KitError):
+    """The Lambda-faithful container could not start, or its emulator could not be reached."""

@@ -16,7 +16,9 @@ from lambdakit.settings import REPO_ROOT
 LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
 
 
-def locked_requirements(categories: tuple[str, ...], repo: Path = REPO_ROOT, hashes: bool = True) -> list[str]:
+def locked_requirements(
+    categories: tuple[str, ...], repo: Path = REPO_ROOT, hashes: bool = True
+) -> list[str]:
     """Pinned requirement lines (with hashes) of the given Pipfile categories, from Pipfile.lock."""
     lock_path = repo / "Pipfile.lock"
     if not lock_path.is_file():
@@ -26,7 +28,9 @@ def locked_requirements(categories: tuple[str, ...], repo: Path = REPO_ROOT, has
     for category in categories:
         section = LOCK_SECTIONS.get(category, category)
         if section not in lock:
-            raise ConfigError(f"Pipfile.lock has no [{category}] section; run `pipenv lock` after editing the Pipfile.")
+            raise ConfigError(
+                f"Pipfile.lock has no [{category}] section; run `pipenv lock` after editing the Pipfile."
+            )
         for name, entry in sorted(lock[section].items()):
             lines[name] = _requirement(name, entry, hashes)
     return list(lines.values())

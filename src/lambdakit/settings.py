@@ -50,7 +50,7 @@ def kit_env(root: str | Path, offline: bool = False) -> dict[str, str]:
 
 
 def dev_cache_root(repo: Path = REPO_ROOT) -> Path:
-    """Outside a container the cache root is a git-ignored folder of the repo, unless XDG_CACHE_HOME is /cache."""
+    """Outside a container the cache root is the repo's git-ignored .cache/, in a container /cache."""
     if os.environ.get("XDG_CACHE_HOME") == IMAGE_CACHE_ROOT:
         return Path(IMAGE_CACHE_ROOT)
     return repo / DEV_CACHE_DIRNAME

@@ -15,13 +15,23 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def http_v2(body: str | None, *, b64: bool = False) -> dict[str, object]:
-    return {"version": "2.0", "routeKey": "POST /classify", "requestContext": {"http": {"method": "POST"}},
-            "body": body, "isBase64Encoded": b64}
+    return {
+        "version": "2.0",
+        "routeKey": "POST /classify",
+        "requestContext": {"http": {"method": "POST"}},
+        "body": body,
+        "isBase64Encoded": b64,
+    }
 
 
 def rest_v1(body: str | None) -> dict[str, object]:
-    return {"httpMethod": "POST", "resource": "/classify", "requestContext": {}, "body": body,
-            "isBase64Encoded": False}
+    return {
+        "httpMethod": "POST",
+        "resource": "/classify",
+        "requestContext": {},
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -77,13 +87,19 @@ BAD_EVENTS = [
     ("proxy-body-array", rest_v1("[1, 2]"), errors.InvalidEventType),
     ("proxy-body-not-string", {**rest_v1(None), "body": {"text": "a"}}, errors.InvalidFieldType),
     ("proxy-invalid-base64", http_v2("%%%not-base64%%%", b64=True), errors.InvalidBase64),
-    ("proxy-invalid-utf8", http_v2(base64.b64encode(b'{"text": "\xff\xfe"}').decode(), b64=True), errors.InvalidUtf8),
+    (
+        "proxy-invalid-utf8",
+        http_v2(base64.b64encode(b'{"text": "\xff\xfe"}').decode(), b64=True),
+        errors.InvalidUtf8,
+    ),
     ("proxy-body-too-large", http_v2(TOO_BIG), errors.PayloadTooLarge),
     ("proxy-unknown-field", http_v2('{"text": "a", "extra": 1}'), errors.UnknownField),
 ]
 
 
-@pytest.mark.parametrize(("event", "error"), [(e, err) for _, e, err in BAD_EVENTS], ids=[n for n, _, _ in BAD_EVENTS])
+@pytest.mark.parametrize(
+    ("event", "error"), [(e, err) for _, e, err in BAD_EVENTS], ids=[n for n, _, _ in BAD_EVENTS]
+)
 def test_bad_events_raise_their_typed_error(event: object, error: type[errors.InferenceError]) -> None:
     with pytest.raises(error) as caught:
         parse_event(event)
@@ -91,7 +107,7 @@ def test_bad_events_raise_their_typed_error(event: object, error: type[errors.In
 
 
 def test_error_messages_say_what_to_send() -> None:
-    with pytest.raises(errors.UnknownField, match="'txt'.*accepted fields are 'text'"):
+    with pytest.raises(errors.UnknownField, match=r"'txt'.*accepted fields are 'text'"):
         parse_event({"txt": "a"})
 
 

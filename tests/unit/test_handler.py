@@ -18,8 +18,11 @@ from tests.unit.test_events import BAD_EVENTS
 
 pytestmark = pytest.mark.model
 
-ERROR_TYPES = {cls.error_type for cls in vars(errors).values()
-               if isinstance(cls, type) and issubclass(cls, errors.InferenceError)} | {"InternalError"}
+ERROR_TYPES = {
+    cls.error_type
+    for cls in vars(errors).values()
+    if isinstance(cls, type) and issubclass(cls, errors.InferenceError)
+} | {"InternalError"}
 
 # What a person would file each sample ticket under; the model must agree.
 EXPECTED_LABELS = {
@@ -80,8 +83,12 @@ def test_long_text_is_truncated_not_rejected(handler: Any) -> None:
     assert body["truncated"] is True and body["tokens"] == 256 and body["label"] == "billing"
 
 
-@pytest.mark.parametrize(("event", "error"), [(e, err) for _, e, err in BAD_EVENTS], ids=[n for n, _, _ in BAD_EVENTS])
-def test_bad_events_become_error_responses(handler: Any, event: object, error: type[errors.InferenceError]) -> None:
+@pytest.mark.parametrize(
+    ("event", "error"), [(e, err) for _, e, err in BAD_EVENTS], ids=[n for n, _, _ in BAD_EVENTS]
+)
+def test_bad_events_become_error_responses(
+    handler: Any, event: object, error: type[errors.InferenceError]
+) -> None:
     response = handler.lambda_handler(event, None)
     body = body_of(response)
     assert body["error"]["type"] == error.error_type and body["error"]["message"]
@@ -100,8 +107,11 @@ def test_internal_failure_returns_500_with_request_id_and_logs_traceback(
     with caplog.at_level(logging.ERROR, logger="inference"):
         direct = handler.lambda_handler({"text": "hi"}, context)
         proxy = handler.lambda_handler({"httpMethod": "POST", "body": '{"text": "hi"}'}, context)
-    assert direct["error"] == {"type": "InternalError", "request_id": "req-123",
-                               "message": direct["error"]["message"]}
+    assert direct["error"] == {
+        "type": "InternalError",
+        "request_id": "req-123",
+        "message": direct["error"]["message"],
+    }
     assert "req-123" in direct["error"]["message"] and "secret" not in json.dumps(direct)
     assert proxy["statusCode"] == 500 and "secret" not in proxy["body"]
     assert "secret internal detail" in caplog.text and "Traceback" in caplog.text
@@ -109,10 +119,14 @@ def test_internal_failure_returns_500_with_request_id_and_logs_traceback(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
-field_names = st.sampled_from(["text", "texts", "body", "httpMethod", "isBase64Encoded", "requestContext", "x"])
+field_names = st.sampled_from(
+    ["text", "texts", "body", "httpMethod", "isBase64Encoded", "requestContext", "x"]
+)
 event_like = st.dictionaries(field_names, json_values | st.text(alphabet=string.printable), max_size=4)
 
 

@@ -13,17 +13,30 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inference", *args], input=stdin, capture_output=True, text=True,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "src"), **(env or {})}, check=False)
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inference", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), **(env or {})},
+        check=False,
+    )
 
 
 @pytest.mark.model
 @pytest.mark.usefixtures("model_dir")
 @pytest.mark.parametrize(
     ("args", "stdin"),
-    [(("events/single.json",), None), (("-",), '{"text": "I was double charged"}'),
-     (('{"text": "I was double charged"}',), None), (("--text", "I was double charged"), None)],
+    [
+        (("events/single.json",), None),
+        (("-",), '{"text": "I was double charged"}'),
+        (('{"text": "I was double charged"}',), None),
+        (("--text", "I was double charged"), None),
+    ],
     ids=["file", "stdin", "inline", "text-flag"],
 )
 def test_success_prints_json_and_exits_0(args: tuple[str, ...], stdin: str | None) -> None:

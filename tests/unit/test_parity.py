@@ -37,7 +37,9 @@ def test_onnx_matches_sentence_transformers(model_dir: Path) -> None:
     from inference.preprocess import normalise
 
     texts = [normalise(text) for text in TEXTS]
-    reference = SentenceTransformer(str(gt.get_model_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    reference = SentenceTransformer(str(gt.get_model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True
+    )
     ours = Encoder(model_dir).encode(texts).embeddings
     cosines = (np.asarray(reference) * ours).sum(axis=1)
     assert cosines.min() >= 0.999, dict(zip(TEXTS, cosines.round(5), strict=True))
