@@ -86,3 +86,75 @@ def lint(session: nox.Session) -> None:
     """pre-commit on every file: ruff, ruff-format, mypy and hygiene hooks, pinned by the Pipfile.lock."""
     install_locked(session, "packages", "dev-packages")
     session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+
+
+@nox.session(python=False)
+def setup(session: nox.Session) -> None:
+    """Install Pipfile.lock with pipenv (the editor's venv) and the git hooks; the Dev Container runs this."""
+    session.run("pipenv", "sync", "--dev", external=True)
+    session.run("pipenv", "run", "pre-commit", "install", external=True)
+
+
+def use_kit_tools(session: nox.Session) -> None:
+    """The kit's tooling (Docker SDK, SAM, rich) in the session, and its source on the path."""
+    install_locked(session, "packages", "dev-packages")
+    session.env["PYTHONPATH"] = str(REPO / "src")
+
+
+@nox.session(python=PYTHON, name="base-image")
+def base_image(session: nox.Session) -> None:
+    """Build the offline stand-in Lambda base `lambdakit/lambda-python:3.11` (debootstrap; -- --rebuild)."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "base-image", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def assets(session: nox.Session) -> None:
+    """Build the FROM-scratch asset image `<project>-assets:<sha12>` from build/assets/assets.tar."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "assets", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Stage the locked runtime deps and the code, then `sam build` the function image (base: $LAMBDAKIT_BASE_IMAGE)."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "build", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def local(session: nox.Session) -> None:
+    """`sam local invoke` over the sample events; `-- --faithful` runs the image under Lambda's limits."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "local", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False, requires=["build"])
+def deploy(session: nox.Session) -> None:
+    """Push the images to ECR and `sam deploy` the stack (real AWS; `-- ARGS` go to sam deploy)."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "deploy", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def invoke(session: nox.Session) -> None:
+    """Invoke the deployed function through the AWS SDK: `-- [EVENT | --text TEXT] [--function NAME]`."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "invoke", *(session.posargs or ["events/single.json"]))
+
+
+@nox.session(python=PYTHON, requires=["build"])
+def rehearse(session: nox.Session) -> None:
+    """Offline dry run: deploy, invoke, change code, redeploy against moto + a local registry."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "rehearse", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def snapshot(session: nox.Session) -> None:
+    """Run the pipeline in a sandbox, record its hidden downloads, write build/assets/assets.tar, verify offline."""
+    console = ("rich", "markdown-it-py", "mdurl", "pygments")  # the kit's output; pinned by the lock
+    pins = [r for r in lock.locked_requirements(("dev-packages",), hashes=False) if r.split("=")[0] in console]
+    install_locked(session, "packages", extra=(*lock.pipfile_requirements("prepare-packages"), *pins))
+    session.env["PYTHONPATH"] = str(REPO / "src")
+    session.run("python", "-m", "lambdakit", "snapshot", *session.posargs)

@@ -13,6 +13,17 @@ from lambdakit.errors import KitError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("lambdakit.envinfo", "print the kit's ENV block for a cache root"),
+    "base-image": ("lambdakit.baseimage", "build the offline stand-in Lambda Python base image"),
+    "assets": ("lambdakit.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
+    "build": ("lambdakit.images", "stage deps and code, then `sam build` the function image"),
+    "local": ("lambdakit.emulate", "invoke the sample events: sam local invoke, or --faithful Lambda limits"),
+    "snapshot": (
+        "lambdakit.snapshot",
+        "record hidden downloads, write build/assets/assets.tar, verify offline",
+    ),
+    "deploy": ("lambdakit.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
+    "invoke": ("lambdakit.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
+    "rehearse": ("lambdakit.rehearsal.script", "deploy, invoke, redeploy against a local AWS stand-in"),
 }
 
 

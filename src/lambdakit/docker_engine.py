@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ def client() -> docker.DockerClient:
         engine.ping()
     except docker.errors.DockerException as exc:
         raise DockerUnavailable(
-            f"No Docker engine answers ({type(exc).__name__}: {_first_line(exc)}); start dockerd "
+            f"No Docker engine answers ({type(exc).__name__}: {first_line(exc)}); start dockerd "
             "(or `bash .ci/ensure-docker`) and check `docker info`."
         ) from exc
     return engine
@@ -41,7 +42,7 @@ def image_exists(tag: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     except docker.errors.APIError as exc:
-        raise DockerUnavailable(f"The engine failed to look up {tag}: {_first_line(exc)}") from exc
+        raise DockerUnavailable(f"The engine failed to look up {tag}: {first_line(exc)}") from exc
     return True
 
 
@@ -53,11 +54,26 @@ def require_image(tag: str, fix: str) -> Any:
         raise ImageMissing(f"Image {tag} is not in the local engine; {fix}.") from None
 
 
-def build(context: Path, tag: str, dockerfile: str = "Dockerfile", buildargs: Mapping[str, str] | None = None,
-          nocache: bool = False, log: Any = None) -> str:
+def build(
+    context: Path,
+    tag: str,
+    dockerfile: str = "Dockerfile",
+    buildargs: Mapping[str, str] | None = None,
+    nocache: bool = False,
+    log: Any = None,
+) -> str:
     """Build with the classic builder (no network is used by the kit's Dockerfiles); return the image id."""
-    stream = client().api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=dict(buildargs or {}),
-                                rm=True, forcerm=True, nocache=nocache, decode=True, pull=False)
+    stream = client().api.build(
+        path=str(context),
+        dockerfile=dockerfile,
+        tag=tag,
+        buildargs=dict(buildargs or {}),
+        rm=True,
+        forcerm=True,
+        nocache=nocache,
+        decode=True,
+        pull=False,
+    )
     image_id = None
     tail: list[str] = []
     try:
@@ -74,9 +90,11 @@ def build(context: Path, tag: str, dockerfile: str = "Dockerfile", buildargs: Ma
             if "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = str(chunk["aux"]["ID"])
     except docker.errors.APIError as exc:
-        raise ImageBuildFailed(f"docker build of {tag} failed: {_first_line(exc)}") from exc
+        raise ImageBuildFailed(f"docker build of {tag} failed: {first_line(exc)}") from exc
     if image_id is None:
-        raise ImageBuildFailed(f"docker build of {tag} produced no image (last output: {' | '.join(tail[-3:])})")
+        raise ImageBuildFailed(
+            f"docker build of {tag} produced no image (last output: {' | '.join(tail[-3:])})"
+        )
     return image_id
 
 
@@ -85,11 +103,30 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
     try:
         answer = client().api.import_image(src=str(tarball), repository=repository, tag=tag, changes=changes)
     except docker.errors.APIError as exc:
-        raise ImageBuildFailed(f"docker import of {tarball} failed: {_first_line(exc)}") from exc
+        raise ImageBuildFailed(f"docker import of {tarball} failed: {first_line(exc)}") from exc
     status = _last_json_line(answer)
     if "error" in status:
         raise ImageBuildFailed(f"docker import of {tarball} failed: {status['error']}")
     return str(status.get("status", ""))
+
+
+def run_once(image: str, command: list[str]) -> str:
+    """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output."""
+    try:
+        output = client().containers.run(
+            image,
+            command=command[1:],
+            entrypoint=[command[0]],
+            network_mode="none",
+            remove=True,
+            stdout=True,
+            stderr=True,
+        )
+    except docker.errors.ContainerError as exc:
+        raise ImageBuildFailed(f"`{' '.join(command)}` failed in {image}: {first_line(exc)}") from exc
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(f"The engine could not run {image}: {first_line(exc)}") from exc
+    return bytes(output).decode("utf-8", "replace")
 
 
 def tag_image(image: str, repository: str, tag: str) -> None:
@@ -118,24 +155,56 @@ def layers(tag: str) -> list[Layer]:
     image = require_image(tag, "build it first")
     diff_ids = list(image.attrs["RootFS"]["Layers"])
     steps = [h for h in reversed(image.history()) if makes_layer(str(h.get("CreatedBy", "")))]
-    if len(steps) != len(diff_ids):  # an image imported or squashed elsewhere: sizes only where they line up
+    # WORKDIR makes a (0-byte) layer only when it creates the folder; drop the ones that did not.
+    while len(steps) > len(diff_ids) and (empty := _empty_workdir(steps)) is not None:
+        steps.pop(empty)
+    if len(steps) != len(diff_ids):  # squashed or foreign history: no instruction to show
         steps = [{}] * len(diff_ids)
     return [
-        Layer(diff_id=d, size=int(h.get("Size", 0)), created_by=short_instruction(str(h.get("CreatedBy", ""))))
+        Layer(
+            diff_id=d, size=int(h.get("Size", 0)), created_by=short_instruction(str(h.get("CreatedBy", "")))
+        )
         for d, h in zip(diff_ids, steps, strict=True)
     ]
 
 
+METADATA_INSTRUCTIONS = frozenset(
+    {
+        "ENV",
+        "CMD",
+        "LABEL",
+        "ENTRYPOINT",
+        "ARG",
+        "EXPOSE",
+        "USER",
+        "VOLUME",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+        "ONBUILD",
+        "MAINTAINER",
+    }
+)
+
+
 def makes_layer(created_by: str) -> bool:
-    """History entries of ENV, CMD, LABEL, ... are metadata only; COPY, ADD, RUN and imports make a layer."""
+    """History entries of ENV, CMD, LABEL, ... are metadata only; COPY, ADD, RUN, WORKDIR and imports may not be."""
     if "#(nop)" not in created_by:
         return True
     instruction = created_by.split("#(nop)", 1)[1].split()
-    return bool(instruction) and instruction[0] in {"COPY", "ADD"}
+    return not instruction or instruction[0] not in METADATA_INSTRUCTIONS
+
+
+def _empty_workdir(steps: list[dict[str, Any]]) -> int | None:
+    for index in range(len(steps) - 1, -1, -1):
+        if "WORKDIR" in str(steps[index].get("CreatedBy", "")) and not steps[index].get("Size"):
+            return index
+    return None
 
 
 def short_instruction(created_by: str) -> str:
     text = created_by.replace("/bin/sh -c #(nop) ", "").strip() or "(imported)"
+    text = re.sub(r"\b(dir|file):([0-9a-f]{12})[0-9a-f]+", r"\1:\2", text)
     return text if len(text) <= 70 else text[:67] + "..."
 
 
@@ -150,6 +219,6 @@ def _last_json_line(answer: str) -> dict[str, Any]:
     return {}
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "explanation", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -67,3 +67,27 @@ class ImageMissing(KitError):
 
 class EmulatorFailed(KitError):
     """The Lambda-faithful container could not start, or its emulator could not be reached."""
+
+
+class SnapshotCommandNotFound(ToolMissing):
+    """The snapshot's COMMAND (its first word) is neither on PATH nor a file."""
+
+
+class SnapshotCommandFailed(CommandFailed):
+    """The snapshot's COMMAND exited non-zero; the message carries its last lines."""
+
+
+class NothingToShip(KitError):
+    """The snapshot's COMMAND wrote no file into the cache root."""
+
+
+class DiskFull(KitError):
+    """The disk filled up while the snapshot ran or wrote its tarball."""
+
+
+class TarballTooLarge(KitError):
+    """The asset tarball would exceed the size limit (Lambda images hold at most 10 GB)."""
+
+
+class VerifyFailed(KitError):
+    """The offline, read-only rerun of the snapshot's COMMAND downloaded, wrote or reached out."""

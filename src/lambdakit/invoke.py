@@ -5,8 +5,8 @@
     print(result.payload, result.log_tail)
 
 Why the SDK and not an HTTP gateway: API Gateway cuts an integration at 29 s and clients retry on timeouts,
-which re-runs a slow inference. Here the call is synchronous (`RequestResponse`), the read timeout outlasts the
-function's own timeout, and botocore's automatic retries are off (one attempt: a retry would run the model
+which re-runs a slow inference. Here the call is synchronous (`RequestResponse`), the read timeout outlasts
+the function's own timeout, and botocore's automatic retries are off (one attempt: a retry would run the model
 again and bill it twice). `LogType=Tail` returns the last 4 KB of the function's log, decoded here.
 
 Payloads: a Python object is sent as its JSON; a `str` is sent as a JSON *string*, which the handler parses
@@ -48,7 +48,7 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's request limit for a synchronous 
 MAX_FUNCTION_TIMEOUT = 900  # Lambda's maximum timeout: a safe default when the function's own is unknown
 READ_TIMEOUT_MARGIN = 60  # cold start, image pull and network on top of the function's timeout
 CONNECT_TIMEOUT = 10
-ONE_ATTEMPT = {"total_max_attempts": 1}
+ONE_ATTEMPT = 1  # botocore's total_max_attempts: the first call and no retry
 RIE_FUNCTION_NAME = "function"  # the only name the Runtime Interface Emulator answers to
 
 
@@ -71,7 +71,7 @@ def client_config(function_timeout: int = MAX_FUNCTION_TIMEOUT) -> Any:
     return Config(
         read_timeout=function_timeout + READ_TIMEOUT_MARGIN,
         connect_timeout=CONNECT_TIMEOUT,
-        retries=dict(ONE_ATTEMPT),
+        retries={"total_max_attempts": ONE_ATTEMPT},
         tcp_keepalive=True,
     )
 
@@ -87,7 +87,11 @@ def lambda_client(
     which `sam local start-lambda` and the emulator need but ignore."""
     import boto3
 
-    kwargs: dict[str, Any] = {"endpoint_url": endpoint_url, "region_name": region, "config": client_config(function_timeout)}
+    kwargs: dict[str, Any] = {
+        "endpoint_url": endpoint_url,
+        "region_name": region,
+        "config": client_config(function_timeout),
+    }
     if local:
         kwargs |= {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
         kwargs["region_name"] = region or "us-east-1"
@@ -100,7 +104,7 @@ def encode_payload(event: Any) -> bytes:
     if len(body) > MAX_PAYLOAD_BYTES:
         raise InvokePayloadTooLarge(
             f"the payload is {len(body)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES} bytes (6 MB) per "
-            "synchronous call: send fewer or shorter texts per call, or pass large inputs by reference (S3 key)"
+            "synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
         )
     return body
 
@@ -130,7 +134,7 @@ def check_result(result: InvokeResult) -> None:
         message = str(payload.get("errorMessage", "")) if isinstance(payload, dict) else str(payload)[:500]
         how = f"FunctionError={result.function_error}" if result.function_error else "error body"
         raise FunctionFailed(
-            f"the function failed ({how}): {error_type}: {message or '(no message)'}; see the log tail above",
+            f"the function failed ({how}): {error_type}: {message or '(no message)'}",
             error_type=error_type,
             payload=payload,
             log_tail=result.log_tail,
@@ -232,7 +236,9 @@ def read_event(source: str) -> bytes:
         return path.read_bytes()
     if source.lstrip()[:1] in ("{", "[", '"'):
         return source.encode("utf-8")
-    raise ConfigError(f"{source!r} is neither a file nor inline JSON; pass a path, '-', or use --text \"...\"")
+    raise ConfigError(
+        f"{source!r} is neither a file nor inline JSON; pass a path, '-', or use --text \"...\""
+    )
 
 
 def events_in(paths: list[str]) -> list[tuple[str, bytes]]:
@@ -252,12 +258,18 @@ def cli(argv: list[str]) -> int:
         prog="python -m lambdakit invoke",
         description="Invoke the function through the AWS SDK (RequestResponse, no retries, log tail shown).",
     )
-    parser.add_argument("events", nargs="*", metavar="EVENT", help="event file, directory, '-' or inline JSON")
+    parser.add_argument(
+        "events", nargs="*", metavar="EVENT", help="event file, directory, '-' or inline JSON"
+    )
     parser.add_argument("--text", help='send {"text": TEXT}')
-    parser.add_argument("--function", help="function name or ARN (default: from the deployed stack's outputs)")
+    parser.add_argument(
+        "--function", help="function name or ARN (default: from the deployed stack's outputs)"
+    )
     parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:3001 for `sam local start-lambda`")
     parser.add_argument("--region", help="AWS region (default: the environment, else samconfig.toml)")
-    parser.add_argument("--function-timeout", type=int, help="the function's timeout in s (default: the template's)")
+    parser.add_argument(
+        "--function-timeout", type=int, help="the function's timeout in s (default: the template's)"
+    )
     parser.add_argument("--no-log", action="store_true", help="do not print the log tail")
     args = parser.parse_args(argv)
     if not args.events and args.text is None:
@@ -272,7 +284,9 @@ def cli(argv: list[str]) -> int:
     region = args.region or config.region
     timeout = args.function_timeout or deploy.template_timeout() or MAX_FUNCTION_TIMEOUT
     local = args.endpoint_url is not None
-    client = lambda_client(endpoint_url=args.endpoint_url, region=region, function_timeout=timeout, local=local)
+    client = lambda_client(
+        endpoint_url=args.endpoint_url, region=region, function_timeout=timeout, local=local
+    )
     name = args.function or (deploy.LOGICAL_ID if local else deploy.deployed_function(config, region).name)
     failures = 0
     for label, payload in events:

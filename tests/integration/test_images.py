@@ -1,0 +1,230 @@
+"""The images on a real engine: stand-in base, asset image, function image via `sam build`, and the runs.
+
+Everything heavy is built once per session and reused by tag: the base (`lambdakit/lambda-python:3.11`, shared
+with `nox -s base-image`), then images under this area's own names (`lambdakit-test-images-*`,
+`inferencefunction:lambdakit-test-images`). The asset tarball is made here from the prepared model with the
+same recipe the snapshot step follows (tests/assets_fixture.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from assets_fixture import write_assets_tarball
+from ruamel.yaml import YAML
+
+from lambdakit import assets, baseimage, docker_engine, emulate, images, proc, sam, template
+from lambdakit.template import Limits
+
+pytestmark = pytest.mark.docker
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+PREFIX = "lambdakit-test-images"
+FUNCTION_TAG = PREFIX  # `sam build` names the image <logical id>:<DockerTag>
+SMALL = Limits(memory_mb=256, timeout_s=3, ephemeral_mb=512)
+
+
+def labels_of(response: object) -> list[str]:
+    """The label(s) of a success response, whatever the event shape (proxy bodies are JSON strings)."""
+    if isinstance(response, dict) and "body" in response:
+        return labels_of(json.loads(response["body"]))
+    assert isinstance(response, dict), response
+    if "results" in response:
+        return [item["label"] for item in response["results"]]
+    return [response["label"]]
+
+
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    return baseimage.build(log=lambda _: None)
+
+
+@pytest.fixture(scope="session")
+def asset_tarball(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
+    return write_assets_tarball(cache_root, model_dir, tmp_path_factory.mktemp("assets") / "assets.tar")
+
+
+@pytest.fixture(scope="session")
+def asset_image(asset_tarball: Path) -> assets.AssetImage:
+    return assets.build(asset_tarball, repository=f"{PREFIX}-assets", log=None)
+
+
+@pytest.fixture(scope="session")
+def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """template.yaml as shipped, with the build context and image tag moved to this session's own."""
+    project = tmp_path_factory.mktemp("sam-project")
+    yaml = YAML()
+    document = yaml.load(template.TEMPLATE.read_text())
+    metadata = document["Resources"][template.FUNCTION_ID]["Metadata"]
+    metadata["DockerContext"] = str(project / "context")
+    metadata["Dockerfile"] = str(REPO / "Dockerfile")
+    metadata["DockerTag"] = FUNCTION_TAG
+    with (project / "template.yaml").open("w") as stream:
+        yaml.dump(document, stream)
+    return project / "template.yaml"
+
+
+@pytest.fixture(scope="session")
+def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
+    """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
+    inputs = images.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
+    tag = images.build(sam_project, inputs, log=lambda _: None)
+    assert tag == f"inferencefunction:{FUNCTION_TAG}"
+    return tag
+
+
+@pytest.fixture(scope="session")
+def bad_image(base_image: str) -> Iterator[str]:
+    tag = f"{PREFIX}-bad:latest"
+    docker_engine.build(FIXTURES / "bad_handler", tag, buildargs={"BASE_IMAGE": base_image})
+    yield tag
+    docker_engine.remove_image(tag)
+
+
+@pytest.fixture(scope="session")
+def faithful_limits() -> Limits:
+    return template.limits()
+
+
+def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
+    config = docker_engine.client().images.get(base_image).attrs["Config"]
+    assert config["Entrypoint"] == ["/lambda-entrypoint.sh"]
+    assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
+    assert config["WorkingDir"] == "/var/task"
+    version = docker_engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
+    assert version.startswith("3.11.")
+
+
+def test_asset_layer_digest_is_the_tarball_and_survives_a_rebuild(
+    asset_image: assets.AssetImage, asset_tarball: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    # GIVEN the same model files packed again into a new tarball
+    again = write_assets_tarball(model_dir.parents[2], model_dir, tmp_path / "assets.tar")
+    assert again.read_bytes() == asset_tarball.read_bytes()
+    # WHEN the image is deleted and built again from it
+    docker_engine.remove_image(f"{asset_image.repository}:{assets.LATEST}")
+    docker_engine.remove_image(asset_image.ref)
+    rebuilt = assets.build(again, repository=asset_image.repository, log=None)
+    # THEN the one layer is byte-identical: its digest is the tarball's sha256, on any machine
+    assert rebuilt.layer == asset_image.layer == f"sha256:{hashlib.sha256(again.read_bytes()).hexdigest()}"
+    assert rebuilt.ref == f"{PREFIX}-assets:{rebuilt.sha256[:12]}"
+    assert [layer.diff_id for layer in docker_engine.layers(f"{PREFIX}-assets:latest")] == [rebuilt.layer]
+
+
+def test_function_image_layers_are_base_then_assets_deps_code(function_image: str, base_image: str) -> None:
+    base_layers = [layer.diff_id for layer in docker_engine.layers(base_image)]
+    layers = docker_engine.layers(function_image)
+    assert [layer.diff_id for layer in layers[: len(base_layers)]] == base_layers
+    assets_layer, deps_layer, code_layer = layers[len(base_layers) :]
+    assert "COPY dir" in assets_layer.created_by and "in /" in assets_layer.created_by
+    assert assets_layer.size > 80e6  # the model
+    assert deps_layer.size > 50e6 and "torch" not in deps_layer.created_by  # onnxruntime, numpy, tokenizers
+    assert code_layer.size < 1e6
+    config = docker_engine.client().images.get(function_image).attrs["Config"]
+    assert config["Cmd"] == ["inference.handler.lambda_handler"]
+    assert "HF_HUB_OFFLINE=1" in config["Env"] and "HF_HOME=/cache/huggingface" in config["Env"]
+
+
+def test_code_only_change_rebuilds_only_the_code_layer(
+    function_image: str, base_image: str, asset_image: assets.AssetImage, sam_project: Path, tmp_path: Path
+) -> None:
+    # GIVEN a copy of the function's source with one changed line, staged into a second context
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "src" / "inference", source / "inference")
+    handler = source / "inference" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# a code-only change\n")
+    context = tmp_path / "context"
+    shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
+    images.stage(context, source_dir=source, glibc=images.base_glibc(base_image), log=lambda _: None)
+    # WHEN it is built without the build cache (every layer made afresh)
+    inputs = images.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
+    changed = images.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
+    try:
+        before = [layer.diff_id for layer in docker_engine.layers(function_image)]
+        after = [layer.diff_id for layer in docker_engine.layers(changed)]
+        # THEN base, asset and dependency layers keep their digests; only the code layer differs
+        assert after[:-1] == before[:-1]
+        assert after[-1] != before[-1]
+    finally:
+        docker_engine.remove_image(changed)
+
+
+def test_faithful_run_answers_like_python_m_inference(
+    function_image: str, faithful_limits: Limits, sample_events: dict[str, Path]
+) -> None:
+    from inference.__main__ import LocalContext, read_event
+    from inference.handler import lambda_handler
+
+    with emulate.FaithfulFunction.start(function_image, faithful_limits, name=f"{PREFIX}-faithful") as function:
+        for name, path in sample_events.items():
+            result = function.invoke(path.read_bytes(), name=name)
+            assert result.outcome == "ok", result.body
+            assert result.explanations == []
+            expected = lambda_handler(read_event(str(path)), LocalContext())
+            assert labels_of(result.payload) == labels_of(expected), name
+        # a bad event is an error response, and the same warm container answers the next one
+        bad = function.invoke({"txt": "typo"}, name="bad")
+        assert bad.outcome == "error response"
+        assert bad.payload["error"]["type"] == "UnknownField"
+        again = function.invoke({"text": "I was charged twice"}, name="again")
+        assert labels_of(again.payload) == ["billing"]
+        init_ms, peak = function.init_duration_ms(), function.peak_memory_bytes()
+    assert function.cold_start_ms is not None and init_ms is not None and 0 < init_ms < function.cold_start_ms
+    assert peak is not None and 50 * 2**20 < peak < faithful_limits.memory_bytes
+
+
+def test_faithful_run_explains_a_write_to_home(bad_image: str) -> None:
+    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_home") as function:
+        result = function.invoke({}, name="write_home")
+    assert result.outcome == "function error"
+    assert "Read-only file system" in result.payload["errorMessage"]
+    (note,) = result.explanations
+    assert note.startswith("write outside /tmp: bad_handler wrote /.somelib under HOME")
+    assert emulate.failed([result])
+
+
+def test_faithful_run_allows_writes_to_tmp(bad_image: str) -> None:
+    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_tmp") as function:
+        result = function.invoke({}, name="write_tmp")
+    assert result.outcome == "ok" and result.payload == {"wrote": "/tmp/somelib/state.json"}
+    assert not emulate.failed([result])
+
+
+def test_faithful_run_explains_a_network_attempt(bad_image: str) -> None:
+    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.open_socket") as function:
+        result = function.invoke({}, name="open_socket")
+    assert result.outcome == "function error"
+    (note,) = result.explanations
+    assert note.startswith("network attempt: bad_handler") and "snapshot" in note
+
+
+def test_faithful_run_reports_timeout_and_out_of_memory(bad_image: str) -> None:
+    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.sleep_past_timeout") as function:
+        assert function.invoke({"seconds": 0.1}).outcome == "ok"
+        assert function.invoke({"seconds": SMALL.timeout_s + 2}).outcome == "timeout"
+    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.allocate") as function:
+        assert function.invoke({"mb": 16}).outcome == "ok"
+        assert function.invoke({"mb": SMALL.memory_mb + 100}).outcome == "out of memory"
+
+
+def test_sam_local_invoke_returns_the_handlers_response(function_image: str, sam_project: Path) -> None:
+    from inference.__main__ import LocalContext, read_event
+    from inference.handler import lambda_handler
+
+    event = REPO / "events" / "single.json"
+    answer = json.loads(emulate.sam_local_invoke(event, sam_project))
+    expected = lambda_handler(read_event(str(event)), LocalContext())
+    assert labels_of(answer) == labels_of(expected)
+    assert answer["model"] == expected["model"]
+
+
+def test_sam_validate_lint_passes() -> None:
+    output = proc.run(sam.validate_argv(template.TEMPLATE), "sam validate --lint", env=sam.environment())
+    assert "is a valid SAM Template" in output

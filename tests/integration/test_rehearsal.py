@@ -1,0 +1,199 @@
+"""The deploy story, for real, against the offline stand-in (one rehearsal per test session).
+
+Real parts: the Docker engine, the kit's Dockerfile and stand-in base, Debian's docker-registry, `sam deploy`,
+boto3 over HTTP, the function image run by its emulator. moto server stands in for AWS (CloudFormation, S3,
+IAM, STS, ECR's API, Lambda's API), with the extensions documented in `lambdakit.rehearsal.motoext`: it is the
+only substitute here, and it is where a real account would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.assets_fixture import write_assets_tarball
+
+pytestmark = pytest.mark.docker
+
+PROJECT = "lambdakit-test-deploy"
+REVISION = "rehearsal-test-2"
+BASE = "lambdakit/lambda-python:3.11"  # the stand-in base (`nox -s base-image`): nothing can be pulled here
+
+
+@dataclass
+class Story:
+    """What the module's tests share: the running stand-in and the config the deploys use."""
+
+    stand_in: Any
+    config: Any
+    built_template: Path
+    work: Path
+    first: Any = None
+    second: Any = None
+
+
+def labels(payload: Any) -> list[str]:
+    """The labels of an answer, direct or proxy, single or batch."""
+    if isinstance(payload, dict) and "body" in payload:
+        payload = json.loads(payload["body"])
+    if isinstance(payload, dict) and "results" in payload:
+        return [result["label"] for result in payload["results"]]
+    return [payload["label"]]
+
+
+def local_labels(event: Path, model_dir: Path) -> list[str]:
+    """`python -m inference EVENT` on this machine: what the deployed function must agree with."""
+    env = os.environ | {
+        "INFERENCE_MODEL_DIR": str(model_dir),
+        "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "inference", str(event)], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    return labels(json.loads(out))
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[Story]:
+    """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
+    from lambdakit import assets, baseimage, deploy, docker_engine, images, template
+    from lambdakit.rehearsal import Rehearsal
+
+    work = tmp_path_factory.mktemp("rehearsal")
+    if not docker_engine.image_exists(baseimage.TAG):
+        baseimage.build()
+    cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
+    tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
+    asset = assets.build(tarball, repository=f"{PROJECT}-assets")
+    inputs = images.resolve_inputs(base=baseimage.TAG, asset=asset.ref)
+    context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
+    images.stage(
+        context=context,
+        architecture=template.limits().architecture,
+        glibc=images.base_glibc(inputs.base_image),
+    )
+    local = images.build_image(f"{PROJECT}-function:v1", inputs, context=context)
+    built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
+    document = template.load()
+    template.function_resource(document)["Properties"]["ImageUri"] = local
+    YAML().dump(document, built)
+    config = deploy.DeployConfig(stack_name=PROJECT, region="us-east-1", project=PROJECT)
+    with Rehearsal.start(region="us-east-1", workdir=work / "stand-in") as stand_in:
+        yield Story(stand_in=stand_in, config=config, built_template=built, work=work)
+
+
+def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
+    story: Story, model_dir: Path, sample_events: dict[str, Path]
+) -> None:
+    import boto3
+
+    from lambdakit import deploy, invoke
+
+    story.first = deploy.deploy(story.config, built_template=story.built_template)
+
+    stack = boto3.client("cloudformation").describe_stacks(StackName=PROJECT)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs[deploy.NAME_OUTPUT] == story.first.function.name
+    assert outputs[deploy.ARN_OUTPUT].endswith(f":function:{story.first.function.name}")
+    code = boto3.client("lambda").get_function(FunctionName=story.first.function.name)["Code"]
+    assert code["ImageUri"] == story.first.image_uri  # pinned to the pushed digest
+    assert not story.first.assets.skipped and story.first.assets.pushed_bytes > 0
+    for name, event in sample_events.items():
+        result = invoke.invoke(event.read_bytes(), story.first.function.name)
+        assert labels(result.payload) == local_labels(event, model_dir), name
+    assert "REPORT RequestId" in result.log_tail  # LogType=Tail, decoded
+
+
+def test_unchanged_redeploy_is_no_changes_and_pushes_nothing(story: Story) -> None:
+    from lambdakit import deploy
+
+    uploads_before = story.stand_in.upload_count(f"{PROJECT}-assets")
+
+    again = deploy.deploy(story.config, built_template=story.built_template)
+
+    assert not again.changed
+    assert again.assets.skipped and again.code.skipped
+    assert again.image_uri == story.first.image_uri
+    assert story.stand_in.upload_count(f"{PROJECT}-assets") == uploads_before
+
+
+def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(story: Story) -> None:
+    import boto3
+
+    from lambdakit import deploy, invoke
+    from lambdakit.rehearsal import script
+
+    asset_blobs = story.stand_in.layer_blobs(f"{PROJECT}-assets")
+    asset_uploads = story.stand_in.upload_count(f"{PROJECT}-assets")
+    asset_image, _ = deploy.local_asset_image(PROJECT)
+    local = script.build_changed_image(
+        f"{PROJECT}-function:v2", REVISION, asset_image, story.work / "change", base_image=BASE
+    )
+
+    story.second = deploy.deploy(story.config, built_template=story.built_template, function_local=local)
+
+    assert story.second.changed and story.second.image_uri != story.first.image_uri
+    code = boto3.client("lambda").get_function(FunctionName=story.second.function.name)["Code"]
+    assert code["ImageUri"] == story.second.image_uri
+    answer = invoke.invoke({"text": "My parcel never arrived"}, story.second.function.name).payload
+    assert answer[script.REVISION_KEY] == REVISION
+    assert story.second.assets.skipped  # the weights' tag was there: not even a layer check
+    assert story.stand_in.upload_count(f"{PROJECT}-assets") == asset_uploads
+    assert story.stand_in.layer_blobs(f"{PROJECT}-assets") == asset_blobs
+    # Only the code layer (and the image config) went up; the base, weights and deps layers were there.
+    assert len(story.second.code.pushed) == 1
+    assert len(story.second.code.existing) >= 3
+    assert story.second.code.pushed_bytes < 1_000_000
+
+
+def test_invalid_template_fails_and_the_previous_version_keeps_serving(story: Story) -> None:
+    from lambdakit import deploy, invoke
+    from lambdakit.errors import DeployFailed
+
+    broken = story.work / "broken-template.yaml"
+    document = YAML().load(story.built_template.read_text())
+    document["Resources"]["InferenceFunction"]["Properties"]["Events"] = {"Bad": {"Type": "NoSuchEventType"}}
+    YAML().dump(document, broken)
+
+    with pytest.raises(DeployFailed, match="previous version keeps serving"):
+        deploy.deploy(story.config, built_template=broken, function_local=f"{PROJECT}-function:v1")
+
+    answer = invoke.invoke({"text": "Refund my last invoice"}, story.second.function.name).payload
+    assert answer[script_revision_key()] == REVISION
+
+
+def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(story: Story) -> None:
+    import boto3
+
+    from lambdakit import images, invoke
+    from lambdakit.errors import KitError
+
+    inputs = images.BuildInputs(
+        base_image="lambdakit/lambda-python:3.11", asset_image=f"{PROJECT}-assets:latest"
+    )
+    empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
+    empty_context.mkdir()
+
+    with pytest.raises(KitError):
+        images.build_image(f"{PROJECT}-function:broken", inputs, context=empty_context)
+
+    code = boto3.client("lambda").get_function(FunctionName=story.second.function.name)["Code"]
+    assert code["ImageUri"] == story.second.image_uri
+    answer = invoke.invoke({"text": "Where is my order?"}, story.second.function.name).payload
+    assert answer[script_revision_key()] == REVISION
+
+
+def script_revision_key() -> str:
+    from lambdakit.rehearsal import script
+
+    return script.REVISION_KEY
