@@ -117,7 +117,7 @@ def assets(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
-    """Stage the locked runtime deps and the code, then `sam build` the function image (base: $LAMBDAKIT_BASE_IMAGE)."""
+    """Stage the locked runtime deps and the code, then `sam build` the function image."""
     use_kit_tools(session)
     session.run("python", "-m", "lambdakit", "build", *session.posargs)
 
@@ -152,9 +152,25 @@ def rehearse(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def snapshot(session: nox.Session) -> None:
-    """Run the pipeline in a sandbox, record its hidden downloads, write build/assets/assets.tar, verify offline."""
+    """Record the pipeline's hidden downloads in a sandbox, write build/assets/assets.tar, verify offline."""
     console = ("rich", "markdown-it-py", "mdurl", "pygments")  # the kit's output; pinned by the lock
-    pins = [r for r in lock.locked_requirements(("dev-packages",), hashes=False) if r.split("=")[0] in console]
+    pins = [
+        r for r in lock.locked_requirements(("dev-packages",), hashes=False) if r.split("=")[0] in console
+    ]
     install_locked(session, "packages", extra=(*lock.pipfile_requirements("prepare-packages"), *pins))
     session.env["PYTHONPATH"] = str(REPO / "src")
     session.run("python", "-m", "lambdakit", "snapshot", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Kit vs torch baseline in Lambda-faithful containers -> build/bench/results.{json,md} (-- --help)."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False, requires=["build"])
+def tune(session: nox.Session) -> None:
+    """Local Power Tuning over MemorySize -> build/tune/; `-- --apply` writes MemorySize/Timeout."""
+    use_kit_tools(session)
+    session.run("python", "-m", "lambdakit", "tune", *session.posargs)

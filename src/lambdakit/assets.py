@@ -1,10 +1,10 @@
 """`python -m lambdakit assets` (`nox -s assets`): the FROM-scratch asset image of the model files.
 
-`build/assets/assets.tar` (written by `nox -s snapshot`: files under their image paths such as `/cache/...`,
-mtime 0, owner 0, sorted) becomes the one layer of `<project>-assets:<sha12>` (and `:latest`), where sha12 is
-the start of the tarball's sha256. `docker import` stores the tarball as it is, so the same bytes give the same
-layer digest on any machine, and the function image copies it in with `COPY --from`: a code change never
-rebuilds or re-pushes the weights.
+`build/assets/assets.tar` (written by `nox -s snapshot`: files under their image paths such as
+`/cache/...`, mtime 0, owner 0, sorted) becomes the one layer of `<project>-assets:<sha12>` (and `:latest`),
+where sha12 is the start of the tarball's sha256. `docker import` stores the tarball as it is, so the same
+bytes give the same layer digest on any machine, and the function image copies it in with `COPY --from`:
+a code change never rebuilds or re-pushes the weights.
 """
 
 from __future__ import annotations

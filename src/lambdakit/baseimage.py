@@ -6,7 +6,7 @@ For air-gapped work and tests, where `public.ecr.aws/lambda/python:3.11` cannot 
    `build/base-image/` and imported once (`docker import`);
 2. awslambdaric installed on the host for the image's platform, the Runtime Interface Emulator taken from
    the aws-sam-cli package, and `/lambda-entrypoint.sh` as AWS documents it for non-AWS bases;
-3. `docker/base/Dockerfile` puts them together and tags `lambdakit/lambda-python:3.11`.
+3. `lambda-base/Dockerfile` puts them together and tags `lambdakit/lambda-python:3.11`.
 
 Only step 1 needs the Debian mirror and step 2 PyPI; `docker build` itself never uses the network. A rebuild
 with the caches in place takes seconds.
@@ -36,8 +36,11 @@ SUITE = "bookworm"
 PACKAGES = ("python3", "ca-certificates")
 # The runtime interface client and its dependencies, pinned (installed with --no-deps, like the lock).
 RUNTIME_CLIENT = ("awslambdaric==4.2.2", "simplejson==4.3.0", "snapshot-restore-py==1.0.0")
+RUNTIME_SITE = (
+    "/usr/local/lib/python3.11/dist-packages"  # on Debian's python3 sys.path; lambda-base/Dockerfile
+)
 MIRROR_ENV = "LAMBDAKIT_DEBIAN_MIRROR"  # optional: debootstrap's default mirror otherwise
-DOCKER_DIR = REPO_ROOT / "docker" / "base"
+BASE_DIR = REPO_ROOT / "lambda-base"
 # Left out of the rootfs tar: documentation and package indexes nobody reads inside a function.
 ROOTFS_EXCLUDES = (
     "./usr/share/doc",
@@ -133,7 +136,7 @@ def rie_binary(architecture: str, work: Path) -> Path:
 
 
 def stage_context(context: Path, architecture: str, work: Path, log: Log = print) -> None:
-    """The build context of docker/base/Dockerfile: runtime client, emulator and entry script, modes set here."""
+    """The context of lambda-base/Dockerfile: runtime client, emulator and entry script, modes set here."""
     context.mkdir(parents=True, exist_ok=True)
     hostinstall.install(
         context / "runtime",
@@ -142,11 +145,12 @@ def stage_context(context: Path, architecture: str, work: Path, log: Log = print
         hashes=False,
         log=log,
         platforms=hostinstall.manylinux_platforms(architecture),
+        image_path=RUNTIME_SITE,
     )
     rie = context / "aws-lambda-rie"
     shutil.copyfile(rie_binary(architecture, work), rie)
-    shutil.copyfile(DOCKER_DIR / "lambda-entrypoint.sh", context / "lambda-entrypoint.sh")
-    shutil.copyfile(DOCKER_DIR / "Dockerfile", context / "Dockerfile")
+    shutil.copyfile(BASE_DIR / "lambda-entrypoint.sh", context / "lambda-entrypoint.sh")
+    shutil.copyfile(BASE_DIR / "Dockerfile", context / "Dockerfile")
     for path in (rie, context / "lambda-entrypoint.sh"):
         path.chmod(0o755)  # the classic builder keeps host modes (no COPY --chmod)
 

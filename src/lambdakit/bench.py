@@ -35,7 +35,7 @@ from lambdakit import baseline, docker_engine, images, measure, pushcost, stats,
 from lambdakit.errors import ConfigError
 from lambdakit.settings import REPO_ROOT, base_image, build_dir
 
-KIT_TAG = "lambdakit-bench/kit:latest"
+TAG_PREFIX = "lambdakit-bench"
 SINGLE_EVENT = {"text": "I was charged twice this month"}
 BATCH_EVENT = {
     "texts": [
@@ -77,6 +77,7 @@ class Contender:
     deps_dir: str
     weights_marker: str
     thread_probe: list[str]
+    build_args: dict[str, str]
 
 
 @dataclass
@@ -86,21 +87,24 @@ class Measured:
     threads: str | None = None
 
 
-def build_contenders(base: str, log: Log) -> list[Contender]:
+def build_contenders(
+    base: str, log: Log, prefix: str = TAG_PREFIX, asset: str | None = None
+) -> list[Contender]:
     """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base."""
-    inputs = images.resolve_inputs(base=base)
+    inputs = images.resolve_inputs(base=base, asset=asset)
+    kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     staged = images.stage(
         context=build_dir() / "bench" / "kit-context", glibc=images.base_glibc(base), log=log
     )
-    log(f"docker build {KIT_TAG} (base {inputs.base_image}, assets {inputs.asset_image})")
-    images.build_image(KIT_TAG, inputs, context=staged.context)
-    baseline_tag = baseline.build(base, log=log)
+    log(f"docker build {kit_tag} (base {inputs.base_image}, assets {inputs.asset_image})")
+    images.build_image(kit_tag, inputs, context=staged.context)
+    baseline_tag = baseline.build(base, tag=f"{prefix}/baseline:latest", log=log)
     baseline_context = baseline.stage(log=log).context
     return [
         Contender(
             name="kit",
-            image=KIT_TAG,
+            image=kit_tag,
             context=staged.context,
             dockerfile=REPO_ROOT / "Dockerfile",
             code_file=_relative_file(staged.context / "code", "inference/handler.py"),
@@ -111,6 +115,7 @@ def build_contenders(base: str, log: Log) -> list[Contender]:
                 "-c",
                 "from inference.pipeline import cpu_threads; print(cpu_threads())",
             ],
+            build_args=inputs.build_args(),
         ),
         Contender(
             name="baseline",
@@ -121,6 +126,7 @@ def build_contenders(base: str, log: Log) -> list[Contender]:
             deps_dir="deps",
             weights_marker=r"\bmodel/",
             thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
+            build_args={"BASE_IMAGE": base},
         ),
     ]
 
@@ -246,12 +252,9 @@ def measure_pushes(
 
 
 def _variant(contender: Contender, kind: str, context: Path, log: Log) -> str:
-    tag = f"lambdakit-bench/{contender.name}:{kind}-change"
+    tag = f"{contender.image.rsplit(':', 1)[0]}:{kind}-change"
     log(f"docker build {tag}")
-    args = {"BASE_IMAGE": base_image()}
-    if contender.name == "kit":
-        args = images.resolve_inputs().build_args()
-    docker_engine.build(context, tag, dockerfile=str(contender.dockerfile), buildargs=args)
+    docker_engine.build(context, tag, dockerfile=str(contender.dockerfile), buildargs=contender.build_args)
     return tag
 
 
@@ -535,13 +538,20 @@ def print_table(results: dict[str, Any], console: Console) -> None:
 
 
 def run_bench(
-    limits: template.Limits, cold_starts: int, invokes: int, push: str, out_dir: Path, console: Console
+    limits: template.Limits,
+    cold_starts: int,
+    invokes: int,
+    push: str,
+    out_dir: Path,
+    console: Console,
+    prefix: str = TAG_PREFIX,
+    asset: str | None = None,
 ) -> dict[str, Any]:
     def log(message: str) -> None:
         console.print(f"[dim]bench:[/dim] {message}")
 
     base = base_image()
-    contenders = build_contenders(base, log)
+    contenders = build_contenders(base, log, prefix, asset)
     sizes = {c.name: image_report(c.image, base) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log)
     pushed_for = [c for c in contenders if push == "both" or c.name == push]
@@ -616,6 +626,8 @@ def cli(argv: list[str]) -> int:
         help="whose push cost to measure (the baseline's pushes move about 1.5 GB)",
     )
     parser.add_argument("--out", type=Path, default=None, help="default: build/bench/")
+    parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
+    parser.add_argument("--tag-prefix", default=TAG_PREFIX, help="repository prefix of the bench's images")
     args = parser.parse_args(argv)
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
@@ -623,9 +635,10 @@ def cli(argv: list[str]) -> int:
     if args.memory is not None:
         limits = limits.with_memory(args.memory)
     console = Console()
+    out = args.out or build_dir() / "bench"
     results = run_bench(
-        limits, args.cold_starts, args.invokes, args.push, args.out or build_dir() / "bench", console
+        limits, args.cold_starts, args.invokes, args.push, out, console, args.tag_prefix, args.asset_image
     )
     print_table(results, console)
-    console.print(f"wrote {args.out or build_dir() / 'bench'}/results.json and results.md")
+    console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
     return 0

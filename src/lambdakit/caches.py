@@ -25,7 +25,7 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Cache:
-    """One place a library writes on its own: its default, the variable that moves it, how to spot its files."""
+    """One place a library writes on its own: its default, the variable that moves it, its patterns."""
 
     library: str
     default: str
@@ -72,7 +72,7 @@ CACHES: tuple[Cache, ...] = (
         doc=HF_DOC,
         modules=("huggingface_hub",),
         home=(".cache/huggingface/hub/**",),
-        preload="call huggingface_hub.snapshot_download(REPO_ID) (or from_pretrained) in the snapshot command",
+        preload="call huggingface_hub.snapshot_download(REPO_ID) or from_pretrained in the snapshot command",
         note="shared by transformers, sentence-transformers, diffusers, timm, ...",
     ),
     Cache(
@@ -103,7 +103,7 @@ CACHES: tuple[Cache, ...] = (
         doc="https://huggingface.co/docs/transformers/installation#cache-setup",
         modules=("transformers",),
         home=(".cache/huggingface/modules/**",),
-        preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights go to $HF_HUB_CACHE)",
+        preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights: $HF_HUB_CACHE)",
         note="remote code (trust_remote_code); weights live in the huggingface_hub cache",
     ),
     Cache(
@@ -137,7 +137,7 @@ CACHES: tuple[Cache, ...] = (
     ),
     Cache(
         library="torch inductor",
-        default="/tmp/torchinductor_<user>",
+        default="/tmp/torchinductor_<user>",  # noqa: S108 - where torch writes, documented
         env_var="TORCHINDUCTOR_CACHE_DIR",
         subdir="torchinductor",
         doc="https://pytorch.org/tutorials/recipes/torch_compile_caching_tutorial.html",
@@ -279,13 +279,55 @@ SECRET_PATTERNS: tuple[str, ...] = (
 # Frames of these modules only carry a request; the library that asked is further out on the stack.
 TRANSPORT_MODULES = frozenset(
     {
-        "socket", "ssl", "http", "urllib", "urllib3", "requests", "httpx", "httpx2", "httpcore", "h11", "h2",
-        "anyio", "sniffio", "aiohttp", "asyncio", "concurrent", "threading", "selectors", "certifi", "idna",
-        "encodings", "importlib", "runpy", "contextlib", "functools", "tqdm", "filelock", "tempfile", "shutil",
-        "os", "io", "pathlib", "posixpath", "genericpath", "codecs", "zipfile", "tarfile", "gzip", "logging",
-        "site", "sitecustomize", "_bootlocale", "multiprocessing", "subprocess", "fsspec", "backoff", "tenacity",
+        "socket",
+        "ssl",
+        "http",
+        "urllib",
+        "urllib3",
+        "requests",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "h11",
+        "h2",
+        "anyio",
+        "sniffio",
+        "aiohttp",
+        "asyncio",
+        "concurrent",
+        "threading",
+        "selectors",
+        "certifi",
+        "idna",
+        "encodings",
+        "importlib",
+        "runpy",
+        "contextlib",
+        "functools",
+        "tqdm",
+        "filelock",
+        "tempfile",
+        "shutil",
+        "os",
+        "io",
+        "pathlib",
+        "posixpath",
+        "genericpath",
+        "codecs",
+        "zipfile",
+        "tarfile",
+        "gzip",
+        "logging",
+        "site",
+        "sitecustomize",
+        "_bootlocale",
+        "multiprocessing",
+        "subprocess",
+        "fsspec",
+        "backoff",
+        "tenacity",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("lambdakit.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
     "invoke": ("lambdakit.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
     "rehearse": ("lambdakit.rehearsal.script", "deploy, invoke, redeploy against a local AWS stand-in"),
+    "bench": ("lambdakit.bench", "the kit beside the torch baseline: cold start, latency, size, push cost"),
+    "tune": ("lambdakit.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
 }
 
 

@@ -6,6 +6,7 @@ kit catches `docker.errors` itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -79,8 +80,9 @@ def build(
     try:
         for chunk in stream:
             if "error" in chunk:
+                last = " | ".join(tail[-3:])
                 raise ImageBuildFailed(
-                    f"docker build of {tag} failed: {chunk['error'].strip()} (last output: {' | '.join(tail[-3:])})"
+                    f"docker build of {tag} failed: {chunk['error'].strip()} (last output: {last})"
                 )
             text = str(chunk.get("stream", "")).rstrip()
             if text:
@@ -135,10 +137,8 @@ def tag_image(image: str, repository: str, tag: str) -> None:
 
 def remove_image(tag: str) -> None:
     """Untag (and delete if unused); a missing image is fine."""
-    try:
+    with contextlib.suppress(docker.errors.ImageNotFound):
         client().images.remove(tag, force=True)
-    except docker.errors.ImageNotFound:
-        pass
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ METADATA_INSTRUCTIONS = frozenset(
 
 
 def makes_layer(created_by: str) -> bool:
-    """History entries of ENV, CMD, LABEL, ... are metadata only; COPY, ADD, RUN, WORKDIR and imports may not be."""
+    """ENV, CMD, LABEL, ... are metadata; COPY, ADD, RUN, WORKDIR and imports make (maybe empty) layers."""
     if "#(nop)" not in created_by:
         return True
     instruction = created_by.split("#(nop)", 1)[1].split()

@@ -55,6 +55,7 @@ READY_TIMEOUT_S = 10.0
 LOG_WAIT_S = 1.0
 CLONE_NEWNET = 0x40000000
 EVENTS_DIR = REPO_ROOT / "events"
+TMP = "/tmp"  # noqa: S108  (the one writable folder of a Lambda execution environment)
 
 Outcome = str  # "ok", "error response", "function error", "timeout", "out of memory", "crashed"
 
@@ -91,7 +92,7 @@ def container_options(
         "name": name,
         "detach": True,
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.ephemeral_mb}m,mode=1777"},
+        "tmpfs": {TMP: tmpfs_options(limits)},
         "network_mode": "none",
         "user": f"{LAMBDA_UID}:{LAMBDA_GID}",
         "mem_limit": memory,
@@ -108,6 +109,11 @@ def container_options(
     }
 
 
+def tmpfs_options(limits: template.Limits) -> str:
+    """Mount options of the tmpfs: EphemeralStorage-sized, writable by the function's user."""
+    return f"rw,nosuid,nodev,size={limits.ephemeral_mb}m,mode=1777"
+
+
 def docker_run_argv(image: str, limits: template.Limits, name: str) -> list[str]:
     """The same execution environment as a `docker run` command line, to reproduce it by hand."""
     env = [arg for key, value in lambda_environment(limits).items() for arg in ("-e", f"{key}={value}")]
@@ -119,7 +125,7 @@ def docker_run_argv(image: str, limits: template.Limits, name: str) -> list[str]
         name,
         "--read-only",
         "--tmpfs",
-        f"/tmp:rw,nosuid,nodev,size={limits.ephemeral_mb}m,mode=1777",
+        f"{TMP}:{tmpfs_options(limits)}",
         "--network",
         "none",
         "--user",
@@ -249,7 +255,9 @@ class FaithfulFunction:
         return max(peaks) if peaks else None
 
     def home(self) -> str:
-        env = dict(item.split("=", 1) for item in self.container.attrs["Config"]["Env"] if "=" in item)
+        env: dict[str, str] = dict(
+            item.split("=", 1) for item in self.container.attrs["Config"]["Env"] if "=" in item
+        )
         return env.get("HOME", "/")
 
     def logs(self) -> str:
@@ -469,27 +477,32 @@ def explain(text: str, home: str = "/") -> list[str]:
 
 
 def explain_write(path: str, home: str, modules: Sequence[str]) -> str:
-    """Who wrote PATH (by the caches table, else by the traceback) and how to keep it off the read-only disk."""
+    """Who wrote PATH (caches table, else the traceback) and how to keep it off the read-only disk."""
     root, relative = _root_of(path, home)
-    attribution = caches.attribute(root, relative if root != "other" else path)
+    attribution = _attribute(root, relative if root != "other" else path)
     library = attribution.library if attribution.known else caches.library_of_stack(modules)[0]
     where = {"home": f"under HOME ({home})", "cache": "in the cache root"}.get(root, "outside /tmp")
     if root == "cache":
         preload = attribution.cache.preload if attribution.cache and attribution.cache.preload else ""
-        fix = ("the cache root is read-only in the image: pre-load these files with `nox -s snapshot`"
-               + (f" ({preload})" if preload else "") + ", or send scratch files to /tmp")
+        fix = (
+            "the cache root is read-only in the image: pre-load these files with `nox -s snapshot`"
+            + (f" ({preload})" if preload else "")
+            + ", or send scratch files to /tmp"
+        )
     elif attribution.known:
         fix = caches.fix_for_outside(attribution.cache, root)
     else:
-        fix = ("point it at /tmp (scratch) or at the cache root with its own cache variable, then record what "
-               "it needs with `nox -s snapshot` so the image ships it")
+        fix = (
+            "point it at /tmp (scratch) or at the cache root with its own cache variable, then record what "
+            "it needs with `nox -s snapshot` so the image ships it"
+        )
     return f"write outside /tmp: {library} wrote {path} {where}, which is read-only on Lambda; {fix}"
 
 
 def explain_network(reason: str, modules: Sequence[str]) -> str:
     library, via = caches.library_of_stack(modules)
     who = f"{library} (called from {via})" if via else library
-    cache = caches.by_module(modules[0]) if modules else None
+    cache = next((found for module in modules if (found := caches.by_module(module)) is not None), None)
     preload = (
         f"{cache.preload}" if cache and cache.preload else "record what it downloads with `nox -s snapshot`"
     )
@@ -497,6 +510,12 @@ def explain_network(reason: str, modules: Sequence[str]) -> str:
         f"network attempt: {who} tried to connect ({reason}); the image has no network here and must not "
         f"download at run time on Lambda: {preload}, and keep its offline switch on"
     )
+
+
+def _attribute(root: caches.Root, path: str) -> caches.Attribution:
+    """The failing path is often the folder a library tried to create: match it as a folder too."""
+    attribution = caches.attribute(root, path)
+    return attribution if attribution.known else caches.attribute(root, f"{path.rstrip('/')}/_")
 
 
 def stack_modules(text: str) -> list[str]:
@@ -518,7 +537,7 @@ def _module_of(path: str) -> str | None:
 
 
 def _root_of(path: str, home: str) -> tuple[caches.Root, str]:
-    for root, prefix in (("cache", IMAGE_CACHE_ROOT), ("tmp", "/tmp"), ("home", home)):
+    for root, prefix in (("cache", IMAGE_CACHE_ROOT), ("tmp", TMP), ("home", home)):
         base = prefix.rstrip("/") + "/"
         if path.startswith(base) or (prefix != "/" and path == prefix):
             return root, path[len(base) :]  # type: ignore[return-value]
@@ -583,7 +602,7 @@ def run_sam_local(
 def run_faithful(
     image: str, limits: template.Limits, events: Sequence[Path]
 ) -> tuple[list[Invocation], dict[str, Any]]:
-    """Invoke each event in one warm container (the first invoke is the cold start); return results and stats."""
+    """Invoke each event in one warm container (the first invoke is the cold start); results and stats."""
     with FaithfulFunction.start(image, limits) as function:
         results = []
         for event in events:
@@ -647,7 +666,8 @@ def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limit
             ] = None
         elif result.outcome == "out of memory":
             notes[
-                f"out of memory: the runtime was killed during {result.name} at MemorySize={limits.memory_mb} MB; "
+                f"out of memory: the runtime was killed during {result.name} at "
+                f"MemorySize={limits.memory_mb} MB; "
                 "raise MemorySize in template.yaml (`nox -s tune` measures it)"
             ] = None
     for note in notes:

@@ -44,7 +44,7 @@ def pip_target_argv(
     hashes: bool = True,
     python: str = sys.executable,
 ) -> list[str]:
-    """`pip install --target` for the Lambda platform: wheels only, no deps resolution (the lock is complete)."""
+    """`pip install --target` for the Lambda platform: wheels only, no resolution (the lock is complete)."""
     abi = "cp" + python_version.replace(".", "")
     platform_args = [arg for platform in platforms for arg in ("--platform", platform)]
     argv = [
@@ -81,13 +81,15 @@ def install(
     platforms: Sequence[str],
     hashes: bool = True,
     log: Callable[[str], None] | None = None,
+    image_path: str | None = None,
 ) -> bool:
     """Install REQUIREMENTS into TARGET unless the same install is already there; True when pip ran.
 
     WORK (same file system) holds the stamp, the requirements file and the half-done install, so TARGET only
-    ever holds a complete install and nothing of the kit's own.
+    ever holds a complete install and nothing of the kit's own. IMAGE_PATH is where TARGET lands in the image
+    (the file names compiled into the bytecode).
     """
-    key = _install_key(requirements, platforms)
+    key = _install_key(requirements, [*platforms, image_path or ""])
     work.mkdir(parents=True, exist_ok=True)
     stamp = work / f"{target.name}.stamp.json"
     if target.is_dir() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
@@ -101,9 +103,10 @@ def install(
     proc.run(
         pip_target_argv(scratch, ["-r", str(requirements_file)], platforms, hashes=hashes),
         f"installing {len(requirements)} packages for {platforms[0]} (glibc of the base image)",
+        env=pip_environment(),
     )
     shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
-    compile_bytecode(scratch)
+    compile_bytecode(scratch, image_path)
     normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,25 +116,29 @@ def install(
 
 
 def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """pip's own cache stays where the user keeps it: the kit's XDG_CACHE_HOME is the ML cache root, not pip's."""
+    """pip's cache stays where the user keeps it: the kit's XDG_CACHE_HOME is the ML cache root, not pip's."""
     env = dict(os.environ if base is None else base)
     env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     return env
 
 
-def compile_bytecode(root: Path) -> None:
+def compile_bytecode(root: Path, image_path: str | None = None) -> None:
     """Pre-compile so a read-only image never compiles at cold start; skipped when the host's Python differs.
 
-    `UNCHECKED_HASH` bytecode records no source mtime, so it is reproducible and never re-validated.
+    `UNCHECKED_HASH` bytecode records no source mtime, so it is never re-validated; the file name compiled in
+    is the one in the image (IMAGE_PATH/relative, or just relative), never the host's, so it is reproducible
+    and tracebacks show image paths.
     """
     if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
         return
     for source in sorted(root.rglob("*.py")):
         cfile = Path(importlib.util.cache_from_source(str(source)))
+        relative = source.relative_to(root).as_posix()
         try:
             py_compile.compile(
                 str(source),
                 cfile=str(cfile),
+                dfile=f"{image_path.rstrip('/')}/{relative}" if image_path else relative,
                 doraise=True,
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
@@ -163,11 +170,11 @@ def normalise_parents(path: Path, top: Path) -> None:
     raise ValueError(f"{top} is not a parent of {path}")
 
 
-def copy_package(source: Path, target: Path) -> None:
-    """Copy a source package without caches, compiled and normalised as an install would be."""
+def copy_package(source: Path, target: Path, image_path: str | None = None) -> None:
+    """Copy a source package without caches, compiled as an install would be (IMAGE_PATH: where it lands)."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
-    compile_bytecode(target)
+    compile_bytecode(target, image_path)
 
 
 def tree_digest(root: Path) -> str:

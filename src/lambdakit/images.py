@@ -27,7 +27,9 @@ from lambdakit.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
 CODE_PACKAGES = ("inference",)
 SOURCE_DIR = REPO_ROOT / "src"
 RUNTIME_CATEGORIES = ("packages",)
-TASK_ROOT = "var/task"  # LAMBDA_TASK_ROOT, where Lambda's Python runtime imports the handler and its deps from
+TASK_ROOT = (
+    "var/task"  # LAMBDA_TASK_ROOT, where Lambda's Python runtime imports the handler and its deps from
+)
 GLIBC_FLOOR = hostinstall.MANYLINUX_FLOOR
 # glibc of base images that may not be pulled yet: AWS's python3.11 runs on Amazon Linux 2, 3.12+ on AL2023.
 KNOWN_GLIBC = {
@@ -65,8 +67,14 @@ def context_dir(template_path: Path = template.TEMPLATE) -> Path:
     return (template_path.parent / template.image_settings(template_path).context).resolve()
 
 
-def stage(context: Path | None = None, architecture: str | None = None, glibc: tuple[int, int] = GLIBC_FLOOR,
-          source_dir: Path = SOURCE_DIR, requirements: Sequence[str] | None = None, log: Log = print) -> Staged:
+def stage(
+    context: Path | None = None,
+    architecture: str | None = None,
+    glibc: tuple[int, int] = GLIBC_FLOOR,
+    source_dir: Path = SOURCE_DIR,
+    requirements: Sequence[str] | None = None,
+    log: Log = print,
+) -> Staged:
     """Write deps/ and code/ into the build context; the Dockerfile's COPY lines read nothing else.
 
     Each folder holds the full image path (`deps/var/task/...`) with every parent at mtime 0, and is copied
@@ -75,18 +83,26 @@ def stage(context: Path | None = None, architecture: str | None = None, glibc: t
     """
     context = context or context_dir()
     architecture = architecture or template.limits().architecture
-    requirements = list(requirements) if requirements is not None else lock.locked_requirements(RUNTIME_CATEGORIES)
+    requirements = (
+        list(requirements) if requirements is not None else lock.locked_requirements(RUNTIME_CATEGORIES)
+    )
     work = build_dir() / "function-work" / context.name / "deps"
     platforms = hostinstall.manylinux_platforms(architecture, glibc)
     deps = context / "deps" / TASK_ROOT
-    reinstalled = hostinstall.install(deps, requirements, work=work, platforms=platforms, log=log)
+    reinstalled = hostinstall.install(
+        deps, requirements, work=work, platforms=platforms, log=log, image_path=f"/{TASK_ROOT}"
+    )
     code = context / "code" / TASK_ROOT
     for package in CODE_PACKAGES:
-        hostinstall.copy_package(source_dir / package, code / package)
+        hostinstall.copy_package(source_dir / package, code / package, f"/{TASK_ROOT}/{package}")
     hostinstall.normalise_tree(context / "code")
     hostinstall.normalise_parents(deps, context / "deps")
-    return Staged(context=context, deps_digest=hostinstall.tree_digest(context / "deps"),
-                  code_digest=hostinstall.tree_digest(context / "code"), deps_reinstalled=reinstalled)
+    return Staged(
+        context=context,
+        deps_digest=hostinstall.tree_digest(context / "deps"),
+        code_digest=hostinstall.tree_digest(context / "code"),
+        deps_reinstalled=reinstalled,
+    )
 
 
 def base_glibc(base: str) -> tuple[int, int]:
@@ -104,7 +120,7 @@ def parse_glibc(text: str) -> tuple[int, int] | None:
 
 
 def resolve_inputs(base: str | None = None, asset: str | None = None) -> BuildInputs:
-    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image pinned to its content tag, both checked."""
+    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked."""
     base = base or base_image()
     asset = asset or f"{assets.repository_name()}:{assets.LATEST}"
     image = docker_engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")

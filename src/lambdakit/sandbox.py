@@ -104,7 +104,9 @@ def isolation_argv(isolation: Isolation, script: str) -> list[str]:
 
 def choose_isolation(readonly: Sequence[Path], writable: Sequence[Path]) -> tuple[Isolation, str]:
     """The strongest isolation this machine allows, probed by running the lockdown with `true`."""
-    candidates = [("namespaces (root)", UNSHARE_AS_ROOT)] if os.geteuid() == 0 else []
+    candidates: list[tuple[str, tuple[str, ...]]] = (
+        [("namespaces (root)", UNSHARE_AS_ROOT)] if os.geteuid() == 0 else []
+    )
     candidates.append(("namespaces (user)", UNSHARE_AS_USER))
     for root_readonly in (True, False):
         script = lockdown_script(readonly, writable, root_readonly)
@@ -137,7 +139,8 @@ def resolve_program(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> s
     elif found := shutil.which(program, path=env.get("PATH", os.defpath)):
         return found
     raise SnapshotCommandNotFound(
-        f"command not found: {program!r} (looked in {'the working directory' if '/' in program else '$PATH'}); "
+        f"command not found: {program!r} (looked in {'the working directory' if '/' in program else '$PATH'})"
+        "; "
         f"install it, activate the environment that has it, or give its full path after `--`"
     )
 
@@ -156,9 +159,16 @@ def run_step(
     started = time.monotonic()
     log.write(f"$ {shlex.join(argv)}\n")
     with subprocess.Popen(
-        [*prefix, *argv], env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True,
-    ) as process:  # fmt: skip
+        [*prefix, *argv],
+        env=dict(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    ) as process:
         try:
             assert process.stdout is not None
             for line in process.stdout:

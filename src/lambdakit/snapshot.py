@@ -1,4 +1,4 @@
-"""`python -m lambdakit snapshot [OPTIONS] [-- COMMAND ...]`: find a pipeline's hidden downloads and ship them.
+"""`python -m lambdakit snapshot [OPTIONS] [-- COMMAND ...]`: find hidden downloads, ship them.
 
 Runs COMMAND (default: the model preparation, then every sample event through the handler) in a sandbox
 with a fresh HOME and an empty cache root, records every file it leaves and every host it contacts,
@@ -44,8 +44,18 @@ TARBALL_NAME = "assets.tar"
 REPORT_NAME = "report.json"
 LOG_NAME = "snapshot.log"
 DISK_FULL_MARKERS = ("No space left on device", "[Errno 28]", "Disk quota exceeded")
-SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
-              "T": 1024**4, "TB": 1024**4}  # fmt: skip
+SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KB": 1024,
+    "M": 1024**2,
+    "MB": 1024**2,
+    "G": 1024**3,
+    "GB": 1024**3,
+    "T": 1024**4,
+    "TB": 1024**4,
+}
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,10 @@ def display_path(root: Root, path: str) -> str:
 def default_commands(repo: Path = REPO_ROOT, python: str = sys.executable) -> tuple[tuple[str, ...], ...]:
     """The project's pipeline: export the model, then every sample event through the handler."""
     events = sorted((repo / "events").glob("*.json"))
-    return ((python, "-m", "inference.prepare"),
-            *((python, "-m", "inference", str(e.relative_to(repo))) for e in events))  # fmt: skip
+    return (
+        (python, "-m", "inference.prepare"),
+        *((python, "-m", "inference", str(e.relative_to(repo))) for e in events),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- scanning
@@ -115,7 +127,7 @@ def walk(root: Path) -> Iterator[str]:
 def scan(
     box: sandbox.Sandbox, events: Sequence[netaudit.Event]
 ) -> tuple[list[FileRecord], list[tarball.Member]]:
-    """Attribute every file of the sandbox (and every other file a Python process wrote) and pick the members."""
+    """Attribute every file of the sandbox (and any other file Python code wrote); pick the members."""
     writers = {e.path: caches.library_of_stack(e.stack)[0] for e in events if e.kind == "write"}
     records: list[FileRecord] = []
     members: list[tarball.Member] = []
@@ -124,12 +136,13 @@ def scan(
         records.append(record)
         if member is not None:
             members.append(member)
-    for root, base in (("home", box.home), ("tmp", box.tmp)):
+    outside: tuple[tuple[Root, Path], ...] = (("home", box.home), ("tmp", box.tmp))
+    for root, base in outside:
         for rel in walk(base):
-            records.append(_outside_file(root, base, rel, writers.get(str(base / rel))))  # type: ignore[arg-type]
+            records.append(_outside_file(root, base, rel, writers.get(str(base / rel))))
     sandboxed = tuple(str(p) + os.sep for p in (box.home, box.cache_root, box.tmp, box.audit_log.parent))
     for path, writer in sorted(writers.items()):
-        if not path.startswith(sandboxed) and os.path.isfile(path):
+        if not path.startswith(sandboxed) and Path(path).is_file():
             records.append(_outside_file("other", Path("/"), path.lstrip("/"), writer, absolute=True))
     return adopt_by_neighbour(records), members
 
@@ -173,24 +186,42 @@ def attribute(root: Root, path: str, writer: str | None) -> tuple[caches.Attribu
 def _cache_file(root: Path, rel: str, writer: str | None) -> tuple[FileRecord, tarball.Member | None]:
     who, how = attribute("cache", rel, writer)
     size = _size(root / rel)
-    base = {"path": rel, "root": "cache", "bytes": size, "library": who.library, "env_var": who.env_var,
-            "in_cache_root": True, "writer": writer, "attributed_by": how}  # fmt: skip
+    record = FileRecord(
+        path=rel,
+        root="cache",
+        bytes=size,
+        library=who.library,
+        env_var=who.env_var,
+        in_cache_root=True,
+        shipped=False,
+        writer=writer,
+        attributed_by=how,
+    )
     if caches.is_secret(rel):
-        return FileRecord(**base, shipped=False, excluded="secret"), None
+        return replace(record, excluded="secret"), None
     if who.cache is not None and not who.cache.ship:
-        return FileRecord(**base, shipped=False, excluded=f"not shipped: {who.cache.note}"), None
+        return replace(record, excluded=f"not shipped: {who.cache.note}"), None
     kept = tarball.classify(root, rel)
     if isinstance(kept, tarball.Rejected):
-        return FileRecord(**base, shipped=False, excluded=kept.reason), None
-    return FileRecord(**base, shipped=True), kept
+        return replace(record, excluded=kept.reason), None
+    return replace(record, shipped=True), kept
 
 
 def _outside_file(root: Root, base: Path, rel: str, writer: str | None, absolute: bool = False) -> FileRecord:
     path = "/" + rel if absolute else rel
     who, how = attribute(root, path, writer)
-    return FileRecord(path=path, root=root, bytes=_size(base / rel), library=who.library, env_var=who.env_var,
-                      in_cache_root=False, shipped=False, excluded="secret" if caches.is_secret(path) else None,
-                      writer=writer, attributed_by=how)  # fmt: skip
+    return FileRecord(
+        path=path,
+        root=root,
+        bytes=_size(base / rel),
+        library=who.library,
+        env_var=who.env_var,
+        in_cache_root=False,
+        shipped=False,
+        excluded="secret" if caches.is_secret(path) else None,
+        writer=writer,
+        attributed_by=how,
+    )
 
 
 def _size(path: Path) -> int:
@@ -207,37 +238,75 @@ def network_summary(events: Sequence[netaudit.Event]) -> list[dict[str, Any]]:
         if event.network:
             library, via = caches.library_of_stack(event.stack)
             counts[(event.host, event.port, library, via, event.kind)] += 1
-    return [{"host": h, "port": p, "library": lib, "via": via, "kind": kind, "count": n}
-            for (h, p, lib, via, kind), n in sorted(counts.items(), key=lambda kv: tuple(map(str, kv[0])))]  # fmt: skip
+    return [
+        {"host": h, "port": p, "library": lib, "via": via, "kind": kind, "count": n}
+        for (h, p, lib, via, kind), n in sorted(counts.items(), key=lambda kv: tuple(map(str, kv[0])))
+    ]
 
 
 def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
     """What needs a decision, each with its fix in one line."""
     found: list[dict[str, Any]] = []
-    outside: dict[tuple[str, str], list[FileRecord]] = defaultdict(list)
+    outside: dict[tuple[Root, str], list[FileRecord]] = defaultdict(list)
     for record in records:
         if record.excluded == "secret":
-            found.append({"kind": "secret", "path": record.display, "library": record.library,
-                          "fix": "never shipped: give the function its token through its environment or a "
-                                 "secrets manager at run time, not through the image"})  # fmt: skip
+            found.append(
+                {
+                    "kind": "secret",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": "never shipped: give the function its token through its environment or a "
+                    "secrets manager at run time, not through the image",
+                }
+            )
+        elif (cache := caches.by_library(record.library)) is not None and not cache.ship:
+            found.append(
+                {
+                    "kind": "not_shipped",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": f"nothing to do: {cache.note}",
+                }
+            )
         elif record.excluded and record.in_cache_root:
-            found.append({"kind": "not_shipped", "path": record.display, "library": record.library,
-                          "fix": record.excluded})  # fmt: skip
+            found.append(
+                {
+                    "kind": "not_shipped",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": record.excluded,
+                }
+            )
         elif not record.in_cache_root:
             outside[(record.root, record.library)].append(record)
         if record.library == caches.UNKNOWN and record.excluded != "secret":
-            found.append({"kind": "unknown_library", "path": record.display, "writer": record.writer,
-                          "fix": caches.fix_for_outside(None, record.root) if not record.in_cache_root else
-                          "shipped, but no library in lambdakit/caches.py claims it: add a row so it is "
-                          "attributed (library, variable, patterns)"})  # fmt: skip
+            found.append(
+                {
+                    "kind": "unknown_library",
+                    "path": record.display,
+                    "writer": record.writer,
+                    "fix": caches.fix_for_outside(None, record.root)
+                    if not record.in_cache_root
+                    else "shipped, but no library in lambdakit/caches.py claims it: add a row so it is "
+                    "attributed (library, variable, patterns)",
+                }
+            )
     for (root, library), group in sorted(outside.items()):
         if library == caches.UNKNOWN:
             continue
         cache = caches.by_library(library)
-        found.append({"kind": "outside_cache_root", "library": library, "root": root,
-                      "env_var": cache.env_var if cache else None, "files": len(group),
-                      "bytes": sum(r.bytes for r in group), "paths": [r.display for r in group[:5]],
-                      "fix": caches.fix_for_outside(cache, root)})  # type: ignore[arg-type]  # fmt: skip
+        found.append(
+            {
+                "kind": "outside_cache_root",
+                "library": library,
+                "root": root,
+                "env_var": cache.env_var if cache else None,
+                "files": len(group),
+                "bytes": sum(r.bytes for r in group),
+                "paths": [r.display for r in group[:5]],
+                "fix": caches.fix_for_outside(cache, root),
+            }
+        )
     return found
 
 
@@ -263,8 +332,21 @@ def build_report(
 
 def _record_json(record: FileRecord) -> dict[str, Any]:
     data = asdict(record)
-    return {key: data[key] for key in ("path", "root", "bytes", "library", "env_var", "in_cache_root",
-                                       "shipped", "excluded", "writer", "attributed_by")}  # fmt: skip
+    return {
+        key: data[key]
+        for key in (
+            "path",
+            "root",
+            "bytes",
+            "library",
+            "env_var",
+            "in_cache_root",
+            "shipped",
+            "excluded",
+            "writer",
+            "attributed_by",
+        )
+    }
 
 
 def write_report(path: Path, report: Mapping[str, Any]) -> None:
@@ -276,9 +358,14 @@ def write_report(path: Path, report: Mapping[str, Any]) -> None:
 
 
 def run_commands(
-    options: Options, box: sandbox.Sandbox, env: Mapping[str, str], log: IO[str], console: Console,
-    title: str, prefix: Sequence[str] = (),
-) -> list[sandbox.StepResult]:  # fmt: skip
+    options: Options,
+    box: sandbox.Sandbox,
+    env: Mapping[str, str],
+    log: IO[str],
+    console: Console,
+    title: str,
+    prefix: Sequence[str] = (),
+) -> list[sandbox.StepResult]:
     """Every step with a progress line showing its latest output; stops at the first failure."""
     results = []
     total = len(options.commands)
@@ -314,8 +401,10 @@ def _clip(line: str, width: int = 60) -> str:
 def failure(result: sandbox.StepResult, log_path: Path, what: str) -> SnapshotCommandFailed | DiskFull:
     tail = "\n".join(f"    {line}" for line in result.tail[-12:])
     if any(marker in line for line in result.tail for marker in DISK_FULL_MARKERS):
-        return DiskFull(f"the disk filled up while {what} ran `{shlex.join(result.argv)}`: free some space "
-                        f"or pass --output on a larger disk; its last lines:\n{tail}")  # fmt: skip
+        return DiskFull(
+            f"the disk filled up while {what} ran `{shlex.join(result.argv)}`: free some space "
+            f"or pass --output on a larger disk; its last lines:\n{tail}"
+        )
     return SnapshotCommandFailed(
         f"`{shlex.join(result.argv)}` exited with status {result.returncode} during the {what} "
         f"(full output: {log_path}); fix the command, then run the snapshot again. Its last lines:\n{tail}"
@@ -333,7 +422,7 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
         box = sandbox.Sandbox(
             work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl"
         ).create()
-        # As in a finished image, the ENV block's directories exist: some libraries (nltk) use theirs only then.
+        # As in a finished image the ENV block's directories exist: nltk, for one, uses its own only then.
         for sub in CACHE_SUBDIRS.values():
             (box.cache_root / sub).mkdir(parents=True, exist_ok=True)
         env = sandbox.command_env(options.env, box, verify=False)
@@ -352,8 +441,14 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
             raise NothingToShip(nothing_to_ship(records, options.report))
         write_report(options.report, report)
         written = tarball.write(members, IMAGE_CACHE_ROOT, options.tarball, options.max_bytes)
-        report["tarball"] = {"path": _relative(written.path), "sha256": written.sha256, "bytes": written.bytes,
-                             "files": written.files, "members": written.members, "prefix": IMAGE_CACHE_ROOT}  # fmt: skip
+        report["tarball"] = {
+            "path": _relative(written.path),
+            "sha256": written.sha256,
+            "bytes": written.bytes,
+            "files": written.files,
+            "members": written.members,
+            "prefix": IMAGE_CACHE_ROOT,
+        }
         write_report(options.report, report)
     finally:
         if not options.keep:
@@ -371,9 +466,11 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
 def nothing_to_ship(records: Sequence[FileRecord], report: Path) -> str:
     elsewhere = [r.display for r in records if not r.in_cache_root][:5]
     where = f"; it wrote only outside it: {', '.join(elsewhere)}" if elsewhere else ""
-    return (f"the command wrote no file into the cache root, so there is nothing to ship{where}. "
-            f"If the pipeline needs no downloaded assets, skip the asset tarball; otherwise make the "
-            f"command load them (details: {report})")  # fmt: skip
+    return (
+        f"the command wrote no file into the cache root, so there is nothing to ship{where}. "
+        f"If the pipeline needs no downloaded assets, skip the asset tarball; otherwise make the "
+        f"command load them (details: {report})"
+    )
 
 
 def _relative(path: Path) -> str:
@@ -429,9 +526,14 @@ def _extract(source: Path, destination: Path) -> None:
 
 
 def verify_result(
-    results: Sequence[sandbox.StepResult], events: Sequence[netaudit.Event], box: sandbox.Sandbox,
-    isolation: sandbox.Isolation, seconds: float, options: Options, report: Mapping[str, Any] | None,
-) -> dict[str, Any]:  # fmt: skip
+    results: Sequence[sandbox.StepResult],
+    events: Sequence[netaudit.Event],
+    box: sandbox.Sandbox,
+    isolation: sandbox.Isolation,
+    seconds: float,
+    options: Options,
+    report: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     network = network_summary(events)
     writes = [e.path for e in events if e.kind == "write" and not allowed_write(e.path, box)]
     problems = list(dict.fromkeys(reach_out_problem(entry) for entry in network))
@@ -449,7 +551,7 @@ def verify_result(
         "steps": [
             {"command": list(r.argv), "returncode": r.returncode, "seconds": round(r.seconds, 2)}
             for r in results
-        ],  # fmt: skip
+        ],
         "network": network,
         "writes_outside_tmp": sorted(set(writes)),
         "problems": problems,
@@ -494,8 +596,10 @@ def failed_problem(result: sandbox.StepResult, log: Path, report: Mapping[str, A
         if hints
         else ""
     )
-    return (f"`{shlex.join(result.argv)}` exited with status {result.returncode} offline with only the shipped "
-            f"files (full output: {log}); its last lines:\n{tail}{hint}")  # fmt: skip
+    return (
+        f"`{shlex.join(result.argv)}` exited with status {result.returncode} offline with only the shipped "
+        f"files (full output: {log}); its last lines:\n{tail}{hint}"
+    )
 
 
 def raise_if_failed(result: Mapping[str, Any]) -> None:
@@ -520,32 +624,51 @@ def print_summary(report: Mapping[str, Any], console: Console) -> None:
     for library, group in sorted(libraries.items(), key=lambda kv: -sum(r["bytes"] for r in kv[1])):
         shipped = sum(1 for r in group if r["shipped"])
         where = ", ".join(sorted({display_path(r["root"], "").rstrip("/") or "/" for r in group}))
-        table.add_row(library, str(len(group)), tarball.human_bytes(sum(r["bytes"] for r in group)), where,
-                      ", ".join(sorted({r["env_var"] or "-" for r in group})),
-                      "all" if shipped == len(group) else f"{shipped}/{len(group)}")  # fmt: skip
+        table.add_row(
+            library,
+            str(len(group)),
+            tarball.human_bytes(sum(r["bytes"] for r in group)),
+            where,
+            ", ".join(sorted({r["env_var"] or "-" for r in group})),
+            "all" if shipped == len(group) else f"{shipped}/{len(group)}",
+        )
     console.print(table)
     if report["network"]:
         hosts = Table(title="network activity", title_justify="left")
         for column in ("host", "port", "library", "via", "kind", "count"):
             hosts.add_column(column)
         for entry in report["network"]:
-            hosts.add_row(entry["host"], str(entry["port"]), entry["library"], entry["via"] or "-",
-                          entry["kind"], str(entry["count"]))  # fmt: skip
+            hosts.add_row(
+                entry["host"],
+                str(entry["port"]),
+                entry["library"],
+                entry["via"] or "-",
+                entry["kind"],
+                str(entry["count"]),
+            )
         console.print(hosts)
     for flag in report["flags"]:
         subject = flag.get("path") or ", ".join(flag.get("paths", []))
-        console.print(f"[yellow]{flag['kind']}[/] {flag.get('library', '')}: {subject}\n    fix: {flag['fix']}",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"[yellow]{flag['kind']}[/] {flag.get('library', '')}: {subject}\n    fix: {flag['fix']}",
+            highlight=False,
+        )
     if report.get("tarball"):
         tar = report["tarball"]
-        console.print(f"[bold]{tar['path']}[/]: {tar['files']} files, {tarball.human_bytes(tar['bytes'])}, "
-                      f"sha256 {tar['sha256']} (command {report['seconds']:.1f} s)", highlight=False)  # fmt: skip
+        console.print(
+            f"[bold]{tar['path']}[/]: {tar['files']} files, {tarball.human_bytes(tar['bytes'])}, "
+            f"sha256 {tar['sha256']} (command {report['seconds']:.1f} s)",
+            highlight=False,
+        )
 
 
 def print_verify(result: Mapping[str, Any], console: Console) -> None:
     if result["passed"]:
-        console.print(f"[green]verify passed[/]: offline, read-only, no connection attempt "
-                      f"({result['seconds']:.1f} s; {result['isolation']})", highlight=False)  # fmt: skip
+        console.print(
+            f"[green]verify passed[/]: offline, read-only, no connection attempt "
+            f"({result['seconds']:.1f} s; {result['isolation']})",
+            highlight=False,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -560,17 +683,27 @@ def parse_size(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m lambdakit snapshot", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m lambdakit snapshot",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        usage="%(prog)s [-h] [--output DIR] [--max-size SIZE] [--no-verify | --verify] [--keep] [-- COMMAND ...]",
-    )  # fmt: skip
+        usage="%(prog)s [-h] [--output DIR] [--max-size SIZE] [--no-verify | --verify] [--keep] "
+        "[-- COMMAND ...]",
+    )
     parser.add_argument("--output", type=Path, default=build_dir() / "assets", help="default: build/assets")
-    parser.add_argument("--max-size", type=parse_size, default=tarball.DEFAULT_MAX_BYTES,
-                        help="largest tarball allowed (default 10GB; K/M/G/T are powers of 1024)")  # fmt: skip
+    parser.add_argument(
+        "--max-size",
+        type=parse_size,
+        default=tarball.DEFAULT_MAX_BYTES,
+        help="largest tarball allowed (default 10GB; K/M/G/T are powers of 1024)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-verify", dest="verify", action="store_false", help="skip the offline rerun")
-    mode.add_argument("--verify", dest="verify_only", action="store_true",
-                      help="only verify the existing tarball (no new snapshot)")  # fmt: skip
+    mode.add_argument(
+        "--verify",
+        dest="verify_only",
+        action="store_true",
+        help="only verify the existing tarball (no new snapshot)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the sandbox (HOME, cache root, TMPDIR)")
     parser.add_argument(
         "command", nargs=argparse.REMAINDER, help="after --: the command (default: the pipeline)"
@@ -594,7 +727,7 @@ def options_from(args: argparse.Namespace) -> Options:
 def cli(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     options = options_from(args)
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     if args.verify_only:
         previous = json.loads(options.report.read_text()) if options.report.is_file() else None
         if previous and not args.command:

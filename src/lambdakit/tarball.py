@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 import posixpath
 import stat
 import tarfile
@@ -67,7 +66,7 @@ def classify(root: Path, relpath: str) -> Member | Rejected:
     source = root / relpath
     info = source.lstat()
     if stat.S_ISLNK(info.st_mode):
-        link = safe_link(relpath, os.readlink(source), root)
+        link = safe_link(relpath, str(source.readlink()), root)
         if link is None:
             return Rejected(relpath, "symlink pointing outside the cache root")
         return Member(relpath, source, "symlink", link=link)
@@ -78,7 +77,7 @@ def classify(root: Path, relpath: str) -> Member | Rejected:
 
 def safe_link(relpath: str, target: str, root: Path) -> str | None:
     """The link as a relative path that stays inside the root, or None when it would leave it."""
-    if os.path.isabs(target):
+    if target.startswith("/"):
         try:
             inside = Path(target).relative_to(root)
         except ValueError:

@@ -84,36 +84,50 @@ def load(path: Path = TEMPLATE) -> Any:
     try:
         return YAML().load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path} is missing; the kit reads the function's settings from the SAM template.") from None
+        raise ConfigError(
+            f"{path} is missing; the kit reads the function's settings from the SAM template."
+        ) from None
     except YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry.") from exc
+        raise ConfigError(
+            f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry."
+        ) from exc
 
 
 def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = TEMPLATE) -> Any:
     resource = (document.get("Resources") or {}).get(function)
     if resource is None:
-        raise ConfigError(f"{path} has no resource {function}; the kit expects the function under that logical id.")
+        raise ConfigError(
+            f"{path} has no resource {function}; the kit expects the function under that logical id."
+        )
     return resource
 
 
 def limits(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> Limits:
     """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
     document = load(path)
-    merged = dict(((document.get("Globals") or {}).get("Function") or {}))
+    merged = dict((document.get("Globals") or {}).get("Function") or {})
     merged.update(function_resource(document, function, path).get("Properties") or {})
     ephemeral = merged.get("EphemeralStorage") or {}
     architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
     values = {
         "Timeout": _integer(merged.get("Timeout", DEFAULTS["Timeout"]), "Timeout", path),
         "MemorySize": _integer(merged.get("MemorySize", DEFAULTS["MemorySize"]), "MemorySize", path),
-        "EphemeralStorage": _integer(ephemeral.get("Size", DEFAULTS["EphemeralStorage"]), "EphemeralStorage", path),
+        "EphemeralStorage": _integer(
+            ephemeral.get("Size", DEFAULTS["EphemeralStorage"]), "EphemeralStorage", path
+        ),
     }
     for name, value in values.items():
         _check_range(name, value, path)
     if len(architectures) != 1 or str(architectures[0]) not in ARCHITECTURES:
-        raise ConfigError(f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {architectures}.")
-    return Limits(memory_mb=values["MemorySize"], timeout_s=values["Timeout"],
-                  ephemeral_mb=values["EphemeralStorage"], architecture=str(architectures[0]))
+        raise ConfigError(
+            f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {architectures}."
+        )
+    return Limits(
+        memory_mb=values["MemorySize"],
+        timeout_s=values["Timeout"],
+        ephemeral_mb=values["EphemeralStorage"],
+        architecture=str(architectures[0]),
+    )
 
 
 def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageSettings:
@@ -123,23 +137,35 @@ def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageS
     metadata = resource.get("Metadata") or {}
     missing = [key for key in ("Dockerfile", "DockerContext") if key not in metadata]
     if missing or (resource.get("Properties") or {}).get("PackageType") != "Image":
-        raise ConfigError(f"{path}: {function} must have PackageType: Image and Metadata Dockerfile/DockerContext.")
+        raise ConfigError(
+            f"{path}: {function} must have PackageType: Image and Metadata Dockerfile/DockerContext."
+        )
     defaults = parameter_defaults(document)
     args = {str(k): _resolve(v, defaults) for k, v in (metadata.get("DockerBuildArgs") or {}).items()}
     tag = str(metadata.get("DockerTag", "latest"))
-    return ImageSettings(dockerfile=str(metadata["Dockerfile"]), context=str(metadata["DockerContext"]), tag=tag,
-                         build_args=args, local_image=f"{function.lower()}:{tag}")
+    return ImageSettings(
+        dockerfile=str(metadata["Dockerfile"]),
+        context=str(metadata["DockerContext"]),
+        tag=tag,
+        build_args=args,
+        local_image=f"{function.lower()}:{tag}",
+    )
 
 
 def parameter_defaults(document: Any) -> dict[str, str]:
-    return {str(name): str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()}
+    return {
+        str(name): str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
+    }
 
 
 def build_arg_parameters(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> dict[str, str]:
     """Which template parameter feeds each Docker build arg (`BASE_IMAGE: !Ref BaseImage` → BaseImage)."""
     metadata = function_resource(load(path), function, path).get("Metadata") or {}
-    return {str(arg): str(value.value) for arg, value in (metadata.get("DockerBuildArgs") or {}).items()
-            if getattr(value, "tag", None) is not None and str(value.tag.value) == "!Ref"}
+    return {
+        str(arg): str(value.value)
+        for arg, value in (metadata.get("DockerBuildArgs") or {}).items()
+        if getattr(value, "tag", None) is not None and str(value.tag.value) == "!Ref"
+    }
 
 
 def _resolve(value: Any, parameters: dict[str, str]) -> str:

@@ -203,6 +203,7 @@ def base_image() -> str:
         (context / "Dockerfile").write_text(dockerfile)
         log(f"docker build {tag} (FROM {rootfs} + python3-venv, git, sudo, vscode, wheelhouse)")
         docker_engine.build(context, tag)
+        drop_other_tags(tag)
     return tag
 
 
@@ -220,7 +221,17 @@ def docker_cli_image() -> str:
         (context / "docker").chmod(0o755)
         (context / "Dockerfile").write_text("FROM scratch\nCOPY docker /usr/local/bin/docker\n")
         docker_engine.build(context, tag)
+        drop_other_tags(tag)
     return tag
+
+
+def drop_other_tags(tag: str) -> None:
+    """A new cache key replaces the old image: untag the repository's other keys so they can be pruned."""
+    repository = tag.rsplit(":", 1)[0]
+    for image in docker_engine.client().images.list(name=repository):
+        for other in image.tags:
+            if other != tag:
+                docker_engine.client().images.remove(other, noprune=False)
 
 
 # --- the fresh clone --------------------------------------------------------------------------------------

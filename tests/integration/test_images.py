@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from assets_fixture import write_assets_tarball
 from ruamel.yaml import YAML
 
+from assets_fixture import write_assets_tarball
 from lambdakit import assets, baseimage, docker_engine, emulate, images, proc, sam, template
 from lambdakit.template import Limits
 
@@ -98,7 +98,9 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     assert config["Entrypoint"] == ["/lambda-entrypoint.sh"]
     assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
     assert config["WorkingDir"] == "/var/task"
-    version = docker_engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
+    version = docker_engine.run_once(
+        base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"]
+    )
     assert version.startswith("3.11.")
 
 
@@ -162,7 +164,9 @@ def test_faithful_run_answers_like_python_m_inference(
     from inference.__main__ import LocalContext, read_event
     from inference.handler import lambda_handler
 
-    with emulate.FaithfulFunction.start(function_image, faithful_limits, name=f"{PREFIX}-faithful") as function:
+    with emulate.FaithfulFunction.start(
+        function_image, faithful_limits, name=f"{PREFIX}-faithful"
+    ) as function:
         for name, path in sample_events.items():
             result = function.invoke(path.read_bytes(), name=name)
             assert result.outcome == "ok", result.body
@@ -206,7 +210,9 @@ def test_faithful_run_explains_a_network_attempt(bad_image: str) -> None:
 
 
 def test_faithful_run_reports_timeout_and_out_of_memory(bad_image: str) -> None:
-    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.sleep_past_timeout") as function:
+    with emulate.FaithfulFunction.start(
+        bad_image, SMALL, handler="bad_handler.sleep_past_timeout"
+    ) as function:
         assert function.invoke({"seconds": 0.1}).outcome == "ok"
         assert function.invoke({"seconds": SMALL.timeout_s + 2}).outcome == "timeout"
     with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.allocate") as function:

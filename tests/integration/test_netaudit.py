@@ -30,15 +30,25 @@ def listener() -> socket.socket:
     server.close()
 
 
-def run(tmp_path: Path, port: int, verify: bool) -> tuple[subprocess.CompletedProcess[str], list[netaudit.Event]]:
+def run(
+    tmp_path: Path, port: int, verify: bool
+) -> tuple[subprocess.CompletedProcess[str], list[netaudit.Event]]:
     log = tmp_path / "audit.jsonl"
     env = dict(os.environ, **netaudit.env(log, verify=verify, pythonpath=None))
-    result = subprocess.run([sys.executable, "-c", CLIENT, str(port), str(tmp_path / "out.txt")], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", CLIENT, str(port), str(tmp_path / "out.txt")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return result, netaudit.read(log)
 
 
-def test_recording_logs_the_lookup_the_connection_and_the_write(tmp_path: Path, listener: socket.socket) -> None:
+def test_recording_logs_the_lookup_the_connection_and_the_write(
+    tmp_path: Path, listener: socket.socket
+) -> None:
     port = listener.getsockname()[1]
     result, events = run(tmp_path, port, verify=False)
     assert result.returncode == 0 and "connected" in result.stdout

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from tests.standins.hfhub import HubStandIn
-from tests.standins.nltkindex import NltkStandIn
 
 from lambdakit import snapshot
 from lambdakit.errors import NothingToShip, SnapshotCommandFailed, VerifyFailed
+from tests.standins.hfhub import HubStandIn
+from tests.standins.nltkindex import NltkStandIn
 
 PIPELINE = Path(__file__).resolve().parents[1] / "standins" / "pipelines" / "triage.py"
 REPO = Path(__file__).resolve().parents[2]
@@ -36,25 +36,33 @@ def servers() -> Iterator[tuple[HubStandIn, NltkStandIn]]:
 @pytest.fixture(scope="module")
 def env(servers: tuple[HubStandIn, NltkStandIn]) -> dict[str, str]:
     hub, index = servers
-    return dict(os.environ, HF_ENDPOINT=hub.url, STANDIN_NLTK_INDEX=index.index_url, PYTHONPATH=str(REPO / "src"))
+    return dict(
+        os.environ, HF_ENDPOINT=hub.url, STANDIN_NLTK_INDEX=index.index_url, PYTHONPATH=str(REPO / "src")
+    )
 
 
 def run(output: Path, env: dict[str, str], *stages: str, verify: bool = False) -> dict[str, Any]:
-    options = snapshot.Options(((sys.executable, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env)
+    options = snapshot.Options(
+        ((sys.executable, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env
+    )
     return snapshot.snapshot(options, Console(file=io.StringIO(), width=200))
 
 
 @pytest.fixture(scope="module")
 def two_snapshots(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """The same downloading pipeline snapshotted twice (with a token login and an unknown library's state)."""
-    return [run(tmp_path_factory.mktemp(f"run{i}"), env, "login", "somelib", "prepare", "run") for i in (1, 2)]
+    return [
+        run(tmp_path_factory.mktemp(f"run{i}"), env, "login", "somelib", "prepare", "run") for i in (1, 2)
+    ]
 
 
 def files_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["path"]: f for f in report["files"]}
 
 
-def test_hub_files_from_transformers_and_hub_downloads_are_attributed(two_snapshots: list[dict[str, Any]]) -> None:
+def test_hub_files_from_transformers_and_hub_downloads_are_attributed(
+    two_snapshots: list[dict[str, Any]],
+) -> None:
     files = files_of(two_snapshots[0])
     hub = [f for p, f in files.items() if p.startswith("huggingface/hub/models--lambdakit-test--tiny-bert/")]
     names = {Path(f["path"]).name for f in hub}
@@ -67,22 +75,33 @@ def test_nltk_files_are_attributed_and_land_in_the_cache_root(two_snapshots: lis
     files = files_of(two_snapshots[0])
     words = files["nltk_data/corpora/tinycorpus/words"]
     assert (words["library"], words["env_var"], words["in_cache_root"], words["shipped"]) == (
-        "nltk", "NLTK_DATA", True, True)  # fmt: skip
+        "nltk",
+        "NLTK_DATA",
+        True,
+        True,
+    )
 
 
-def test_an_unknown_librarys_state_in_home_is_reported_not_dropped(two_snapshots: list[dict[str, Any]]) -> None:
+def test_an_unknown_librarys_state_in_home_is_reported_not_dropped(
+    two_snapshots: list[dict[str, Any]],
+) -> None:
     report = two_snapshots[0]
     assert report["unknown"] == ["~/.somelib/state.json"]
     state = files_of(report)[".somelib/state.json"]
     assert (state["root"], state["library"], state["in_cache_root"]) == ("home", "unknown", False)
-    assert any(f["kind"] == "unknown_library" and f["path"] == "~/.somelib/state.json" for f in report["flags"])
+    assert any(
+        f["kind"] == "unknown_library" and f["path"] == "~/.somelib/state.json" for f in report["flags"]
+    )
 
 
 def test_the_hub_token_is_excluded_and_listed(two_snapshots: list[dict[str, Any]]) -> None:
     report = two_snapshots[0]
     assert report["excluded_secrets"] == ["/cache/huggingface/token"]
-    with tarfile.open(report["tarball"]["path"] if Path(report["tarball"]["path"]).is_absolute()
-                      else Path.cwd() / report["tarball"]["path"]) as tar:  # fmt: skip
+    with tarfile.open(
+        report["tarball"]["path"]
+        if Path(report["tarball"]["path"]).is_absolute()
+        else Path.cwd() / report["tarball"]["path"]
+    ) as tar:
         names = tar.getnames()
         assert "cache/huggingface/token" not in names
         assert b"hf_standin" not in b"".join(tar.extractfile(m).read() for m in tar if m.isfile())  # type: ignore[union-attr]
@@ -126,7 +145,7 @@ def test_verify_passes_once_the_pipeline_preloads(env: dict[str, str], tmp_path:
 
 
 def test_a_failing_command_shows_its_last_lines(env: dict[str, str], tmp_path: Path) -> None:
-    with pytest.raises(SnapshotCommandFailed, match=r"status 2(.|\n)*unknown stage 'nope'"):
+    with pytest.raises(SnapshotCommandFailed, match=r"status 1(.|\n)*unknown stage 'nope'"):
         run(tmp_path, env, "nope")
 
 
@@ -139,7 +158,11 @@ def test_a_command_that_writes_nothing_has_nothing_to_ship(env: dict[str, str], 
 def test_the_cli_reports_a_missing_command_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lambdakit", "snapshot", "--output", str(tmp_path), "--", "no-such-tool-x"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: command not found: 'no-such-tool-x'")

@@ -21,7 +21,20 @@ from .server import RecordingHandler, StandIn
 
 REPO_ID = "lambdakit-test/tiny-bert"
 LFS_SUFFIXES = (".safetensors", ".bin", ".onnx")
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "my", "parcel", "never", "arrived", "##s"]
+VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "hello",
+    "world",
+    "my",
+    "parcel",
+    "never",
+    "arrived",
+    "##s",
+]
 
 
 def safetensors_bytes(tensors: dict[str, tuple[list[int], list[float]]]) -> bytes:
@@ -47,10 +60,19 @@ def bert_shapes(vocab: int, hidden: int, intermediate: int, positions: int) -> d
         "pooler.dense.bias": [hidden],
     }
     layer = "encoder.layer.0."
-    for name in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+    for name in (
+        "attention.self.query",
+        "attention.self.key",
+        "attention.self.value",
+        "attention.output.dense",
+    ):
         shapes |= {f"{layer}{name}.weight": [hidden, hidden], f"{layer}{name}.bias": [hidden]}
-    shapes |= {f"{layer}intermediate.dense.weight": [intermediate, hidden], f"{layer}intermediate.dense.bias": [
-        intermediate], f"{layer}output.dense.weight": [hidden, intermediate], f"{layer}output.dense.bias": [hidden]}
+    shapes |= {
+        f"{layer}intermediate.dense.weight": [intermediate, hidden],
+        f"{layer}intermediate.dense.bias": [intermediate],
+        f"{layer}output.dense.weight": [hidden, intermediate],
+        f"{layer}output.dense.bias": [hidden],
+    }
     for norm in ("embeddings.LayerNorm", f"{layer}attention.output.LayerNorm", f"{layer}output.LayerNorm"):
         shapes |= {f"{norm}.weight": [hidden], f"{norm}.bias": [hidden]}
     return shapes
@@ -59,15 +81,28 @@ def bert_shapes(vocab: int, hidden: int, intermediate: int, positions: int) -> d
 def tiny_bert_files() -> dict[str, bytes]:
     """A BERT with 1 layer of width 4: its config, a WordPiece tokenizer and (partial) weights."""
     config = {
-        "architectures": ["BertModel"], "model_type": "bert", "hidden_size": 4, "num_hidden_layers": 1,
-        "num_attention_heads": 1, "intermediate_size": 8, "vocab_size": len(VOCAB),
-        "max_position_embeddings": 16, "type_vocab_size": 2,
-    }  # fmt: skip
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "hidden_size": 4,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 1,
+        "intermediate_size": 8,
+        "vocab_size": len(VOCAB),
+        "max_position_embeddings": 16,
+        "type_vocab_size": 2,
+    }
     tokenizer_config = {"tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": 16}
-    special = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
-               "mask_token": "[MASK]"}  # fmt: skip
-    weights = {name: (shape, [0.01 * (i % 7) for i in range(math.prod(shape))]) for name, shape in bert_shapes(
-        vocab=len(VOCAB), hidden=4, intermediate=8, positions=16).items()}
+    special = {
+        "unk_token": "[UNK]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "cls_token": "[CLS]",
+        "mask_token": "[MASK]",
+    }
+    weights = {
+        name: (shape, [0.01 * (i % 7) for i in range(math.prod(shape))])
+        for name, shape in bert_shapes(vocab=len(VOCAB), hidden=4, intermediate=8, positions=16).items()
+    }
     return {
         "config.json": json.dumps(config, indent=2).encode(),
         "tokenizer_config.json": json.dumps(tokenizer_config).encode(),
@@ -104,21 +139,40 @@ class Repo:
 
     def info(self) -> dict[str, object]:
         return {
-            "_id": "0" * 24, "id": self.repo_id, "modelId": self.repo_id, "sha": self.sha, "private": False,
-            "gated": False, "disabled": False, "downloads": 0, "likes": 0, "tags": ["bert"],
-            "library_name": "transformers", "pipeline_tag": "feature-extraction",
-            "lastModified": "2026-01-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z",
+            "_id": "0" * 24,
+            "id": self.repo_id,
+            "modelId": self.repo_id,
+            "sha": self.sha,
+            "private": False,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": ["bert"],
+            "library_name": "transformers",
+            "pipeline_tag": "feature-extraction",
+            "lastModified": "2026-01-01T00:00:00.000Z",
+            "createdAt": "2026-01-01T00:00:00.000Z",
             "siblings": [{"rfilename": name} for name in sorted(self.files)],
-        }  # fmt: skip
+        }
 
     def tree(self, prefix: str) -> list[dict[str, object]]:
         entries = []
         for name, data in sorted(self.files.items()):
             if prefix and not name.startswith(prefix.rstrip("/") + "/"):
                 continue
-            entry: dict[str, object] = {"type": "file", "oid": git_blob_sha1(data), "size": len(data), "path": name}
+            entry: dict[str, object] = {
+                "type": "file",
+                "oid": git_blob_sha1(data),
+                "size": len(data),
+                "path": name,
+            }
             if self.is_lfs(name):
-                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                entry["lfs"] = {
+                    "oid": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                    "pointerSize": 134,
+                }
             entries.append(entry)
         return entries
 
@@ -140,7 +194,11 @@ class HubHandler(RecordingHandler):
     def answer(self, head: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         repo = self.server.standin.repo  # type: ignore[attr-defined]
-        for pattern, method in ((RESOLVE, self.resolve), (API_TREE, self.api_tree), (API_INFO, self.api_info)):
+        for pattern, method in (
+            (RESOLVE, self.resolve),
+            (API_TREE, self.api_tree),
+            (API_INFO, self.api_info),
+        ):
             match = pattern.match(path)
             if match:
                 if match["repo"] != repo.repo_id:
@@ -152,12 +210,20 @@ class HubHandler(RecordingHandler):
 
     def error(self, status: int, code: str, message: str, head: bool) -> None:
         body = json.dumps({"error": message}).encode()
-        self.send(status, body, {"Content-Type": "application/json", "X-Error-Code": code,
-                                 "X-Error-Message": message}, head)  # fmt: skip
+        self.send(
+            status,
+            body,
+            {"Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message},
+            head,
+        )
 
     def json(self, document: object, head: bool, repo: Repo) -> None:
-        self.send(200, json.dumps(document).encode(), {"Content-Type": "application/json",
-                                                       "X-Repo-Commit": repo.sha}, head)  # fmt: skip
+        self.send(
+            200,
+            json.dumps(document).encode(),
+            {"Content-Type": "application/json", "X-Repo-Commit": repo.sha},
+            head,
+        )
 
     def api_info(self, repo: Repo, match: re.Match[str], head: bool) -> None:
         self.json(repo.info(), head, repo)
@@ -170,8 +236,12 @@ class HubHandler(RecordingHandler):
         if name not in repo.files:
             return self.error(404, "EntryNotFound", f"{name} does not exist in {repo.repo_id}", head)
         data = repo.files[name]
-        headers = {"X-Repo-Commit": repo.sha, "ETag": f'"{repo.etag(name)}"', "Accept-Ranges": "bytes",
-                   "Content-Type": "application/octet-stream"}  # fmt: skip
+        headers = {
+            "X-Repo-Commit": repo.sha,
+            "ETag": f'"{repo.etag(name)}"',
+            "Accept-Ranges": "bytes",
+            "Content-Type": "application/octet-stream",
+        }
         if repo.is_lfs(name):
             headers |= {"X-Linked-Etag": f'"{repo.etag(name)}"', "X-Linked-Size": str(len(data))}
         self.send(200, data, headers, head)

@@ -23,7 +23,10 @@ WORDS = ("parcel", "refund", "invoice", "crash", "login")
 
 def package_zip() -> tuple[bytes, int]:
     """The zipped corpus (fixed timestamps: the same bytes every time) and its unzipped size."""
-    files = {f"{PACKAGE_ID}/README": b"A tiny test corpus.\n", f"{PACKAGE_ID}/words": "\n".join(WORDS).encode()}
+    files = {
+        f"{PACKAGE_ID}/README": b"A tiny test corpus.\n",
+        f"{PACKAGE_ID}/words": "\n".join(WORDS).encode(),
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo(f"{PACKAGE_ID}/", date_time=(2026, 1, 1, 0, 0, 0)), b"")
@@ -35,14 +38,21 @@ def package_zip() -> tuple[bytes, int]:
 def index_xml(base_url: str) -> bytes:
     data, unzipped = package_zip()
     attributes = {
-        "id": PACKAGE_ID, "name": "Tiny test corpus", "subdir": SUBDIR, "unzip": "1",
-        "url": f"{base_url}/packages/{SUBDIR}/{PACKAGE_ID}.zip", "size": str(len(data)),
-        "unzipped_size": str(unzipped), "checksum": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "id": PACKAGE_ID,
+        "name": "Tiny test corpus",
+        "subdir": SUBDIR,
+        "unzip": "1",
+        "url": f"{base_url}/packages/{SUBDIR}/{PACKAGE_ID}.zip",
+        "size": str(len(data)),
+        "unzipped_size": str(unzipped),
+        "checksum": hashlib.md5(data, usedforsecurity=False).hexdigest(),
         "sha256_checksum": hashlib.sha256(data).hexdigest(),
-    }  # fmt: skip
+    }
     package = " ".join(f"{key}={quoteattr(value)}" for key, value in attributes.items())
-    return (f'<?xml version="1.0"?>\n<nltk_data>\n<packages>\n<package {package} />\n</packages>\n'
-            f"<collections>\n</collections>\n</nltk_data>\n").encode()  # fmt: skip
+    return (
+        f'<?xml version="1.0"?>\n<nltk_data>\n<packages>\n<package {package} />\n</packages>\n'
+        f"<collections>\n</collections>\n</nltk_data>\n"
+    ).encode()
 
 
 class NltkHandler(RecordingHandler):

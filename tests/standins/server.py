@@ -41,10 +41,12 @@ class StandIn:
 class RecordingHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass  # tests read `requests` instead of stderr
 
-    def send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, head: bool = False) -> None:
+    def send(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, head: bool = False
+    ) -> None:
         self.server.standin.requests.append((self.command, self.path, status))  # type: ignore[attr-defined]
         self.send_response(status)
         for name, value in (headers or {}).items():

@@ -16,11 +16,21 @@ from lambdakit.settings import CACHE_SUBDIRS
         ("cache", "huggingface/datasets/org___set/0.0.0/data.arrow", "datasets", "HF_DATASETS_CACHE"),
         ("cache", "huggingface/exports/m-onnx/model.onnx", "inference (this project)", "HF_HOME"),
         ("cache", "torch/hub/checkpoints/resnet18.pth", "torch hub", "TORCH_HOME"),
-        ("cache", "torch/sentence_transformers/m/config.json", "sentence-transformers", "SENTENCE_TRANSFORMERS_HOME"),
+        (
+            "cache",
+            "torch/sentence_transformers/m/config.json",
+            "sentence-transformers",
+            "SENTENCE_TRANSFORMERS_HOME",
+        ),
         ("cache", "nltk_data/corpora/stopwords.zip", "nltk", "NLTK_DATA"),
         ("cache", "gensim-data/glove-wiki-gigaword-50/x.gz", "gensim", "GENSIM_DATA_DIR"),
         ("cache", "whisper/tiny.pt", "whisper", "XDG_CACHE_HOME"),
-        ("cache", "Microsoft/DeveloperTools/.onnxruntime/deviceid", "onnxruntime (telemetry)", "XDG_CACHE_HOME"),
+        (
+            "cache",
+            "Microsoft/DeveloperTools/.onnxruntime/deviceid",
+            "onnxruntime (telemetry)",
+            "XDG_CACHE_HOME",
+        ),
         ("home", ".cache/huggingface/hub/models--a--b/refs/main", "huggingface_hub", "HF_HUB_CACHE"),
         ("home", "nltk_data/tokenizers/punkt.zip", "nltk", "NLTK_DATA"),
         ("home", ".keras/datasets/mnist.npz", "keras", "KERAS_HOME"),
@@ -40,7 +50,9 @@ def test_attribute_names_the_library_and_the_variable_that_moves_it(
     assert (who.library, who.env_var) == (library, env_var)
 
 
-@pytest.mark.parametrize(("root", "path"), [("home", ".somelib/state.json"), ("cache", "mystery/x.bin"), ("tmp", "x")])
+@pytest.mark.parametrize(
+    ("root", "path"), [("home", ".somelib/state.json"), ("cache", "mystery/x.bin"), ("tmp", "x")]
+)
 def test_paths_no_row_claims_are_unknown(root: caches.Root, path: str) -> None:
     who = caches.attribute(root, path)
     assert who.library == caches.UNKNOWN and not who.known and who.env_var is None
@@ -48,15 +60,27 @@ def test_paths_no_row_claims_are_unknown(root: caches.Root, path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["huggingface/token", "huggingface/stored_tokens", ".aws/credentials", ".netrc", ".git-credentials",
-     ".ssh/id_ed25519", "project/.env", "a/.env.production", "keys/id_rsa", ".kaggle/kaggle.json",
-     "/home/u/.docker/config.json"],
-)  # fmt: skip
+    [
+        "huggingface/token",
+        "huggingface/stored_tokens",
+        ".aws/credentials",
+        ".netrc",
+        ".git-credentials",
+        ".ssh/id_ed25519",
+        "project/.env",
+        "a/.env.production",
+        "keys/id_rsa",
+        ".kaggle/kaggle.json",
+        "/home/u/.docker/config.json",
+    ],
+)
 def test_credentials_are_secrets(path: str) -> None:
     assert caches.is_secret(path)
 
 
-@pytest.mark.parametrize("path", ["huggingface/hub/models--a--b/blobs/token", "tokenizer.json", "env/x", ".envrc"])
+@pytest.mark.parametrize(
+    "path", ["huggingface/hub/models--a--b/blobs/token", "tokenizer.json", "env/x", ".envrc"]
+)
 def test_model_files_named_like_tokens_are_not_secrets(path: str) -> None:
     assert not caches.is_secret(path)
 
@@ -86,23 +110,35 @@ def test_the_sandbox_clears_every_variable_of_the_table() -> None:
 @pytest.mark.parametrize(
     ("stack", "library", "via"),
     [
-        (["socket", "httpcore", "httpx2", "huggingface_hub", "transformers", "__main__"], "huggingface_hub",
-         "transformers"),
+        (
+            ["socket", "httpcore", "httpx2", "huggingface_hub", "transformers", "__main__"],
+            "huggingface_hub",
+            "transformers",
+        ),
         (["socket", "urllib", "nltk", "__main__"], "nltk", None),
         (["socket", "requests", "mylib", "__main__"], "mylib", None),
         (["socket", "__main__"], "the command itself", None),
         (["socket", "ssl"], caches.UNKNOWN, None),
     ],
-)  # fmt: skip
-def test_the_library_that_asked_is_the_innermost_known_one(stack: list[str], library: str, via: str | None) -> None:
+)
+def test_the_library_that_asked_is_the_innermost_known_one(
+    stack: list[str], library: str, via: str | None
+) -> None:
     assert caches.library_of_stack(stack) == (library, via)
 
 
 @pytest.mark.parametrize(
     ("pattern", "path", "matches"),
-    [("**/a", "a", True), ("**/a", "x/y/a", True), ("x/*", "x/y/z", False), ("x/**", "x/y/z", True),
-     ("t_*/**", "t_root/f", True), ("**/.env.*", "p/.env.local", True), ("a.b", "aXb", False)],
-)  # fmt: skip
+    [
+        ("**/a", "a", True),
+        ("**/a", "x/y/a", True),
+        ("x/*", "x/y/z", False),
+        ("x/**", "x/y/z", True),
+        ("t_*/**", "t_root/f", True),
+        ("**/.env.*", "p/.env.local", True),
+        ("a.b", "aXb", False),
+    ],
+)
 def test_glob_is_slash_aware(pattern: str, path: str, matches: bool) -> None:
     assert bool(caches.glob_regex(pattern).match(path)) is matches
 

@@ -1,4 +1,4 @@
-"""The snapshot's scan, report, flags, errors and command line, on sandboxes built by hand (no command run)."""
+"""The snapshot's scan, report, flags, errors and command line, on sandboxes built by hand."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ FILE_FIELDS = {"path", "root", "bytes", "library", "env_var", "in_cache_root"}
 
 @pytest.fixture
 def box(tmp_path: Path) -> sandbox.Sandbox:
-    return sandbox.Sandbox(tmp_path / "home", tmp_path / "cache", tmp_path / "tmp", tmp_path / "a" / "log").create()
+    return sandbox.Sandbox(
+        tmp_path / "home", tmp_path / "cache", tmp_path / "tmp", tmp_path / "a" / "log"
+    ).create()
 
 
 def put(path: Path, data: bytes = b"x") -> None:
@@ -37,23 +39,34 @@ def test_report_lists_files_secrets_unknowns_network_with_the_documented_fields(
     put(box.home / ".somelib/state.json")
     put(box.home / ".aws/credentials")
     put(box.tmp / "torchinductor_root/k.py")
-    events = [netaudit.Event("resolve", host="huggingface.co", port=443, stack=("socket", "huggingface_hub")),
-              netaudit.Event("connect", host="1.2.3.4", port=443, stack=("socket", "huggingface_hub", "transformers"))]  # fmt: skip
+    events = [
+        netaudit.Event("resolve", host="huggingface.co", port=443, stack=("socket", "huggingface_hub")),
+        netaudit.Event(
+            "connect", host="1.2.3.4", port=443, stack=("socket", "huggingface_hub", "transformers")
+        ),
+    ]
     records, members = snapshot.scan(box, events)
     report = snapshot.build_report(options(tmp_path), records, events, 1.5)
 
     assert [m.path for m in members] == ["huggingface/hub/models--a--b/blobs/abc"]
     for entry in report["files"]:
-        assert FILE_FIELDS <= set(entry)
+        assert set(entry) >= FILE_FIELDS
     by_path = {f["path"]: f for f in report["files"]}
     blob = by_path["huggingface/hub/models--a--b/blobs/abc"]
     assert (blob["root"], blob["bytes"], blob["library"], blob["env_var"], blob["in_cache_root"]) == (
-        "cache", 10, "huggingface_hub", "HF_HUB_CACHE", True)  # fmt: skip
+        "cache",
+        10,
+        "huggingface_hub",
+        "HF_HUB_CACHE",
+        True,
+    )
     assert by_path["torchinductor_root/k.py"]["root"] == "tmp"
     assert sorted(report["excluded_secrets"]) == ["/cache/huggingface/token", "~/.aws/credentials"]
     assert report["unknown"] == ["~/.somelib/state.json"]
     assert {(n["host"], n["port"], n["library"], n["via"]) for n in report["network"]} == {
-        ("huggingface.co", 443, "huggingface_hub", None), ("1.2.3.4", 443, "huggingface_hub", "transformers")}  # fmt: skip
+        ("huggingface.co", 443, "huggingface_hub", None),
+        ("1.2.3.4", 443, "huggingface_hub", "transformers"),
+    }
     kinds = {f["kind"] for f in report["flags"]}
     assert {"secret", "unknown_library", "outside_cache_root"} <= kinds
     outside = next(f for f in report["flags"] if f["kind"] == "outside_cache_root")
@@ -71,15 +84,25 @@ def test_telemetry_state_in_the_cache_root_is_listed_but_not_shipped(box: sandbo
 def test_files_unpacked_beside_a_download_go_to_the_library_that_wrote_it(box: sandbox.Sandbox) -> None:
     put(box.tmp / "corpus-1/corpora/words.zip")
     put(box.tmp / "corpus-1/corpora/words/list")
-    write = netaudit.Event("write", path=str(box.tmp / "corpus-1/corpora/words.zip"), stack=("nltk", "__main__"))
+    write = netaudit.Event(
+        "write", path=str(box.tmp / "corpus-1/corpora/words.zip"), stack=("nltk", "__main__")
+    )
     records, _ = snapshot.scan(box, [write])
     assert {(r.path, r.library, r.attributed_by) for r in records} == {
-        ("corpus-1/corpora/words.zip", "nltk", "writer"), ("corpus-1/corpora/words/list", "nltk", "neighbour")}  # fmt: skip
+        ("corpus-1/corpora/words.zip", "nltk", "writer"),
+        ("corpus-1/corpora/words/list", "nltk", "neighbour"),
+    }
 
 
 def test_command_env_clears_the_callers_caches_and_switches(box: sandbox.Sandbox) -> None:
-    base = {"PATH": "/bin", "HF_HOME": "/home/me/.cache/hf", "TRANSFORMERS_CACHE": "/x", "HF_HUB_OFFLINE": "1",
-            "PYTHONPATH": "src", "HF_ENDPOINT": "http://mirror"}  # fmt: skip
+    base = {
+        "PATH": "/bin",
+        "HF_HOME": "/home/me/.cache/hf",
+        "TRANSFORMERS_CACHE": "/x",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": "src",
+        "HF_ENDPOINT": "http://mirror",
+    }
     env = snapshot.sandbox.command_env(base, box, verify=False)
     assert env["HF_HOME"] == f"{box.cache_root}/huggingface" and "TRANSFORMERS_CACHE" not in env
     assert env["HOME"] == str(box.home) and env["TMPDIR"] == str(box.tmp)
@@ -108,13 +131,19 @@ def test_a_missing_program_is_named_with_the_fix(tmp_path: Path) -> None:
 def test_a_failed_step_shows_its_last_lines_and_a_full_disk_says_so(tmp_path: Path) -> None:
     failed = sandbox.StepResult(("python", "x.py"), 3, 1.0, ("Traceback", "ValueError: boom"))
     error = snapshot.failure(failed, tmp_path / "log", "snapshot")
-    assert isinstance(error, SnapshotCommandFailed) and "status 3" in str(error) and "ValueError: boom" in str(error)
+    assert (
+        isinstance(error, SnapshotCommandFailed)
+        and "status 3" in str(error)
+        and "ValueError: boom" in str(error)
+    )
     full = sandbox.StepResult(("python", "x.py"), 1, 1.0, ("OSError: [Errno 28] No space left on device",))
     assert isinstance(snapshot.failure(full, tmp_path / "log", "snapshot"), DiskFull)
 
 
-@pytest.mark.parametrize(("text", "size"), [("10GB", 10 * 1024**3), ("500mb", 500 * 1024**2), ("1024", 1024),
-                                            ("1.5G", int(1.5 * 1024**3))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("10GB", 10 * 1024**3), ("500mb", 500 * 1024**2), ("1024", 1024), ("1.5G", int(1.5 * 1024**3))],
+)
 def test_sizes_parse(text: str, size: int) -> None:
     assert snapshot.parse_size(text) == size
 
@@ -125,7 +154,9 @@ def test_a_size_that_is_not_one_is_refused() -> None:
 
 
 def test_the_command_after_dashes_replaces_the_default_pipeline(tmp_path: Path) -> None:
-    args = snapshot.parser().parse_args(["--output", str(tmp_path), "--no-verify", "--", "python", "-c", "--"])
+    args = snapshot.parser().parse_args(
+        ["--output", str(tmp_path), "--no-verify", "--", "python", "-c", "--"]
+    )
     chosen = snapshot.options_from(args)
     assert chosen.commands == (("python", "-c", "--"),) and not chosen.verify and chosen.output == tmp_path
     default = snapshot.options_from(snapshot.parser().parse_args([]))

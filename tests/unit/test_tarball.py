@@ -17,7 +17,7 @@ def make_tree(root: Path) -> None:
     (root / "huggingface/hub/models--a--b/blobs").mkdir(parents=True)
     (root / "huggingface/hub/models--a--b/snapshots/rev").mkdir(parents=True)
     (root / "huggingface/hub/models--a--b/blobs/abc").write_bytes(b"weights" * 100)
-    os.symlink("../../blobs/abc", root / "huggingface/hub/models--a--b/snapshots/rev/model.bin")
+    (root / "huggingface/hub/models--a--b/snapshots/rev/model.bin").symlink_to("../../blobs/abc")
     (root / "nltk_data/corpora").mkdir(parents=True)
     (root / "nltk_data/corpora/words").write_text("a\nb\n")
     (root / "bin").mkdir()
@@ -86,8 +86,8 @@ def test_the_tarball_unpacks_with_its_links_resolving_inside(tmp_path: Path) -> 
 def test_links_out_of_the_root_and_special_files_are_rejected(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    os.symlink("/etc/passwd", root / "absolute")
-    os.symlink("../../outside", root / "escape")
+    (root / "absolute").symlink_to("/etc/passwd")
+    (root / "escape").symlink_to("../../outside")
     os.mkfifo(root / "pipe")
     for name, reason in (("absolute", "outside"), ("escape", "outside"), ("pipe", "FIFO")):
         result = tarball.classify(root, name)
@@ -98,7 +98,7 @@ def test_an_absolute_link_inside_the_root_becomes_relative(tmp_path: Path) -> No
     root = tmp_path / "root"
     (root / "a/b").mkdir(parents=True)
     (root / "a/target").write_text("x")
-    os.symlink(root / "a/target", root / "a/b/link")
+    (root / "a/b/link").symlink_to(root / "a/target")
     member = tarball.classify(root, "a/b/link")
     assert isinstance(member, tarball.Member) and member.link == "../target"
 

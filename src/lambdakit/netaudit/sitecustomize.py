@@ -9,6 +9,7 @@ After installing itself it runs the sitecustomize it shadows, if there is one.
 
 from __future__ import annotations
 
+# ruff: noqa: PTH100, PTH113, PTH118, PTH120, PTH123 - os.path keeps pathlib out of every process's start-up
 import errno
 import json
 import os

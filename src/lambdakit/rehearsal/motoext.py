@@ -144,7 +144,7 @@ class ImageFunctions:
             container, port = self._container(fn)
         before = len(container.logs())
         status, payload = post_event(f"http://127.0.0.1:{port}{RIE_PATH}", body, int(fn.timeout) + 30)
-        log = container.logs()[before:].decode("utf-8", errors="replace")
+        log = _log_since(container, before)
         fn.logs_backend.ensure_log_group(fn.logs_group_name)  # CloudWatch Logs gets the log, as in Lambda
         fn.save_logs(log)
         return payload, _is_error(payload, status), log[-LOG_TAIL_BYTES:]
@@ -203,6 +203,17 @@ def post_event(url: str, body: bytes, timeout: float, start_wait: float = 20.0) 
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def _log_since(container: Any, offset: int, wait: float = 2.0) -> str:
+    """The container's log after OFFSET, once the emulator has written the call's REPORT line (it does so
+    just after answering)."""
+    deadline = time.monotonic() + wait
+    while True:
+        log = container.logs()[offset:].decode("utf-8", errors="replace")
+        if "REPORT RequestId" in log or time.monotonic() > deadline:
+            return str(log)
+        time.sleep(0.05)
 
 
 def _is_error(payload: bytes, status: int) -> bool:

@@ -48,13 +48,25 @@ def changed_source(workdir: Path, revision: str, source_dir: Path = SOURCE_DIR) 
 
 
 def build_changed_image(
-    tag: str, revision: str, asset_image: str, workdir: Path, base_image: str | None = None
+    tag: str,
+    revision: str,
+    asset_image: str,
+    workdir: Path,
+    base_image: str | None = None,
+    built_context: Path | None = None,
 ) -> str:
-    """The function image rebuilt from the changed source, with the Dockerfile `nox -s build` uses."""
+    """The function image rebuilt after a code change, with the Dockerfile `nox -s build` uses.
+
+    The change is staged into a copy of the last build's context (same folder name, so the same pip work
+    dir): its deps/ stay byte for byte, and only the code layer differs, as after editing src/ and rebuilding.
+    """
     from lambdakit import images, template
 
     inputs = images.resolve_inputs(base=base_image, asset=asset_image)
-    context = workdir / "rehearsal-change-context"  # names its pip work dir: build/function-work/<name>
+    built_context = built_context or images.context_dir()
+    context = workdir / "context" / built_context.name
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(built_context, context, symlinks=True)
     images.stage(
         context=context,
         architecture=template.limits().architecture,

@@ -84,8 +84,15 @@ def run(words: list[str]) -> None:
     model = AutoModel.from_pretrained(REPO)
     encoded = tokenizer("my parcel never arrived", return_tensors="pt")
     hidden = model(**encoded).last_hidden_state
-    print(json.dumps({"tokens": int(encoded["input_ids"].shape[1]), "width": int(hidden.shape[-1]),
-                      "known": [w for w in ("parcel", "refund") if w in words]}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "tokens": int(encoded["input_ids"].shape[1]),
+                "width": int(hidden.shape[-1]),
+                "known": [w for w in ("parcel", "refund") if w in words],
+            }
+        )
+    )
 
 
 def main(stages: list[str]) -> int:

@@ -1,0 +1,156 @@
+"""The command lines and container settings the image steps build, checked without running them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lambdakit import baseimage, emulate, hostinstall, images, sam, settings, template
+from lambdakit.template import Limits
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_debootstrap_is_minbase_with_python_and_uses_debian_default_mirror() -> None:
+    argv = baseimage.debootstrap_argv(Path("/r"))
+    assert argv == ["debootstrap", "--variant=minbase", "--include=python3,ca-certificates", "bookworm", "/r"]
+    assert baseimage.debootstrap_argv(Path("/r"), mirror="http://mirror.local/debian")[-1].endswith("/debian")
+
+
+def test_rootfs_tar_is_sorted_and_numeric_and_drops_docs() -> None:
+    argv = baseimage.rootfs_tar_argv(Path("/r"), Path("/out.tar"))
+    assert argv[:3] == ["tar", "-C", "/r"] and "--sort=name" in argv and "--numeric-owner" in argv
+    assert "--exclude=./usr/share/doc" in argv and argv[-1] == "."
+
+
+def test_manylinux_tags_cover_every_glibc_from_the_base_down_to_2014() -> None:
+    tags = hostinstall.manylinux_platforms("x86_64", (2, 28))
+    assert tags[0] == "manylinux_2_28_x86_64" and tags[-2:] == [
+        "manylinux_2_17_x86_64",
+        "manylinux2014_x86_64",
+    ]
+    assert len(tags) == 13
+    assert hostinstall.manylinux_platforms("arm64")[-1] == "manylinux2014_aarch64"
+    with pytest.raises(ValueError, match="older than manylinux2014"):
+        hostinstall.manylinux_platforms("x86_64", (2, 12))
+
+
+def test_pip_installs_wheels_for_the_image_platform_checked_against_the_lock() -> None:
+    argv = hostinstall.pip_target_argv(
+        Path("/t"), ["-r", "req.txt"], ["manylinux_2_28_x86_64", "manylinux2014_x86_64"]
+    )
+    text = " ".join(argv)
+    assert "--target /t" in text and "--python-version 3.11" in text and "--abi cp311" in text
+    assert "--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64" in text
+    for flag in ("--only-binary=:all:", "--no-deps", "--require-hashes", "--no-compile"):
+        assert flag in argv
+    assert argv[-2:] == ["-r", "req.txt"]
+    assert "--require-hashes" not in hostinstall.pip_target_argv(Path("/t"), ["x==1"], ["p"], hashes=False)
+
+
+def test_pip_keeps_its_cache_out_of_the_ml_cache_root() -> None:
+    env = hostinstall.pip_environment({"XDG_CACHE_HOME": "/repo/.cache", "HOME": "/home/u"})
+    assert not env["PIP_CACHE_DIR"].startswith("/repo/.cache")
+    assert hostinstall.pip_environment({"PIP_CACHE_DIR": "/x"})["PIP_CACHE_DIR"] == "/x"
+
+
+def test_glibc_version_is_read_from_the_probe_output() -> None:
+    assert images.parse_glibc("glibc 2.36\n") == (2, 36)
+    assert images.parse_glibc("musl") is None
+    assert images.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
+
+
+def test_sam_build_passes_both_images_as_parameter_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sam, "executable", lambda: "sam")
+    inputs = images.BuildInputs(
+        base_image="lambdakit/lambda-python:3.11", asset_image="triage-assets:0123456789ab"
+    )
+    argv = images.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
+    assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
+    overrides = argv[argv.index("--parameter-overrides") + 1]
+    assert overrides == "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab"
+    assert argv[-1] == "--debug"
+
+
+def test_sam_environment_is_offline_safe() -> None:
+    env = sam.environment({"PATH": "/bin"})
+    assert env["SAM_CLI_TELEMETRY"] == "0" and env["AWS_EC2_METADATA_DISABLED"] == "true"
+    assert env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert sam.environment({"AWS_REGION": "eu-west-1"})["AWS_DEFAULT_REGION"] == "eu-west-1"
+
+
+def test_sam_local_invoke_names_the_function_event_and_built_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sam, "executable", lambda: "sam")
+    argv = emulate.sam_local_invoke_argv(Path("e.json"), Path("b/template.yaml"), extra=["--debug"])
+    assert argv == [
+        "sam",
+        "local",
+        "invoke",
+        "InferenceFunction",
+        "--template-file",
+        "b/template.yaml",
+        "--event",
+        "e.json",
+        "--skip-pull-image",
+        "--debug",
+    ]
+
+
+def test_faithful_container_has_lambdas_limits() -> None:
+    limits = Limits(memory_mb=1024, timeout_s=60, ephemeral_mb=2048)
+    options = emulate.container_options("img", limits, "name")
+    assert options["read_only"] is True and options["network_mode"] == "none"
+    assert options["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=2048m,mode=1777"}
+    assert options["mem_limit"] == options["memswap_limit"] == "1024m"  # no swap
+    assert options["nano_cpus"] == 1024 * 10**9 // 1769
+    assert not options["user"].startswith("0")
+    assert options["environment"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
+    assert options["environment"]["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "60"
+    assert options["command"] is None
+    assert emulate.container_options("img", limits, "n", handler="m.f")["command"] == ["m.f"]
+
+
+def test_faithful_docker_run_line_matches_the_sdk_options() -> None:
+    limits = Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512)
+    argv = emulate.docker_run_argv("img", limits, "n")
+    text = " ".join(argv)
+    for part in (
+        "--read-only",
+        "--network none",
+        "--memory 1769m",
+        "--memory-swap 1769m",
+        "--cpus 1.000",
+        "--tmpfs /tmp:rw,nosuid,nodev,size=512m,mode=1777",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT=30",
+    ):
+        assert part in text
+    assert argv[-1] == "img"
+
+
+def test_dockerfile_env_block_is_the_kits_offline_env() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    block = re.search(r"^ENV (.*?)(?=^\S)", dockerfile, re.S | re.M)
+    assert block is not None
+    pairs = dict(item.split("=", 1) for item in block.group(1).replace("\\", " ").split())
+    assert pairs == settings.kit_env(settings.IMAGE_CACHE_ROOT, offline=True)
+
+
+def test_dockerfile_layers_are_in_the_order_that_keeps_code_changes_small() -> None:
+    lines = [
+        line for line in (REPO / "Dockerfile").read_text().splitlines() if line and not line[0].isspace()
+    ]
+    instructions = [line.split()[0] for line in lines if not line.startswith("#")]
+    assert instructions == ["ARG", "ARG", "FROM", "FROM", "ENV", "COPY", "COPY", "COPY", "CMD"]
+    copies = [line for line in lines if line.startswith("COPY")]
+    assert copies == ["COPY --from=assets / /", "COPY deps/ /", "COPY code/ /"]
+    assert lines[-1] == 'CMD ["inference.handler.lambda_handler"]'
+
+
+def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
+    for path in (REPO / "Dockerfile", REPO / "lambda-base" / "Dockerfile"):
+        text = path.read_text()
+        assert "--chmod" not in text and "--mount" not in text and "# syntax=" not in text, path

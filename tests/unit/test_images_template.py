@@ -1,0 +1,104 @@
+"""template.yaml is where the limits and the image build settings come from; read it as SAM would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdakit import template
+from lambdakit.errors import ConfigError
+from lambdakit.template import Limits
+
+TEMPLATE_WITH_OVERRIDES = """\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  BaseImage: {Type: String, Default: base:1}
+Globals:
+  Function:
+    Timeout: 30
+    MemorySize: 1024
+    EphemeralStorage: {Size: 2048}
+Resources:
+  InferenceFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+      MemorySize: 3008
+      Architectures: [arm64]
+    Metadata:
+      DockerContext: ctx
+      Dockerfile: Dockerfile
+      DockerTag: v2
+      DockerBuildArgs:
+        BASE_IMAGE: !Ref BaseImage
+        PLAIN: literal
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_template_gives_one_full_vcpu() -> None:
+    limits = template.limits()
+    assert limits == Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture="x86_64")
+    assert limits.cpus == 1.0 and limits.nano_cpus == 1_000_000_000
+
+
+def test_resource_properties_override_globals(tmp_path: Path) -> None:
+    limits = template.limits(write(tmp_path, TEMPLATE_WITH_OVERRIDES))
+    assert limits == Limits(memory_mb=3008, timeout_s=30, ephemeral_mb=2048, architecture="arm64")
+
+
+def test_lambda_defaults_apply_when_the_template_is_silent(tmp_path: Path) -> None:
+    text = "Resources:\n  InferenceFunction:\n    Properties: {PackageType: Image}\n"
+    assert template.limits(write(tmp_path, text)) == Limits(memory_mb=128, timeout_s=3, ephemeral_mb=512)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("MemorySize: 64", "MemorySize must be between 128 and 10240"),
+        ("Timeout: 901", "Timeout must be between 1 and 900"),
+        ("Timeout: '30'", "Timeout must be a whole number"),
+        ("Architectures: [x86_64, arm64]", "Architectures must be one of"),
+    ],
+)
+def test_out_of_range_settings_are_refused_with_lambdas_limits(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    text = f"Resources:\n  InferenceFunction:\n    Properties:\n      {line}\n"
+    with pytest.raises(ConfigError, match=message):
+        template.limits(write(tmp_path, text))
+
+
+def test_missing_function_and_missing_file_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no resource InferenceFunction"):
+        template.limits(write(tmp_path, "Resources: {Other: {Type: X}}\n"))
+    with pytest.raises(ConfigError, match="is missing"):
+        template.limits(tmp_path / "absent.yaml")
+
+
+def test_image_settings_resolve_build_args_to_parameter_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, TEMPLATE_WITH_OVERRIDES)
+    settings = template.image_settings(path)
+    assert settings.build_args == {"BASE_IMAGE": "base:1", "PLAIN": "literal"}
+    assert settings.local_image == "inferencefunction:v2"  # the tag `sam build` gives the image
+    assert template.build_arg_parameters(path) == {"BASE_IMAGE": "BaseImage"}
+
+
+def test_shipped_template_feeds_both_dockerfile_args_from_parameters() -> None:
+    assert template.build_arg_parameters() == {"BASE_IMAGE": "BaseImage", "ASSET_IMAGE": "AssetImage"}
+    settings = template.image_settings()
+    assert settings.build_args["BASE_IMAGE"] == "public.ecr.aws/lambda/python:3.11"
+    assert settings.build_args["ASSET_IMAGE"] == "triage-assets:latest"
+
+
+def test_limits_math_for_a_smaller_function() -> None:
+    half = template.limits().with_memory(884)
+    assert round(half.cpus, 3) == 0.5 and half.memory_bytes == 884 * 2**20
+    with pytest.raises(ConfigError):
+        half.with_memory(20000)
