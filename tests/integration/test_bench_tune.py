@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from assets_fixture import write_assets_tarball
 
+from assets_fixture import write_assets_tarball
 from lambdakit import assets, baseimage, bench, docker_engine, template, tune
 from lambdakit.settings import BASE_IMAGE_ENV
 
@@ -30,10 +30,13 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """The stand-in base (shared, by tag) and an asset image of the prepared model under this area's name."""
     base = baseimage.build(log=lambda _: None)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
-    tarball = write_assets_tarball(cache_root, model_dir, tmp_path_factory.mktemp("bench-assets") / "assets.tar")
+    tarball = write_assets_tarball(
+        cache_root, model_dir, tmp_path_factory.mktemp("bench-assets") / "assets.tar"
+    )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
     yield base, asset.ref
-    for tag in (f"{PREFIX}/kit:latest", f"{PREFIX}/baseline:latest", asset.ref, f"{PREFIX}-assets:latest"):
+    ours = ("kit:latest", "baseline:latest", "base:pinned")
+    for tag in (*(f"{PREFIX}/{name}" for name in ours), asset.ref, f"{PREFIX}-assets:latest"):
         docker_engine.remove_image(tag)
 
 
@@ -76,7 +79,16 @@ def test_bench_then_tune_run_end_to_end(
     project = tmp_path / "template.yaml"
     shutil.copyfile(template.TEMPLATE, project)
     tuned = tmp_path / "tune"
-    argv = ["--memory", "512,1769", "--invokes", "10", "--cold-starts", "1", "--image", f"{PREFIX}/kit:latest"]
+    argv = [
+        "--memory",
+        "512,1769",
+        "--invokes",
+        "10",
+        "--cold-starts",
+        "1",
+        "--image",
+        f"{PREFIX}/kit:latest",
+    ]
     assert tune.cli([*argv, "--template", str(project), "--out", str(tuned), "--apply"]) == 0
     document = json.loads((tuned / "results.json").read_text())
     assert [point["memory_mb"] for point in document["points"]] == [512, 1769]

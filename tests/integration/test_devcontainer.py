@@ -6,7 +6,8 @@ because nothing can be pulled here and containers cannot reach PyPI, both passed
 - `LAMBDAKIT_DEVCONTAINER_BASE`: a Debian bookworm rootfs (the kit's debootstrap cache, as the stand-in
   Lambda base uses) plus what the devcontainers Python image provides and the Dockerfile relies on (Python
   3.11 with venv, git, sudo, user `vscode`), and a wheelhouse of Pipfile.lock (+ pipenv, nox) downloaded on
-  the host, exposed with PIP_NO_INDEX/PIP_FIND_LINKS as an offline mirror would be.
+  the host, exposed with PIP_NO_INDEX/PIP_FIND_LINKS as an offline mirror would be. One difference stays:
+  its Python is Debian's 3.11.2, where the real base has CPython's latest 3.11 patch.
 - `LAMBDAKIT_DEVCONTAINER_DOCKER_CLI`: the host's own docker client binary instead of `docker:<ver>-cli`.
 The cache volume is seeded with the host's prepared model: exporting it needs torch, a build-time download
 that `nox -s prepare` covers elsewhere; here the point is that `nox -s dev` finds it under /cache.

