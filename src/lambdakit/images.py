@@ -199,11 +199,20 @@ def _check_base(base: str) -> None:
         raise ImageMissing(f"The base image {base} is not built; run `nox -s base-image` first.")
 
 
-def layer_table(tag: str) -> list[tuple[str, str, int]]:
-    """(short digest, instruction, bytes) per layer: what `nox -s build` prints and the bench reports."""
+FUNCTION_LAYERS = ("assets", "deps", "code")  # the Dockerfile's COPY layers above the base, in order
+
+
+def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]:
+    """(role, short digest, bytes) per layer: the base's layers, then assets, deps and code."""
+    layers = docker_engine.layers(tag)
+    base_count = len(docker_engine.layers(base)) if base and docker_engine.image_exists(base) else 0
+    top = len(layers) - base_count
+    roles = ["base"] * base_count + list(
+        FUNCTION_LAYERS[-top:] if 0 < top <= len(FUNCTION_LAYERS) else [""] * top
+    )
     return [
-        (layer.diff_id.split(":")[-1][:12], layer.created_by, layer.size)
-        for layer in docker_engine.layers(tag)
+        (role or layer.created_by, layer.diff_id.split(":")[-1][:12], layer.size)
+        for role, layer in zip(roles, layers, strict=True)
     ]
 
 
@@ -219,8 +228,12 @@ def cli(argv: list[str]) -> int:
         staged = stage()
         print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
         return 0
-    tag = build(inputs=resolve_inputs(args.base_image, args.asset_image), extra=extra)
-    print(f"\nfunction image {tag}:")
-    for digest, instruction, size in layer_table(tag):
-        print(f"  {digest}  {size / 1e6:9.1f} MB  {instruction}")
+    inputs = resolve_inputs(args.base_image, args.asset_image)
+    tag = build(inputs=inputs, extra=extra)
+    print(f"\nfunction image {tag} (base {inputs.base_image}):")
+    rows = layer_table(tag, inputs.base_image)
+    for role, digest, size in rows:
+        print(f"  {role:<8} {digest}  {size / 1e6:9.1f} MB")
+    above = sum(size for role, _, size in rows if role != "base")
+    print(f"  total {sum(size for *_, size in rows) / 1e6:.1f} MB, above the base {above / 1e6:.1f} MB")
     return 0

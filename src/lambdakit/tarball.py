@@ -175,9 +175,29 @@ def _add(tar: tarfile.TarFile, name: str, member: Member | None) -> None:
 
 
 def extract(tarball: Path, destination: Path) -> None:
-    """Unpack with the stdlib's `data` filter: nothing absolute, no link or `..` may leave `destination`."""
+    """Unpack so that nothing absolute, no link and no `..` may leave `destination`."""
     with tarfile.open(tarball) as tar:
-        tar.extractall(destination, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(destination, filter="data")
+            return
+        # Python < 3.11.4 (Debian 12's 3.11.2) has no extraction filters: check every member by hand.
+        for member in tar.getmembers():
+            _check_member_stays_inside(member, destination)
+        tar.extractall(destination)  # noqa: S202 - every member was checked above
+
+
+def _check_member_stays_inside(member: tarfile.TarInfo, destination: Path) -> None:
+    root = destination.resolve()
+    target = (root / member.name).resolve()
+    if member.name.startswith("/") or not target.is_relative_to(root):
+        raise ValueError(f"tar member {member.name!r} would land outside {destination}")
+    if member.issym() or member.islnk():
+        base = target.parent if member.issym() else root
+        link = (base / member.linkname).resolve()
+        if member.linkname.startswith("/") or not link.is_relative_to(root):
+            raise ValueError(f"tar link {member.name!r} -> {member.linkname!r} leaves {destination}")
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        raise ValueError(f"tar member {member.name!r} is a device or FIFO; refusing to unpack it")
 
 
 def sha256_of(path: Path) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from assets_fixture import write_assets_tarball
 from lambdakit import assets, baseimage, bench, docker_engine, template, tune
 from lambdakit.settings import BASE_IMAGE_ENV
+from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
 
