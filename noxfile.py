@@ -42,7 +42,10 @@ def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...
     requirements = lock.write_requirements(REPO / "build" / "requirements" / f"{session.name}.txt", lines)
     session.install("-r", str(requirements))
     if extra:
-        session.install(*extra)
+        # The locked versions stay put: tests must run on the numpy/onnxruntime that ship in the image.
+        pins = lock.locked_requirements(categories, hashes=False)
+        constraints = lock.write_requirements(requirements.with_suffix(".constraints.txt"), pins)
+        session.install("-c", str(constraints), *extra)
     stamp.write_text(digest)
 
 

@@ -83,7 +83,8 @@ def rootfs_tarball(work: Path, log: Log = print) -> Path:
     tarball = work / f"rootfs-{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.tar"
     if tarball.is_file():
         return tarball
-    if shutil.which("debootstrap") is None:
+    env = sbin_environment()
+    if shutil.which("debootstrap", path=env["PATH"]) is None:
         raise ToolMissing(
             "debootstrap is not installed; `apt-get install -y debootstrap` (Debian/Ubuntu), then retry."
         )
@@ -95,11 +96,18 @@ def rootfs_tarball(work: Path, log: Log = print) -> Path:
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work) as scratch:
         rootfs = Path(scratch) / "rootfs"
         log(f"debootstrap {SUITE} (minbase + {', '.join(PACKAGES)}); about a minute, once")
-        proc.run(debootstrap_argv(rootfs, mirror=mirror), f"debootstrap {SUITE}", timeout=1800)
+        proc.run(debootstrap_argv(rootfs, mirror=mirror), f"debootstrap {SUITE}", env=env, timeout=1800)
         partial = tarball.with_suffix(".partial")
         proc.run(rootfs_tar_argv(rootfs, partial), "packing the rootfs")
         partial.rename(tarball)
     return tarball
+
+
+def sbin_environment() -> dict[str, str]:
+    """debootstrap (and the chroot it calls) live in /usr/sbin, which a non-login PATH may lack."""
+    env = dict(os.environ)
+    env["PATH"] = ":".join([env.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"]).lstrip(":")
+    return env
 
 
 def rie_binary(architecture: str, work: Path) -> Path:

@@ -15,12 +15,13 @@ content tag are chosen per build without editing template.yaml.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdakit import assets, docker_engine, hostinstall, lock, proc, sam, template
+from lambdakit import assets, baseimage, docker_engine, hostinstall, lock, proc, sam, template
 from lambdakit.errors import CommandFailed, ImageBuildFailed, ImageMissing
 from lambdakit.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
 
@@ -86,7 +87,9 @@ def stage(
     requirements = (
         list(requirements) if requirements is not None else lock.locked_requirements(RUNTIME_CATEGORIES)
     )
-    work = build_dir() / "function-work" / context.name / "deps"
+    # one work folder per context, so two contexts never share an install stamp
+    key = hashlib.sha256(str(context.resolve()).encode()).hexdigest()[:10]
+    work = build_dir() / "function-work" / f"{context.name}-{key}" / "deps"
     platforms = hostinstall.manylinux_platforms(architecture, glibc)
     deps = context / "deps" / TASK_ROOT
     reinstalled = hostinstall.install(
@@ -152,7 +155,7 @@ def build(
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
     inputs = inputs or resolve_inputs()
-    _check_base(inputs.base_image)
+    _check_base(inputs.base_image, log)
     glibc = base_glibc(inputs.base_image)
     staged = stage(context_dir(template_path), template.limits(template_path).architecture, glibc, log=log)
     log(
@@ -194,9 +197,16 @@ def build_image(
     return tag
 
 
-def _check_base(base: str) -> None:
-    if not docker_engine.image_exists(base) and base.startswith("lambdakit/"):
+def _check_base(base: str, log: Log | None = None) -> None:
+    if docker_engine.image_exists(base):
+        return
+    if base.startswith("lambdakit/"):
         raise ImageMissing(f"The base image {base} is not built; run `nox -s base-image` first.")
+    if log is not None:
+        log(
+            f"{base} is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
+            f"`export {BASE_IMAGE_ENV}={baseimage.TAG}` instead."
+        )
 
 
 FUNCTION_LAYERS = ("assets", "deps", "code")  # the Dockerfile's COPY layers above the base, in order

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from assets_fixture import write_assets_tarball
 from lambdakit import assets, baseimage, docker_engine, emulate, images, proc, sam, template
 from lambdakit.template import Limits
+from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
 

@@ -129,3 +129,22 @@ def test_bytecode_names_the_image_path_not_the_host_path(tmp_path: Path) -> None
     code = marshal.loads(pyc.read_bytes()[16:])  # noqa: S302  (our own freshly written bytecode)
     assert code.co_filename == "/var/task/pkg/sub/mod.py"
     assert str(tmp_path).encode() not in pyc.read_bytes()
+
+
+def test_error_responses_are_answers_but_lambda_failures_fail_the_run() -> None:
+    body = '{"error": {"type": "UnknownField"}}'
+    answer = emulate.Invocation("bad.json", 200, body, 1.0, outcome="error response")
+    assert not emulate.failed([answer])
+    slow = emulate.Invocation("slow.json", 200, "Task timed out after 3.00 seconds", 3e3, outcome="timeout")
+    assert emulate.failed([answer, slow])
+    caught = emulate.Invocation("x.json", 200, "{}", 1.0, explanations=["write outside /tmp: ..."])
+    assert emulate.failed([caught])  # the handler caught the error, Lambda would still have failed it
+
+
+def test_a_download_refused_by_the_offline_switch_counts_as_a_network_attempt() -> None:
+    text = (
+        "huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://hf.co/api: offline mode.\n"
+        'File "/var/task/huggingface_hub/utils/_http.py", line 3, in send'
+    )
+    (note,) = emulate.explain(text)
+    assert note.startswith("network attempt: huggingface_hub") and "offline switches" in note
