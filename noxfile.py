@@ -43,7 +43,7 @@ def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...
     session.install("-r", str(requirements))
     if extra:
         # The locked versions stay put: tests must run on the numpy/onnxruntime that ship in the image.
-        pins = lock.locked_requirements(categories, hashes=False)
+        pins = lock.locked_constraints(categories)
         constraints = lock.write_requirements(requirements.with_suffix(".constraints.txt"), pins)
         session.install("-c", str(constraints), *extra)
     stamp.write_text(digest)

@@ -36,6 +36,16 @@ def locked_requirements(
     return list(lines.values())
 
 
+def locked_constraints(categories: tuple[str, ...], repo: Path = REPO_ROOT) -> list[str]:
+    """The same pins as constraints for pip `-c` (which refuses extras and hashes)."""
+    return [_strip_extras(line) for line in locked_requirements(categories, repo, hashes=False)]
+
+
+def _strip_extras(line: str) -> str:
+    name, bracket, rest = line.partition("[")
+    return name + rest.partition("]")[2] if bracket else line
+
+
 def pipfile_requirements(category: str, repo: Path = REPO_ROOT) -> list[str]:
     """Requirement specifiers of an unlocked Pipfile category (e.g. `prepare-packages`, pinned with ==)."""
     pipfile = tomllib.loads((repo / "Pipfile").read_text(encoding="utf-8"))

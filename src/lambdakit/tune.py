@@ -39,12 +39,15 @@ DEFAULT_EVENT = REPO_ROOT / "events" / "single.json"
 STRATEGIES = ("cost", "speed", "balanced")
 TRIM = 0.2
 MAX_TIMEOUT_S = 900
+CAPPED_WARNING = (
+    "--cpus above the host's cores cannot be given locally: sizes beyond them were capped, so their "
+    "durations here are pessimistic."
+)
 WARNINGS = (
     "Local timing cannot stand for Lambda's: this machine's CPU is not Lambda's, the emulator is not "
     "Lambda's runtime API, and other containers share these cores. Compare the sizes with each other, "
     "then confirm the chosen one on Lambda (e.g. with AWS Lambda Power Tuning).",
-    "--cpus above the host's cores cannot be given locally: sizes beyond them are capped, so their "
-    "durations here are pessimistic.",
+    CAPPED_WARNING,
     "Costs are estimates: us-east-1 on-demand prices of the date shown, no free tier, no provisioned "
     "concurrency, no data transfer; durations measured here, rounded up to the millisecond as Lambda bills.",
     "The Timeout covers the measured event only: a larger payload (up to 64 texts of 20,000 characters) "
@@ -120,6 +123,11 @@ def recommend(
         return weighted + (1 - balanced_weight) * point.duration_ms / worst_duration, point.memory_mb
 
     return min(points, key=score)
+
+
+def _capped(point: Point) -> bool:
+    """Did the host give this size fewer CPUs than Lambda would?"""
+    return point.cpus + 0.01 < point.memory_mb / template.MB_PER_VCPU
 
 
 def timeout_seconds(p99_ms: float, cold_start_ms: float, safety: float) -> int:
@@ -298,7 +306,7 @@ def results_document(
         },
         "points": [asdict(p) for p in points],
         "recommendations": recommendations,
-        "warnings": list(WARNINGS),
+        "warnings": [w for w in WARNINGS if w != CAPPED_WARNING or any(_capped(p) for p in points)],
     }
 
 
