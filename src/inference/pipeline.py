@@ -128,11 +128,12 @@ class Pipeline:
 
 
 def compute_prototypes(encoder: Encoder, config: dict[str, list[str]]) -> Embeddings:
-    vectors = []
+    vectors: list[Embeddings] = []
     for examples in config.values():
         mean = encoder.encode([normalise(text) for text in examples]).embeddings.mean(axis=0)
         vectors.append(mean / np.linalg.norm(mean))
-    return np.stack(vectors).astype(np.float32)
+    prototypes: Embeddings = np.stack(vectors).astype(np.float32)
+    return prototypes
 
 
 def _load_prototypes(directory: Path, encoder: Encoder) -> tuple[list[str], Embeddings]:

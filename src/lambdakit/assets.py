@@ -10,13 +10,13 @@ a code change never rebuilds or re-pushes the weights.
 from __future__ import annotations
 
 import argparse
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit import docker_engine
 from lambdakit.errors import ConfigError
 from lambdakit.settings import build_dir, project_name
+from lambdakit.tarball import sha256_of
 
 LATEST = "latest"
 SHA256_LABEL = "io.lambdakit.assets.sha256"
@@ -53,14 +53,6 @@ def import_changes(sha256: str) -> list[str]:
     return [f"LABEL {SHA256_LABEL}={sha256} org.opencontainers.image.title=model-assets"]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def build(tarball: Path | None = None, repository: str | None = None, log: object = print) -> AssetImage:
     """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it."""
     tarball = tarball or default_tarball()
@@ -69,7 +61,7 @@ def build(tarball: Path | None = None, repository: str | None = None, log: objec
             f"{tarball} is missing; run `nox -s snapshot` first to record the model files into it."
         )
     repository = repository or repository_name()
-    sha256 = file_sha256(tarball)
+    sha256 = sha256_of(tarball)
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"
     if docker_engine.image_exists(ref):

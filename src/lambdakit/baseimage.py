@@ -28,6 +28,7 @@ from pathlib import Path
 from lambdakit import docker_engine, hostinstall, proc
 from lambdakit.errors import ConfigError, ToolMissing
 from lambdakit.settings import BASE_IMAGE_ENV, REPO_ROOT, build_dir
+from lambdakit.tarball import sha256_of
 from lambdakit.template import ARCHITECTURES
 
 TAG = "lambdakit/lambda-python:3.11"
@@ -175,7 +176,7 @@ def build(tag: str = TAG, architecture: str = "x86_64", rebuild: bool = False, l
         return tag
     work = build_dir() / "base-image"
     tarball = rootfs_tarball(work, log)
-    rootfs_tag = f"{SUITE}-{_sha256(tarball)[:12]}"
+    rootfs_tag = f"{SUITE}-{sha256_of(tarball)[:12]}"
     rootfs_image = f"{ROOTFS_REPOSITORY}:{rootfs_tag}"
     if not docker_engine.image_exists(rootfs_image):
         log(f"docker import {tarball.name} as {rootfs_image}")
@@ -190,14 +191,6 @@ def build(tag: str = TAG, architecture: str = "x86_64", rebuild: bool = False, l
 def _host_architecture() -> str:
     machine = os.uname().machine
     return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cli(argv: list[str]) -> int:

@@ -228,3 +228,14 @@ def test_results_document_has_a_recommendation_and_timeout_per_strategy() -> Non
 def test_plot_is_written_as_png(tmp_path: Path) -> None:
     target = tune.plot(CURVE, "x86_64", tmp_path / "tune.png")
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_capped_cpu_warning_appears_only_when_a_size_was_capped() -> None:
+    assert (
+        tune.CAPPED_WARNING
+        not in tune.results_document(CURVE, "x86_64", 3.0, 0.5, "i", {}, 10, 1)["warnings"]
+    )
+    capped = [*CURVE, tune.point_from(10240, 2.0, [3.0] * 10, [400.0])]  # a 2-core host gives 2, not 5.8
+    assert (
+        tune.CAPPED_WARNING in tune.results_document(capped, "x86_64", 3.0, 0.5, "i", {}, 10, 1)["warnings"]
+    )
