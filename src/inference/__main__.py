@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.errors import ModelAssetMissing
+from inference.errors import InvalidSetting, ModelAssetMissing
 
 
 @dataclass
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     event = {"text": args.text} if args.text is not None else read_event(args.event)
     try:
         from inference.handler import lambda_handler
-    except ModelAssetMissing as exc:
+    except (ModelAssetMissing, InvalidSetting) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     response = lambda_handler(event, LocalContext())

@@ -84,5 +84,9 @@ class InvalidUtf8(InferenceError):
     error_type = "InvalidUtf8"
 
 
+class InvalidSetting(Exception):
+    """An INFERENCE_* environment variable has a value the function cannot use."""
+
+
 class ModelAssetMissing(Exception):
     """A file the pipeline needs is not in the cache root; the message names the file, variable and fix."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inference.errors import ModelAssetMissing
+from inference.errors import InvalidSetting, ModelAssetMissing
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIR_ENV = "INFERENCE_MODEL_DIR"
 EXPORT_NAME = "sentence-transformers--all-MiniLM-L6-v2-onnx"
 PREPARE_COMMAND = "nox -s prepare"
 MODEL_FILES = ("model.onnx", "tokenizer.json", "prototypes.json", "manifest.json")
+PRECISION_ENV = "INFERENCE_PRECISION"
+PRECISIONS = ("fp32", "int8")
 
 
 def hf_home() -> Path:
@@ -22,9 +24,23 @@ def hf_home() -> Path:
     return Path(xdg) / "huggingface"
 
 
+def precision() -> str:
+    """fp32 (default, parity with torch) or int8 (dynamically quantised: faster, slightly less exact)."""
+    value = os.environ.get(PRECISION_ENV, "fp32")
+    if value not in PRECISIONS:
+        raise InvalidSetting(
+            f"${PRECISION_ENV}={value!r} is not one of {', '.join(PRECISIONS)}; unset it for fp32."
+        )
+    return value
+
+
+def export_name(precision_: str) -> str:
+    return EXPORT_NAME if precision_ == "fp32" else f"{EXPORT_NAME}-{precision_}"
+
+
 def model_dir() -> Path:
     override = os.environ.get(MODEL_DIR_ENV)
-    return Path(override) if override else hf_home() / "exports" / EXPORT_NAME
+    return Path(override) if override else hf_home() / "exports" / export_name(precision())
 
 
 def require_file(name: str, directory: Path | None = None) -> Path:
@@ -40,6 +56,6 @@ def require_file(name: str, directory: Path | None = None) -> Path:
     return path
 
 
-def model_dir_for(cache_root: Path) -> Path:
+def model_dir_for(cache_root: Path, precision_: str | None = None) -> Path:
     """The model directory under a given cache root (HF_HOME = <root>/huggingface, as the ENV block sets)."""
-    return cache_root / "huggingface" / "exports" / EXPORT_NAME
+    return cache_root / "huggingface" / "exports" / export_name(precision_ or precision())

@@ -115,7 +115,12 @@ class Pipeline:
         manifest = json.loads(paths.require_file("manifest.json", directory).read_text())
         encoder = Encoder(directory)
         labels, prototypes = _load_prototypes(directory, encoder)
-        model = {"id": manifest["model_id"], "revision": manifest["revision"], "source": manifest["source"]}
+        model = {
+            "id": manifest["model_id"],
+            "revision": manifest["revision"],
+            "source": manifest["source"],
+            "precision": manifest.get("precision", "fp32"),
+        }
         return cls(encoder, labels, prototypes, model)
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
