@@ -1,6 +1,6 @@
 # The function image (`nox -s build` runs `sam build`, which builds this with the classic builder).
 # Layers go from least to most often changed, so a code change rebuilds and re-pushes only the last one:
-#   base → ENV → model assets (COPY --from the asset image) → locked runtime deps → code → CMD.
+#   base → ENV → model assets (COPY --from the asset image) → locked runtime deps → code → precision → CMD.
 # Hermetic: no step uses the network. The context (build/function/) is staged on the host by
 # lambdakit.images: deps/ (pip --target for the Lambda platform) and code/, each holding var/task/... with
 # every folder and file at mtime 0 and copied to /, so the same input gives the same layer digest.
@@ -25,4 +25,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 COPY --from=assets / /
 COPY deps/ /
 COPY code/ /
+# fp32 or int8: which export under /cache the handler loads (its asset image must hold that export).
+# Declared after the COPY layers so that choosing int8 changes no layer, only the image's config.
+ARG INFERENCE_PRECISION=fp32
+ENV INFERENCE_PRECISION=${INFERENCE_PRECISION}
 CMD ["inference.handler.lambda_handler"]

@@ -104,6 +104,15 @@ def use_kit_tools(session: nox.Session) -> None:
     session.env["PYTHONPATH"] = str(REPO / "src")
 
 
+def build_function_image(session: nox.Session) -> None:
+    """The image a step ships or measures is rebuilt first (cached layers make it quick when nothing changed).
+
+    Not `requires=["build"]`: nox would hand this session's pass-through args to the build too.
+    """
+    session.log("# building the function image first (nox -s build)")
+    session.run("python", "-m", "lambdakit", "build")
+
+
 @nox.session(python=PYTHON, name="base-image")
 def base_image(session: nox.Session) -> None:
     """Build the offline stand-in Lambda base `lambdakit/lambda-python:3.11` (debootstrap; -- --rebuild)."""
@@ -132,10 +141,11 @@ def local(session: nox.Session) -> None:
     session.run("python", "-m", "lambdakit", "local", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False, requires=["build"])
+@nox.session(python=PYTHON, default=False)
 def deploy(session: nox.Session) -> None:
     """Push the images to ECR and `sam deploy` the stack (real AWS; `-- ARGS` go to sam deploy)."""
     use_kit_tools(session)
+    build_function_image(session)
     session.run("python", "-m", "lambdakit", "deploy", *session.posargs)
 
 
@@ -146,10 +156,11 @@ def invoke(session: nox.Session) -> None:
     session.run("python", "-m", "lambdakit", "invoke", *(session.posargs or ["events/single.json"]))
 
 
-@nox.session(python=PYTHON, requires=["build"])
+@nox.session(python=PYTHON)
 def rehearse(session: nox.Session) -> None:
     """Offline dry run: deploy, invoke, change code, redeploy against moto + a local registry."""
     use_kit_tools(session)
+    build_function_image(session)
     session.run("python", "-m", "lambdakit", "rehearse", *session.posargs)
 
 
@@ -172,8 +183,9 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "lambdakit", "bench", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False, requires=["build"])
+@nox.session(python=PYTHON, default=False)
 def tune(session: nox.Session) -> None:
     """Local Power Tuning over MemorySize -> build/tune/; `-- --apply` writes MemorySize/Timeout."""
     use_kit_tools(session)
+    build_function_image(session)
     session.run("python", "-m", "lambdakit", "tune", *session.posargs)

@@ -10,6 +10,9 @@ template.yaml unless --memory; CPU = MemorySize/1769), measured in one run and a
 * push cost to a local registry after a code-only and a dependency-only change, and whether the weights'
   layer went up again.
 
+`--quantize` adds a third column, the kit with its int8 export (INFERENCE_PRECISION=int8), measured the same
+way (but not pushed), with its accuracy against fp32 beside the speed.
+
 Writes build/bench/results.json (every figure, the ratios kit/baseline, the machine) and results.md, and
 prints the table. Targets are reported as met or not; nothing here fails because of a number.
 """
@@ -24,18 +27,19 @@ import platform
 import shutil
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from lambdakit import baseline, docker_engine, images, measure, pushcost, stats, template
+from lambdakit import baseline, docker_engine, images, measure, pushcost, quantized, stats, template
 from lambdakit.errors import ConfigError
 from lambdakit.settings import REPO_ROOT, base_image, build_dir
 
 TAG_PREFIX = "lambdakit-bench"
+KIT, BASELINE, KIT_INT8 = "kit", "baseline", "kit_int8"
 SINGLE_EVENT = {"text": "I was charged twice this month"}
 BATCH_EVENT = {
     "texts": [
@@ -96,10 +100,16 @@ def pin_base(base: str, prefix: str) -> str:
 
 
 def build_contenders(
-    base: str, log: Log, prefix: str = TAG_PREFIX, asset: str | None = None
+    base: str,
+    log: Log,
+    prefix: str = TAG_PREFIX,
+    asset: str | None = None,
+    quantize: bool = False,
+    int8_asset: str | None = None,
 ) -> list[Contender]:
-    """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base."""
-    inputs = images.resolve_inputs(base=base, asset=asset)
+    """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base;
+    with QUANTIZE, the kit's image again on the int8 asset image with INFERENCE_PRECISION=int8."""
+    inputs = images.resolve_inputs(base=base, asset=asset, precision="fp32")
     kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     staged = images.stage(
@@ -109,24 +119,25 @@ def build_contenders(
     images.build_image(kit_tag, inputs, context=staged.context)
     baseline_tag = baseline.build(base, tag=f"{prefix}/baseline:latest", log=log)
     baseline_context = baseline.stage(log=log).context
-    return [
+    kit = Contender(
+        name=KIT,
+        image=kit_tag,
+        context=staged.context,
+        dockerfile=REPO_ROOT / "Dockerfile",
+        code_file=_relative_file(staged.context / "code", "inference/handler.py"),
+        deps_dir=_deepest_single_path(staged.context, "deps"),
+        weights_marker=r"--from",
+        thread_probe=[
+            "python3",
+            "-c",
+            "from inference.pipeline import cpu_threads; print(cpu_threads())",
+        ],
+        build_args=inputs.build_args(),
+    )
+    contenders = [
+        kit,
         Contender(
-            name="kit",
-            image=kit_tag,
-            context=staged.context,
-            dockerfile=REPO_ROOT / "Dockerfile",
-            code_file=_relative_file(staged.context / "code", "inference/handler.py"),
-            deps_dir=_deepest_single_path(staged.context, "deps"),
-            weights_marker=r"--from",
-            thread_probe=[
-                "python3",
-                "-c",
-                "from inference.pipeline import cpu_threads; print(cpu_threads())",
-            ],
-            build_args=inputs.build_args(),
-        ),
-        Contender(
-            name="baseline",
+            name=BASELINE,
             image=baseline_tag,
             context=baseline_context,
             dockerfile=baseline.BASELINE_DIR / "Dockerfile",
@@ -137,6 +148,19 @@ def build_contenders(
             build_args={"BASE_IMAGE": base},
         ),
     ]
+    if quantize:
+        contenders.append(build_int8(kit, base, log, prefix, int8_asset))
+    return contenders
+
+
+def build_int8(kit: Contender, base: str, log: Log, prefix: str, asset: str | None) -> Contender:
+    """The kit's image on the int8 asset image, its environment selecting int8: same deps and code layers."""
+    asset = asset or quantized.asset_image(f"{prefix}-int8-assets", log)
+    inputs = images.resolve_inputs(base=base, asset=asset, precision=quantized.INT8)
+    tag = f"{prefix}/kit-int8:latest"
+    log(f"docker build {tag} (assets {inputs.asset_image}, {images.PRECISION_ARG}={inputs.precision})")
+    images.build_image(tag, inputs, context=kit.context)
+    return replace(kit, name=KIT_INT8, image=tag, build_args=inputs.build_args())
 
 
 def _relative_file(root: Path, suffix: str) -> str:
@@ -195,8 +219,8 @@ def measure_all(
     return results
 
 
-def image_report(tag: str, base: str) -> dict[str, Any]:
-    """Total size, size above the base image, and each layer above the base."""
+def image_report(tag: str, base: str, contender: Contender | None = None) -> dict[str, Any]:
+    """Total size, size above the base image, each layer above the base, and the weights' layer."""
     image = docker_engine.require_image(tag, "build it first")
     base_image_ = docker_engine.require_image(base, "run `nox -s base-image` (or pull the base)")
     base_layers = len(base_image_.attrs["RootFS"]["Layers"])
@@ -206,12 +230,18 @@ def image_report(tag: str, base: str) -> dict[str, Any]:
         for layer in layers[base_layers:]
     ]
     total, base_size = int(image.attrs["Size"]), int(base_image_.attrs["Size"])
+    weights = (
+        pushcost.weights_layer_index(contender.dockerfile, contender.weights_marker, base_layers)
+        if contender is not None
+        else None
+    )
     return {
         "total_bytes": total,
         "base_bytes": base_size,
         "above_base_bytes": total - base_size,
         "base_layers": base_layers,
         "layers_above_base": above,
+        "weights_bytes": layers[weights].size if weights is not None and weights < len(layers) else None,
     }
 
 
@@ -363,15 +393,24 @@ def targets(kit: dict[str, Any], ratio: dict[str, float | None]) -> list[dict[st
 
 def same_labels(warm_bodies: dict[str, dict[str, str | None]]) -> dict[str, Any]:
     """Do both sides give the same label for every bench text? (They run the same pipeline.)"""
-    labels: dict[str, list[str]] = {}
-    for side, bodies in warm_bodies.items():
-        found: list[str] = []
-        for body in bodies.values():
-            answer = json.loads(body or "{}")
-            found += [item.get("label", "?") for item in answer.get("results", [answer])]
-        labels[side] = found
+    labels = {side: labels_of(bodies) for side, bodies in warm_bodies.items()}
     values = list(labels.values())
     return {"labels": labels, "same": all(v == values[0] for v in values[1:])}
+
+
+def labels_of(bodies: dict[str, str | None]) -> list[str]:
+    """The label of each bench text, in order, from the first response of each warm phase."""
+    found: list[str] = []
+    for body in bodies.values():
+        answer = json.loads(body or "{}")
+        found += [item.get("label", "?") for item in answer.get("results", [answer])]
+    return found
+
+
+def int8_accuracy(manifest: dict[str, Any], fp32: list[str], int8: list[str]) -> dict[str, Any]:
+    """What int8 costs in accuracy: prepare's comparison with fp32 (from the shipped manifest) and the two
+    containers' labels on the bench texts."""
+    return {"prepare_vs_fp32": manifest, "bench_texts_vs_fp32": quantized.label_agreement(fp32, int8)}
 
 
 def machine_info() -> dict[str, Any]:
@@ -408,11 +447,13 @@ def _rounded(value: float | None) -> float | None:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    rows = table_rows(results)
-    lines = ["| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    lines += ["", "| target | measured | met |", "|---|---|---|"]
-    lines += [f"| {t['target']} | {_fmt_target(t)} | {_met(t['met'])} |" for t in results["targets"]]
+    names = columns(results)
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
+    for title, key in (("target", "targets"), ("target (kit int8)", "targets_int8")):
+        if key in results:
+            lines += ["", f"| {title} | measured | met |", "|---|---|---|"]
+            lines += [f"| {t['target']} | {_fmt_target(t)} | {_met(t['met'])} |" for t in results[key]]
     limits = results["limits"]
     lines += [
         "",
@@ -425,87 +466,106 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    kit, base, ratio = results["kit"], results["baseline"], results["ratios"]
+Row = tuple[str, ...]
+Show = Callable[[dict[str, Any]], str]
 
-    def ms(value: float | None) -> str:
-        return "—" if value is None else f"{value:,.1f} ms"
 
-    def mb(value: float | None) -> str:
-        return "—" if value is None else f"{value / 1e6:,.1f} MB"
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f} ms"
 
-    def x(value: float | None) -> str:
-        return "—" if value is None else f"{value:.3f}x"
 
-    def warm(side: dict[str, Any], phase: str, q: str) -> float | None:
-        entry = side.get(phase) or {}
-        series = entry.get("duration_ms") or entry.get("round_trip_ms")
-        return float(series[q]) if series else None
+def _mb(value: float | None) -> str:
+    return "—" if value is None else f"{value / 1e6:,.1f} MB"
 
-    rows = [
+
+def _x(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}x"
+
+
+def _warm(side: dict[str, Any], phase: str, q: str) -> float | None:
+    entry = side.get(phase) or {}
+    series = entry.get("duration_ms") or entry.get("round_trip_ms")
+    return float(series[q]) if series else None
+
+
+def _warm_ms(phase: str, q: str) -> Show:
+    return lambda side: _ms(_warm(side, phase, q))
+
+
+def figures() -> list[tuple[str, Show, str | None]]:
+    """Each table row: its title, how a side's figure reads, and the ratio shown beside it (if any)."""
+    rows: list[tuple[str, Show, str | None]] = [
         (
             "cold start (start → first response, median)",
-            ms(kit["cold_start_ms"]["median"]),
-            ms(base["cold_start_ms"]["median"]),
-            x(ratio["cold_start"]),
+            lambda s: _ms(s["cold_start_ms"]["median"]),
+            "cold_start",
         ),
-        (
-            "emulator INIT REPORT (median)",
-            ms(kit["cold_start_ms"]["init_report_median"]),
-            ms(base["cold_start_ms"]["init_report_median"]),
-            "",
-        ),
+        ("emulator INIT REPORT (median)", lambda s: _ms(s["cold_start_ms"]["init_report_median"]), None),
     ]
     for phase, title in (("single", "one short text"), ("batch8", "batch of 8")):
         for q in ("p50", "p95", "p99"):
             rows.append(
-                (
-                    f"warm {q}, {title}",
-                    ms(warm(kit, phase, q)),
-                    ms(warm(base, phase, q)),
-                    x(ratio[f"warm_{phase}_p50"]) if q == "p50" else "",
-                )
+                (f"warm {q}, {title}", _warm_ms(phase, q), f"warm_{phase}_p50" if q == "p50" else None)
             )
     rows += [
-        (
-            "peak memory (cgroup)",
-            f"{kit.get('peak_memory_mb')} MB",
-            f"{base.get('peak_memory_mb')} MB",
-            x(ratio["peak_memory"]),
-        ),
-        (
-            "image total",
-            mb(kit["image"]["total_bytes"]),
-            mb(base["image"]["total_bytes"]),
-            x(ratio["image_total"]),
-        ),
-        (
-            "image above base",
-            mb(kit["image"]["above_base_bytes"]),
-            mb(base["image"]["above_base_bytes"]),
-            x(ratio["image_above_base"]),
-        ),
+        ("peak memory (cgroup)", lambda s: f"{s.get('peak_memory_mb')} MB", "peak_memory"),
+        ("image total", lambda s: _mb(s["image"]["total_bytes"]), "image_total"),
+        ("image above base", lambda s: _mb(s["image"]["above_base_bytes"]), "image_above_base"),
+        ("weights layer", lambda s: _mb(s["image"].get("weights_bytes")), None),
         (
             "push after code-only change",
-            _bytes(push_bytes(kit.get("push"), "code_only")),
-            _bytes(push_bytes(base.get("push"), "code_only")),
-            x(ratio["push_code_only"]),
+            lambda s: _bytes(push_bytes(s.get("push"), "code_only")),
+            "push_code_only",
         ),
         (
             "push after dependency-only change",
-            _bytes(push_bytes(kit.get("push"), "dependency_only")),
-            _bytes(push_bytes(base.get("push"), "dependency_only")),
-            x(ratio["push_dependency_only"]),
+            lambda s: _bytes(push_bytes(s.get("push"), "dependency_only")),
+            "push_dependency_only",
         ),
-        ("weights re-uploaded (code / deps change)", _weights(kit), _weights(base), ""),
-        (
-            "threads in the container",
-            str(kit.get("threads_in_container")),
-            str(base.get("threads_in_container")),
-            "",
-        ),
+        ("weights re-uploaded (code / deps change)", _weights, None),
+        ("threads in the container", lambda s: str(s.get("threads_in_container")), None),
     ]
     return rows
+
+
+def columns(results: dict[str, Any]) -> list[str]:
+    names = ["figure", "kit (ONNX Runtime)", "baseline (torch)", "kit / baseline"]
+    return names + (["kit int8", "int8 / baseline", "int8 / kit"] if KIT_INT8 in results else [])
+
+
+def table_rows(results: dict[str, Any]) -> list[Row]:
+    kit, base, ratio = results[KIT], results[BASELINE], results["ratios"]
+    int8 = results.get(KIT_INT8)
+    rows: list[Row] = []
+    for title, show, key in figures():
+        row = [title, show(kit), show(base), _x(ratio[key]) if key else ""]
+        if int8 is not None:
+            row += [
+                show(int8),
+                *(_x(results[r][key]) if key else "" for r in ("ratios_int8", "ratios_int8_kit")),
+            ]
+        rows.append(tuple(row))
+    return rows + (accuracy_rows(results["int8_accuracy"]) if int8 is not None else [])
+
+
+def accuracy_rows(accuracy: dict[str, Any]) -> list[Row]:
+    """int8's accuracy against fp32, in the int8 column."""
+    prepared, bench_texts = accuracy["prepare_vs_fp32"], accuracy["bench_texts_vs_fp32"]
+    rows = [
+        (
+            f"int8 vs fp32: same label ({prepared['texts']} evaluation texts of prepare)",
+            f"{prepared['label_agreement']:.1%}",
+        ),
+        (
+            "int8 vs fp32: embedding cosine min / mean",
+            f"{prepared['min_cosine']:.4f} / {prepared['mean_cosine']:.4f}",
+        ),
+        (
+            f"int8 vs fp32 containers: same label ({bench_texts['texts']} bench texts)",
+            f"{bench_texts['same']}/{bench_texts['texts']}",
+        ),
+    ]
+    return [(title, "", "", "", value, "", "") for title, value in rows]
 
 
 def _bytes(value: int | None) -> str:
@@ -533,17 +593,20 @@ def _met(met: bool | None) -> str:
 
 def print_table(results: dict[str, Any], console: Console) -> None:
     table = Table(title=f"bench: kit vs baseline at {results['limits']['memory_mb']} MB")
-    for column in ("figure", "kit (ONNX Runtime)", "baseline (torch)", "kit / baseline"):
+    for column in columns(results):
         table.add_column(column, justify="left" if column == "figure" else "right")
     for row in table_rows(results):
         table.add_row(*row)
     console.print(table)
-    goals = Table(title="targets")
-    for column in ("target", "measured", "met"):
-        goals.add_column(column)
-    for target in results["targets"]:
-        goals.add_row(target["target"], _fmt_target(target), _met(target["met"]).strip("*"))
-    console.print(goals)
+    for title, key in (("targets", "targets"), ("targets, kit int8", "targets_int8")):
+        if key not in results:
+            continue
+        goals = Table(title=title)
+        for column in ("target", "measured", "met"):
+            goals.add_column(column)
+        for target in results[key]:
+            goals.add_row(target["target"], _fmt_target(target), _met(target["met"]).strip("*"))
+        console.print(goals)
     for note in results["notes"]:
         console.print(f"note: {note}")
 
@@ -557,13 +620,15 @@ def run_bench(
     console: Console,
     prefix: str = TAG_PREFIX,
     asset: str | None = None,
+    quantize: bool = False,
+    int8_asset: str | None = None,
 ) -> dict[str, Any]:
     def log(message: str) -> None:
         console.print(f"[dim]bench:[/dim] {message}")
 
     base = pin_base(base_image(), prefix)
-    contenders = build_contenders(base, log, prefix, asset)
-    sizes = {c.name: image_report(c.image, base) for c in contenders}
+    contenders = build_contenders(base, log, prefix, asset, quantize, int8_asset)
+    sizes = {c.name: image_report(c.image, base, c) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log)
     pushed_for = [c for c in contenders if push == "both" or c.name == push]
     pushes = measure_pushes(pushed_for, sizes, log) if pushed_for else {}
@@ -575,12 +640,13 @@ def run_bench(
         }
         side["push"] = pushes.get(contender.name)
         sides[contender.name] = side
-    ratio = ratios(sides["kit"], sides["baseline"])
+    ratio = ratios(sides[KIT], sides[BASELINE])
     bodies = {
         name: {p: m.warm.phases[p].first_body for p in ("single", "batch8")}
         for name, m in measured.items()
         if m.warm is not None
     }
+    int8_bodies = bodies.pop(KIT_INT8, None)
     results: dict[str, Any] = {
         "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
@@ -598,8 +664,8 @@ def run_bench(
             "single_event": SINGLE_EVENT,
             "batch_event": BATCH_EVENT,
         },
-        "kit": sides["kit"],
-        "baseline": sides["baseline"],
+        KIT: sides[KIT],
+        BASELINE: sides[BASELINE],
         "ratios": ratio,
         "parity": same_labels(bodies),
         "notes": [
@@ -608,11 +674,27 @@ def run_bench(
             "client's round trip through the emulator is in results.json beside them.",
         ],
     }
-    results["targets"] = targets(sides["kit"], ratio)
+    results["targets"] = targets(sides[KIT], ratio)
     if not results["parity"]["same"]:
         results["notes"].append("The two sides disagree on some labels: check the baseline handler.")
+    if int8_bodies is not None:
+        add_int8(results, sides[KIT_INT8], labels_of(bodies[KIT]), labels_of(int8_bodies))
     write_results(results, out_dir)
     return results
+
+
+def add_int8(results: dict[str, Any], side: dict[str, Any], fp32: list[str], int8: list[str]) -> None:
+    """The int8 column: its figures, its ratios to the baseline and to the kit, its accuracy, its targets."""
+    results[KIT_INT8] = side
+    results["ratios_int8"] = ratios(side, results[BASELINE])
+    results["ratios_int8_kit"] = ratios(side, results[KIT])
+    results["int8_accuracy"] = int8_accuracy(quantized.read_accuracy(side["image_tag"]), fp32, int8)
+    results["targets_int8"] = targets(side, results["ratios_int8"])
+    results["notes"].append(
+        "kit int8 is not pushed: its dependency and code layers are the kit's own (same digests), only "
+        "the weights layer differs. Its accuracy: prepare's comparison with fp32 (from the manifest in "
+        "the image) and the labels both containers gave for the bench texts."
+    )
 
 
 def write_results(results: dict[str, Any], out_dir: Path) -> None:
@@ -639,7 +721,20 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default: build/bench/")
     parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
     parser.add_argument("--tag-prefix", default=TAG_PREFIX, help="repository prefix of the bench's images")
+    parser.add_argument(
+        "--quantize",
+        action="store_true",
+        help="add the kit with its int8 model (INFERENCE_PRECISION=int8), with its accuracy against fp32",
+    )
+    parser.add_argument(
+        "--int8-asset-image",
+        default=None,
+        help="with --quantize: an asset image holding the int8 export (default: one made from the "
+        "int8 export in the cache root, `INFERENCE_PRECISION=int8 nox -s prepare`)",
+    )
     args = parser.parse_args(argv)
+    if args.int8_asset_image and not args.quantize:
+        raise ConfigError("--int8-asset-image needs --quantize.")
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
     limits = template.limits()
@@ -648,7 +743,16 @@ def cli(argv: list[str]) -> int:
     console = Console()
     out = args.out or build_dir() / "bench"
     results = run_bench(
-        limits, args.cold_starts, args.invokes, args.push, out, console, args.tag_prefix, args.asset_image
+        limits,
+        args.cold_starts,
+        args.invokes,
+        args.push,
+        out,
+        console,
+        args.tag_prefix,
+        args.asset_image,
+        args.quantize,
+        args.int8_asset_image,
     )
     print_table(results, console)
     console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")

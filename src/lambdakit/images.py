@@ -7,9 +7,10 @@ The context (`build/function/`, the template's `DockerContext`) holds two folder
   unchanged lock gives an unchanged layer;
 * `code/`: the function's package (`src/inference`), the last and smallest layer.
 
-`sam build --parameter-overrides BaseImage=... AssetImage=...` then builds the image: the template's
-`DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE) and the asset image's
-content tag are chosen per build without editing template.yaml.
+`sam build --parameter-overrides BaseImage=... AssetImage=... InferencePrecision=...` then builds the image:
+the template's `DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE), the asset
+image's content tag and the model precision (INFERENCE_PRECISION, baked into the image's environment) are
+chosen per build without editing template.yaml.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference import paths
 from lambdakit import assets, baseimage, docker_engine, hostinstall, lock, proc, sam, template
 from lambdakit.errors import CommandFailed, ImageBuildFailed, ImageMissing
 from lambdakit.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
@@ -38,6 +40,7 @@ KNOWN_GLIBC = {
     "public.ecr.aws/lambda/python:3.12": (2, 34),
     "public.ecr.aws/lambda/python:3.13": (2, 34),
 }
+PRECISION_ARG = paths.PRECISION_ENV  # the Dockerfile's build arg, turned into the variable of that name
 GLIBC_PROBE = "import os; print(os.confstr('CS_GNU_LIBC_VERSION'))"
 
 Log = Callable[[str], None]
@@ -55,13 +58,19 @@ class Staged:
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The two images the Dockerfile starts from, as immutable references."""
+    """The two images the Dockerfile starts from, as immutable references, and the model precision the
+    image's environment selects (its asset image must hold that precision's export)."""
 
     base_image: str
     asset_image: str
+    precision: str = "fp32"
 
     def build_args(self) -> dict[str, str]:
-        return {"BASE_IMAGE": self.base_image, "ASSET_IMAGE": self.asset_image}
+        return {
+            "BASE_IMAGE": self.base_image,
+            "ASSET_IMAGE": self.asset_image,
+            PRECISION_ARG: self.precision,
+        }
 
 
 def context_dir(template_path: Path = template.TEMPLATE) -> Path:
@@ -122,15 +131,19 @@ def parse_glibc(text: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def resolve_inputs(base: str | None = None, asset: str | None = None) -> BuildInputs:
-    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked."""
+def resolve_inputs(
+    base: str | None = None, asset: str | None = None, precision: str | None = None
+) -> BuildInputs:
+    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked;
+    the precision is $INFERENCE_PRECISION's (fp32 unless set), the variable the snapshot ran with."""
+    precision = precision or paths.precision()
     base = base or base_image()
     asset = asset or f"{assets.repository_name()}:{assets.LATEST}"
     image = docker_engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
-    return BuildInputs(base_image=base, asset_image=asset)
+    return BuildInputs(base_image=base, asset_image=asset, precision=precision)
 
 
 def sam_build_argv(template_path: Path, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
@@ -160,7 +173,8 @@ def build(
     staged = stage(context_dir(template_path), template.limits(template_path).architecture, glibc, log=log)
     log(
         f"deps {'reinstalled' if staged.deps_reinstalled else 'unchanged'} ({staged.deps_digest[:12]}), "
-        f"code {staged.code_digest[:12]}; base {inputs.base_image}, assets {inputs.asset_image}"
+        f"code {staged.code_digest[:12]}; base {inputs.base_image}, assets {inputs.asset_image}, "
+        f"{inputs.precision}"
     )
     try:
         proc.run(
@@ -240,7 +254,7 @@ def cli(argv: list[str]) -> int:
         return 0
     inputs = resolve_inputs(args.base_image, args.asset_image)
     tag = build(inputs=inputs, extra=extra)
-    print(f"\nfunction image {tag} (base {inputs.base_image}):")
+    print(f"\nfunction image {tag} (base {inputs.base_image}, {PRECISION_ARG}={inputs.precision}):")
     rows = layer_table(tag, inputs.base_image)
     for role, digest, size in rows:
         print(f"  {role:<8} {digest}  {size / 1e6:9.1f} MB")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from lambdakit import baseimage, emulate, hostinstall, images, sam, settings, template
+from lambdakit import baseimage, docker_engine, emulate, hostinstall, images, sam, settings, template
 from lambdakit.template import Limits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +63,9 @@ def test_glibc_version_is_read_from_the_probe_output() -> None:
     assert images.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
 
 
-def test_sam_build_passes_both_images_as_parameter_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sam_build_passes_both_images_and_the_precision_as_parameter_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     inputs = images.BuildInputs(
         base_image="lambdakit/lambda-python:3.11", asset_image="triage-assets:0123456789ab"
@@ -70,8 +73,24 @@ def test_sam_build_passes_both_images_as_parameter_overrides(monkeypatch: pytest
     argv = images.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
-    assert overrides == "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab"
+    assert overrides == (
+        "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab InferencePrecision=fp32"
+    )
     assert argv[-1] == "--debug"
+
+
+def test_build_precision_follows_the_variable_the_snapshot_ran_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sam, "executable", lambda: "sam")
+    monkeypatch.setattr(docker_engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
+    monkeypatch.setenv("INFERENCE_PRECISION", "int8")
+    inputs = images.resolve_inputs(base="base:1", asset="assets:1")
+    assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
+    overrides = images.sam_build_argv(template.TEMPLATE, inputs)[-1]
+    assert overrides.endswith(" InferencePrecision=int8")
+    monkeypatch.delenv("INFERENCE_PRECISION")
+    assert images.resolve_inputs(base="base:1", asset="assets:1").precision == "fp32"
 
 
 def test_sam_environment_is_offline_safe() -> None:
@@ -144,7 +163,10 @@ def test_dockerfile_layers_are_in_the_order_that_keeps_code_changes_small() -> N
         line for line in (REPO / "Dockerfile").read_text().splitlines() if line and not line[0].isspace()
     ]
     instructions = [line.split()[0] for line in lines if not line.startswith("#")]
-    assert instructions == ["ARG", "ARG", "FROM", "FROM", "ENV", "COPY", "COPY", "COPY", "CMD"]
+    # the precision's ARG/ENV come after the COPY layers: choosing int8 changes no layer of them
+    assert instructions == ["ARG", "ARG", "FROM", "FROM", "ENV", "COPY", "COPY", "COPY", "ARG", "ENV", "CMD"]
+    assert "ARG INFERENCE_PRECISION=fp32" in lines
+    assert "ENV INFERENCE_PRECISION=${INFERENCE_PRECISION}" in lines
     copies = [line for line in lines if line.startswith("COPY")]
     assert copies == ["COPY --from=assets / /", "COPY deps/ /", "COPY code/ /"]
     assert lines[-1] == 'CMD ["inference.handler.lambda_handler"]'

@@ -90,11 +90,16 @@ def test_image_settings_resolve_build_args_to_parameter_defaults(tmp_path: Path)
     assert template.build_arg_parameters(path) == {"BASE_IMAGE": "BaseImage"}
 
 
-def test_shipped_template_feeds_both_dockerfile_args_from_parameters() -> None:
-    assert template.build_arg_parameters() == {"BASE_IMAGE": "BaseImage", "ASSET_IMAGE": "AssetImage"}
+def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
+    assert template.build_arg_parameters() == {
+        "BASE_IMAGE": "BaseImage",
+        "ASSET_IMAGE": "AssetImage",
+        "INFERENCE_PRECISION": "InferencePrecision",
+    }
     settings = template.image_settings()
     assert settings.build_args["BASE_IMAGE"] == "public.ecr.aws/lambda/python:3.11"
     assert settings.build_args["ASSET_IMAGE"] == "triage-assets:latest"
+    assert settings.build_args["INFERENCE_PRECISION"] == "fp32"  # plain `sam build` ships fp32
 
 
 def test_limits_math_for_a_smaller_function() -> None:

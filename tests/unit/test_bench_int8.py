@@ -1,0 +1,131 @@
+"""`bench --quantize`: the int8 asset tarball, its accuracy figures and the third column of the report."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inference import paths
+from inference.prepare import recipe_digest
+from lambdakit import bench, quantized, sandbox, tarball
+from lambdakit.errors import ConfigError
+from lambdakit.settings import IMAGE_CACHE_ROOT, kit_env
+from tests.unit.test_bench_report import BASELINE, KIT, side
+
+
+def prepared_int8(cache_root: Path) -> Path:
+    export = quantized.export_dir(cache_root)
+    export.mkdir(parents=True)
+    for name in paths.MODEL_FILES:
+        (export / name).write_text(name)
+    manifest = {"recipe": recipe_digest(), "precision": "int8", "int8_vs_fp32": {"label_agreement": 1.0}}
+    (export / "manifest.json").write_text(json.dumps(manifest))
+    return export
+
+
+def test_int8_tarball_holds_the_int8_export_under_its_image_path(tmp_path: Path) -> None:
+    cache_root = tmp_path / "cache"
+    export = prepared_int8(cache_root)
+    (cache_root / "huggingface" / "exports" / paths.EXPORT_NAME).mkdir()  # fp32 beside it: not shipped
+    members = quantized.members_of(export, cache_root)
+    written = tarball.write(members, IMAGE_CACHE_ROOT, tmp_path / "assets.tar")
+    with tarfile.open(written.path) as archive:
+        files = sorted(m.name for m in archive.getmembers() if m.isfile())
+    where = f"cache/huggingface/exports/{paths.export_name('int8')}"
+    assert files == sorted(f"{where}/{name}" for name in paths.MODEL_FILES)
+    # the function image finds the manifest where the accuracy is read from
+    assert quantized.manifest_in_image() == f"/{where}/manifest.json"
+
+
+def test_an_unprepared_int8_export_is_refused_with_the_command_that_makes_it(tmp_path: Path) -> None:
+    export = quantized.export_dir(tmp_path)
+    export.mkdir(parents=True)
+    (export / "model.onnx").write_bytes(b"half written")
+    with pytest.raises(ConfigError, match="INFERENCE_PRECISION=int8 nox -s prepare"):
+        quantized.members_of(export, tmp_path)
+
+
+def test_label_agreement_counts_the_texts_that_keep_fp32s_label() -> None:
+    result = quantized.label_agreement(
+        ["billing", "shipping", "account"], ["billing", "technical", "account"]
+    )
+    assert (result["texts"], result["same"], result["agreement"]) == (3, 2, pytest.approx(0.6667))
+    assert result["differs"] == [{"index": 1, "fp32": "shipping", "int8": "technical"}]
+    with pytest.raises(ValueError, match="3 reference labels but 2"):
+        quantized.label_agreement(["a", "b", "c"], ["a", "b"])
+
+
+def test_snapshot_sandbox_keeps_the_precision_the_user_asked_for(tmp_path: Path) -> None:
+    box = sandbox.Sandbox(tmp_path / "home", tmp_path / "cache", tmp_path / "tmp", tmp_path / "audit.jsonl")
+    caller = {"PATH": "/bin", paths.PRECISION_ENV: "int8", **kit_env("/elsewhere")}
+    for verify in (False, True):
+        env = sandbox.command_env(caller, box, verify=verify)
+        assert env[paths.PRECISION_ENV] == "int8"  # prepare and the handler pick the int8 export
+        assert env["HF_HOME"] == f"{tmp_path / 'cache'}/huggingface"  # while the caches are the sandbox's
+
+
+def int8_results() -> dict[str, Any]:
+    int8 = side(cold=400.0, single_p50=2.0, above=220 * 10**6, code_push=None, weights=[])
+    int8["image"]["weights_bytes"] = 23 * 10**6
+    kit = {**KIT, "image": {**KIT["image"], "weights_bytes": 91 * 10**6}}
+    ratio = bench.ratios(kit, BASELINE)
+    results: dict[str, Any] = {
+        "kit": kit,
+        "baseline": BASELINE,
+        "ratios": ratio,
+        "targets": bench.targets(kit, ratio),
+        "limits": {"memory_mb": 1769, "cpus": 1.0},
+        "settings": {"cold_starts": 5, "invokes": 200},
+        "machine": {"cpu": "test CPU", "cores": 2},
+        "notes": [],
+    }
+    results["kit_int8"] = int8
+    results["ratios_int8"] = bench.ratios(int8, BASELINE)
+    results["ratios_int8_kit"] = bench.ratios(int8, kit)
+    results["targets_int8"] = bench.targets(int8, results["ratios_int8"])
+    manifest = {"texts": 16, "label_agreement": 1.0, "min_cosine": 0.9289, "mean_cosine": 0.9642}
+    results["int8_accuracy"] = bench.int8_accuracy(manifest, ["billing", "hi"], ["billing", "other"])
+    return results
+
+
+def test_int8_column_sits_beside_the_kit_with_its_ratios_and_accuracy() -> None:
+    results = int8_results()
+    text = bench.markdown(results)
+    header = (
+        "| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline | kit int8 | int8 / baseline | "
+    )
+    assert text.startswith(header + "int8 / kit |\n|---|---|---|---|---|---|---|\n")
+    assert (
+        "| cold start (start → first response, median) | 450.0 ms | 6,000.0 ms | 0.075x | 400.0 ms " in text
+    )
+    assert "| warm p50, one short text | 4.0 ms | 20.0 ms | 0.200x | 2.0 ms | 0.100x | 0.500x |" in text
+    assert "| weights layer | 91.0 MB | — |  | 23.0 MB |  |  |" in text
+    assert "| push after code-only change | 48.8 KB | 58.6 KB | 0.833x | — | — | — |" in text
+    assert "| int8 vs fp32: same label (16 evaluation texts of prepare) |  |  |  | 100.0% |  |  |" in text
+    assert "| int8 vs fp32: embedding cosine min / mean |  |  |  | 0.9289 / 0.9642 |  |  |" in text
+    assert "| int8 vs fp32 containers: same label (2 bench texts) |  |  |  | 1/2 |  |  |" in text
+    # int8's own targets: what was measured is judged, the pushes it skips are not claimed
+    assert "| target (kit int8) | measured | met |" in text
+    int8_targets = {t["target"]: t["met"] for t in results["targets_int8"]}
+    assert int8_targets["warm p50, one short text ≤ 5 ms"] is True
+    assert int8_targets["code-only push ≤ 100 KB"] is None
+    assert all(len(row) == 7 for row in bench.table_rows(results))
+
+
+def test_without_quantize_the_report_keeps_its_four_columns() -> None:
+    results = int8_results()
+    for key in ("kit_int8", "ratios_int8", "ratios_int8_kit", "targets_int8", "int8_accuracy"):
+        del results[key]
+    assert bench.markdown(results).startswith(
+        "| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline |\n"
+    )
+    assert "int8" not in bench.markdown(results)
+
+
+def test_int8_asset_image_only_with_quantize() -> None:
+    with pytest.raises(ConfigError, match="--int8-asset-image needs --quantize"):
+        bench.cli(["--int8-asset-image", "x-assets:1"])
