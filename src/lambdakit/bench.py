@@ -26,6 +26,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -740,7 +741,7 @@ def cli(argv: list[str]) -> int:
     limits = template.limits()
     if args.memory is not None:
         limits = limits.with_memory(args.memory)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)  # seven columns with --quantize
     out = args.out or build_dir() / "bench"
     results = run_bench(
         limits,
