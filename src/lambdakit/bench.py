@@ -293,6 +293,12 @@ def measure_pushes(
     return results
 
 
+def pushed_sides(push: str) -> tuple[str, ...]:
+    """--push both|kit|baseline|none. Never kit int8: in the one registry it would share the kit's
+    dependency and code layers, and its uploads would look smaller than they are."""
+    return {"both": (KIT, BASELINE), "kit": (KIT,), "baseline": (BASELINE,)}.get(push, ())
+
+
 def _variant(contender: Contender, kind: str, context: Path, log: Log) -> str:
     tag = f"{contender.image.rsplit(':', 1)[0]}:{kind}-change"
     log(f"docker build {tag}")
@@ -631,7 +637,7 @@ def run_bench(
     contenders = build_contenders(base, log, prefix, asset, quantize, int8_asset)
     sizes = {c.name: image_report(c.image, base, c) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log)
-    pushed_for = [c for c in contenders if push == "both" or c.name == push]
+    pushed_for = [c for c in contenders if c.name in pushed_sides(push)]
     pushes = measure_pushes(pushed_for, sizes, log) if pushed_for else {}
     sides = {}
     for contender in contenders:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import re
+import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,3 +224,23 @@ def _last_json_line(answer: str) -> dict[str, Any]:
 def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "explanation", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_file(image: str, path: str) -> bytes | None:
+    """One file of IMAGE, or None if it has none there; works for FROM-scratch images (nothing is run)."""
+    container = None
+    try:
+        container = client().containers.create(image, command=["/nonexistent"], network_disabled=True)
+        stream, _ = container.get_archive(path)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+            member = archive.next()
+            extracted = archive.extractfile(member) if member is not None else None
+            return extracted.read() if extracted is not None else None
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(f"The engine could not read {path} from {image}: {first_line(exc)}") from exc
+    finally:
+        if container is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)

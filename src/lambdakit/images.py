@@ -24,8 +24,8 @@ from pathlib import Path
 
 from inference import paths
 from lambdakit import assets, baseimage, docker_engine, hostinstall, lock, proc, sam, template
-from lambdakit.errors import CommandFailed, ImageBuildFailed, ImageMissing
-from lambdakit.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
+from lambdakit.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
+from lambdakit.settings import BASE_IMAGE_ENV, IMAGE_CACHE_ROOT, REPO_ROOT, base_image, build_dir
 
 CODE_PACKAGES = ("inference",)
 SOURCE_DIR = REPO_ROOT / "src"
@@ -143,7 +143,28 @@ def resolve_inputs(
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
+    check_precision(asset, precision)
     return BuildInputs(base_image=base, asset_image=asset, precision=precision)
+
+
+def export_manifest(precision: str) -> str:
+    """A precision's model manifest in the asset and function images (HF_HOME=/cache/huggingface)."""
+    return f"{IMAGE_CACHE_ROOT}/huggingface/exports/{paths.export_name(precision)}/manifest.json"
+
+
+def check_precision(asset: str, precision: str) -> None:
+    """The image's INFERENCE_PRECISION must find its export in the asset image: refuse the build otherwise
+    (a fp32 image on int8 assets would only fail at its first cold start, on Lambda)."""
+    if docker_engine.read_file(asset, export_manifest(precision)) is None:
+        raise ConfigError(precision_mismatch(asset, precision))
+
+
+def precision_mismatch(asset: str, precision: str) -> str:
+    return (
+        f"{asset} holds no {precision} model ({export_manifest(precision)}), so an image built with "
+        f"{PRECISION_ARG}={precision} would not start. Set {PRECISION_ARG} to the precision the snapshot "
+        f"ran with, or run `nox -s snapshot` and `nox -s assets` again with {PRECISION_ARG}={precision}."
+    )
 
 
 def sam_build_argv(template_path: Path, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:

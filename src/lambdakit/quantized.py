@@ -15,7 +15,7 @@ from typing import Any
 
 from inference import paths
 from inference.prepare import is_prepared
-from lambdakit import assets, docker_engine, tarball
+from lambdakit import assets, docker_engine, images, tarball
 from lambdakit.errors import ConfigError
 from lambdakit.settings import IMAGE_CACHE_ROOT, build_dir, dev_cache_root
 
@@ -30,8 +30,7 @@ def export_dir(cache_root: Path | None = None) -> Path:
 
 
 def manifest_in_image() -> str:
-    """Where the int8 manifest sits in a function image (the ENV block's HF_HOME is /cache/huggingface)."""
-    return f"{IMAGE_CACHE_ROOT}/huggingface/exports/{paths.export_name(INT8)}/manifest.json"
+    return images.export_manifest(INT8)
 
 
 def members_of(export: Path, cache_root: Path) -> list[tarball.Member]:
@@ -58,17 +57,12 @@ def asset_image(repository: str, log: Log, cache_root: Path | None = None, out: 
 
 def read_accuracy(image: str) -> dict[str, Any]:
     """The int8 manifest's `int8_vs_fp32` (label agreement, min/mean cosine on prepare's texts)."""
-    text = docker_engine.run_once(image, ["cat", manifest_in_image()])
-    try:
-        manifest = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{image} has no readable {manifest_in_image()} ({text.strip()[:80]!r}): its asset image does "
-            f"not hold the int8 export; {PREPARE_FIX}, or pass an int8 asset image."
-        ) from exc
+    text = docker_engine.read_file(image, manifest_in_image())
+    manifest = json.loads(text) if text is not None else {}
     if manifest.get("precision") != INT8 or "int8_vs_fp32" not in manifest:
         raise ConfigError(
-            f"{manifest_in_image()} in {image} is not an int8 export's manifest; {PREPARE_FIX}."
+            f"{image} has no int8 manifest with its accuracy at {manifest_in_image()}: its asset image does "
+            f"not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
         )
     return dict(manifest["int8_vs_fp32"])
 

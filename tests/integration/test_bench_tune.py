@@ -3,7 +3,8 @@
 The figures themselves (cold start, latency, sizes against the targets) are benchmark output, never asserted
 here: this machine's timing says nothing about a CI runner's. What is asserted is what users rely on — both
 images built on the same base and answering with the same labels, every figure present, the push
-measurement telling a code change from a dependency change, and `tune --apply` writing what it recommends.
+measurement telling a code change from a dependency change, `--quantize`'s int8 column sharing the kit's
+dependency and code layers with its accuracy beside it, and `tune --apply` writing what it recommends.
 Images are tagged `lambdakit-test-bench/*` and removed at the end; the baseline's layers stay cached.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import assets, baseimage, bench, docker_engine, template, tune
+from lambdakit import assets, baseimage, bench, docker_engine, quantized, template, tune
 from lambdakit.settings import BASE_IMAGE_ENV
 from tests.assets_fixture import write_assets_tarball
 
@@ -40,18 +41,39 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         docker_engine.remove_image(tag)
 
 
+@pytest.fixture(scope="module")
+def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An asset image of the prepared model quantised to int8 (prepare's own steps that need no torch)."""
+    from inference import prepare
+
+    cache_root = tmp_path_factory.mktemp("int8-cache")
+    export = quantized.export_dir(cache_root)
+    export.mkdir(parents=True)
+    prepare.quantize_int8(model_dir, export)
+    accuracy = prepare.compare_with_fp32(model_dir, export)
+    prepare.write_prototypes(export)
+    parity = json.loads((model_dir / "manifest.json").read_text())["parity_min_cosine"]
+    prepare.write_manifest(export, parity, quantized.INT8, accuracy)
+    tarball = tmp_path_factory.mktemp("int8-assets") / "assets.tar"
+    ref = quantized.asset_image(f"{PREFIX}-int8-assets", lambda _: None, cache_root=cache_root, out=tarball)
+    yield ref
+    for tag in (ref, f"{PREFIX}-int8-assets:latest", f"{PREFIX}/kit-int8:latest"):
+        docker_engine.remove_image(tag)
+
+
 def test_bench_then_tune_run_end_to_end(
-    bench_images: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bench_images: tuple[str, str], int8_asset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base, asset = bench_images
     monkeypatch.setenv(BASE_IMAGE_ENV, base)
     out = tmp_path / "bench"
 
-    # GIVEN tiny counts WHEN the bench runs both images THEN every figure is there for both sides
+    # GIVEN tiny counts WHEN the bench runs the three images THEN every figure is there for each side
     argv = ["--cold-starts", "2", "--invokes", "10", "--push", "kit", "--out", str(out)]
-    assert bench.cli([*argv, "--asset-image", asset, "--tag-prefix", PREFIX]) == 0
+    quantize = ["--quantize", "--int8-asset-image", int8_asset]
+    assert bench.cli([*argv, "--asset-image", asset, "--tag-prefix", PREFIX, *quantize]) == 0
     results = json.loads((out / "results.json").read_text())
-    for side in ("kit", "baseline"):
+    for side in ("kit", "baseline", "kit_int8"):
         figures = results[side]
         assert len(figures["cold_start_ms"]["runs"]) == 2
         assert figures["cold_start_ms"]["init_report_median"] > 0
@@ -74,6 +96,17 @@ def test_bench_then_tune_run_end_to_end(
     assert isinstance(pushes["code_only"]["weights_uploaded"], bool)
     assert results["baseline"]["push"] is None  # --push kit
     assert (out / "results.md").read_text().startswith("| figure |")
+
+    # the int8 column: the kit's deps and code layers, smaller weights, and its accuracy beside the speed
+    kit_layers, int8_layers = (results[s]["image"]["layers_above_base"] for s in ("kit", "kit_int8"))
+    assert [layer["digest"] for layer in int8_layers[1:]] == [layer["digest"] for layer in kit_layers[1:]]
+    assert results["kit_int8"]["image"]["weights_bytes"] < results["kit"]["image"]["weights_bytes"] / 3
+    accuracy = results["int8_accuracy"]
+    assert accuracy["prepare_vs_fp32"]["label_agreement"] >= 0.9
+    assert accuracy["bench_texts_vs_fp32"]["texts"] == len(results["parity"]["labels"]["kit"]) == 9
+    assert results["ratios_int8_kit"]["cold_start"] is not None
+    assert results["kit_int8"]["push"] is None
+    assert "| kit int8 |" in (out / "results.md").read_text()
 
     # WHEN tune runs the kit's image at two sizes with --apply THEN the template gets what it recommends
     project = tmp_path / "template.yaml"

@@ -129,3 +129,8 @@ def test_without_quantize_the_report_keeps_its_four_columns() -> None:
 def test_int8_asset_image_only_with_quantize() -> None:
     with pytest.raises(ConfigError, match="--int8-asset-image needs --quantize"):
         bench.cli(["--int8-asset-image", "x-assets:1"])
+
+
+def test_kit_int8_is_never_pushed_beside_the_kit() -> None:
+    assert bench.pushed_sides("both") == ("kit", "baseline")
+    assert bench.pushed_sides("kit") == ("kit",) and bench.pushed_sides("none") == ()

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from lambdakit import baseimage, docker_engine, emulate, hostinstall, images, sam, settings, template
+from lambdakit.errors import ConfigError
 from lambdakit.template import Limits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,6 +85,7 @@ def test_build_precision_follows_the_variable_the_snapshot_ran_with(
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     monkeypatch.setattr(docker_engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
+    monkeypatch.setattr(docker_engine, "read_file", lambda image, path: b"{}")  # the export is there
     monkeypatch.setenv("INFERENCE_PRECISION", "int8")
     inputs = images.resolve_inputs(base="base:1", asset="assets:1")
     assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
@@ -176,3 +178,17 @@ def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
     for path in (REPO / "Dockerfile", REPO / "lambda-base" / "Dockerfile"):
         text = path.read_text()
         assert "--chmod" not in text and "--mount" not in text and "# syntax=" not in text, path
+
+
+def test_build_refuses_an_asset_image_without_the_chosen_precisions_export(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docker_engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
+    asked: list[str] = []
+    monkeypatch.setattr(docker_engine, "read_file", lambda image, path: asked.append(path))  # None: no file
+    with pytest.raises(ConfigError, match="assets:1 holds no int8 model") as caught:
+        images.resolve_inputs(base="base:1", asset="assets:1", precision="int8")
+    assert asked == [
+        "/cache/huggingface/exports/sentence-transformers--all-MiniLM-L6-v2-onnx-int8/manifest.json"
+    ]
+    assert "INFERENCE_PRECISION to the precision the snapshot ran with" in str(caught.value)
