@@ -27,6 +27,7 @@ def test_unknown_precision_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.model
+@pytest.mark.torch
 def test_int8_export_keeps_the_labels_of_fp32(tmp_path: Path, sample_events: dict[str, Path]) -> None:
     from inference.pipeline import Pipeline
     from inference.prepare import INT8_MIN_LABEL_AGREEMENT, prepare
