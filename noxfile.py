@@ -16,7 +16,7 @@ REPO = Path(__file__).parent
 sys.path.insert(0, str(REPO / "src"))
 
 from inference import prepare as model_prep  # noqa: E402  (standard library only until prepare runs)
-from lambdakit import lock, settings  # noqa: E402
+from lambdakit.core import lock, settings  # noqa: E402
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "venv"

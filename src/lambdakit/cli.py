@@ -9,23 +9,29 @@ from __future__ import annotations
 import importlib
 import sys
 
-from lambdakit.errors import KitError
+from lambdakit.core.errors import KitError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "env": ("lambdakit.envinfo", "print the kit's ENV block for a cache root"),
-    "base-image": ("lambdakit.baseimage", "build the offline stand-in Lambda Python base image"),
-    "assets": ("lambdakit.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
-    "build": ("lambdakit.images", "stage deps and code, then `sam build` the function image"),
-    "local": ("lambdakit.emulate", "invoke the sample events: sam local invoke, or --faithful Lambda limits"),
+    "env": ("lambdakit.core.envinfo", "print the kit's ENV block for a cache root"),
+    "base-image": ("lambdakit.images.baseimage", "build the offline stand-in Lambda Python base image"),
+    "assets": ("lambdakit.images.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
+    "build": ("lambdakit.images.build", "stage deps and code, then `sam build` the function image"),
+    "local": (
+        "lambdakit.runtime.local",
+        "invoke the sample events: sam local invoke, or --faithful Lambda limits",
+    ),
     "snapshot": (
-        "lambdakit.snapshot",
+        "lambdakit.snapshot.command",
         "record hidden downloads, write build/assets/assets.tar, verify offline",
     ),
-    "deploy": ("lambdakit.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
-    "invoke": ("lambdakit.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
-    "rehearse": ("lambdakit.rehearsal.script", "deploy, invoke, redeploy against a local AWS stand-in"),
-    "bench": ("lambdakit.bench", "the kit beside the torch baseline: cold start, latency, size, push cost"),
-    "tune": ("lambdakit.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
+    "deploy": ("lambdakit.aws.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
+    "invoke": ("lambdakit.aws.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
+    "rehearse": ("lambdakit.aws.rehearse", "deploy, invoke, redeploy against a local AWS stand-in"),
+    "bench": (
+        "lambdakit.perf.bench",
+        "the kit beside the torch baseline: cold start, latency, size, push cost",
+    ),
+    "tune": ("lambdakit.perf.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
 }
 
 

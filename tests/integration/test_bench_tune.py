@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import assets, baseimage, bench, docker_engine, quantized, template, tune
-from lambdakit.settings import BASE_IMAGE_ENV
+from lambdakit.config import template
+from lambdakit.core.settings import BASE_IMAGE_ENV
+from lambdakit.images import assets, baseimage, engine
+from lambdakit.perf import bench, quantized, tune
 from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
@@ -38,7 +40,7 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     yield base, asset.ref
     ours = ("kit:latest", "baseline:latest", "base:pinned")
     for tag in (*(f"{PREFIX}/{name}" for name in ours), asset.ref, f"{PREFIX}-assets:latest"):
-        docker_engine.remove_image(tag)
+        engine.remove_image(tag)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     ref = quantized.asset_image(f"{PREFIX}-int8-assets", lambda _: None, cache_root=cache_root, out=tarball)
     yield ref
     for tag in (ref, f"{PREFIX}-int8-assets:latest", f"{PREFIX}/kit-int8:latest"):
-        docker_engine.remove_image(tag)
+        engine.remove_image(tag)
 
 
 def test_bench_then_tune_run_end_to_end(

@@ -36,8 +36,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from lambdakit import docker_engine, lock
-from lambdakit.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
+from lambdakit.core import lock
+from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
+from lambdakit.images import engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.devcontainer]
 
@@ -173,8 +174,8 @@ def wheelhouse(target: Path) -> str:
 
 def rootfs_image() -> str:
     """The Debian bookworm rootfs of the kit's stand-in Lambda base (debootstrap once, then cached)."""
-    from lambdakit import baseimage
-    from lambdakit.errors import KitError
+    from lambdakit.core.errors import KitError
+    from lambdakit.images import baseimage
 
     try:
         tarball = baseimage.rootfs_tarball(build_dir(REPO) / "base-image", log=log)
@@ -186,9 +187,9 @@ def rootfs_image() -> str:
             digest.update(block)
     tag = f"{baseimage.SUITE}-{digest.hexdigest()[:12]}"
     image = f"{baseimage.ROOTFS_REPOSITORY}:{tag}"
-    if not docker_engine.image_exists(image):
+    if not engine.image_exists(image):
         log(f"docker import {tarball.name} as {image}")
-        docker_engine.import_tarball(tarball, baseimage.ROOTFS_REPOSITORY, tag)
+        engine.import_tarball(tarball, baseimage.ROOTFS_REPOSITORY, tag)
     return image
 
 
@@ -200,10 +201,10 @@ def base_image() -> str:
     rootfs = rootfs_image()
     dockerfile = BASE_DOCKERFILE.format(rootfs=rootfs, uid=IMAGE_UID)
     tag = f"{PREFIX}-base:{sha12(dockerfile, wheels)}"
-    if not docker_engine.image_exists(tag):
+    if not engine.image_exists(tag):
         (context / "Dockerfile").write_text(dockerfile)
         log(f"docker build {tag} (FROM {rootfs} + python3-venv, git, sudo, vscode, wheelhouse)")
-        docker_engine.build(context, tag)
+        engine.build(context, tag)
         drop_other_tags(tag)
     return tag
 
@@ -215,13 +216,13 @@ def docker_cli_image() -> str:
         unavailable("no docker client on PATH to put into the Dev Container")
     binary = Path(client).resolve().read_bytes()
     tag = f"{PREFIX}-docker-cli:{sha12(binary)}"
-    if not docker_engine.image_exists(tag):
+    if not engine.image_exists(tag):
         context = WORK / "docker-cli"
         context.mkdir(parents=True, exist_ok=True)
         (context / "docker").write_bytes(binary)
         (context / "docker").chmod(0o755)
         (context / "Dockerfile").write_text("FROM scratch\nCOPY docker /usr/local/bin/docker\n")
-        docker_engine.build(context, tag)
+        engine.build(context, tag)
         drop_other_tags(tag)
     return tag
 
@@ -229,10 +230,10 @@ def docker_cli_image() -> str:
 def drop_other_tags(tag: str) -> None:
     """A new cache key replaces the old image: untag the repository's other keys so they can be pruned."""
     repository = tag.rsplit(":", 1)[0]
-    for image in docker_engine.client().images.list(name=repository):
+    for image in engine.client().images.list(name=repository):
         for other in image.tags:
             if other != tag:
-                docker_engine.client().images.remove(other, noprune=False)
+                engine.client().images.remove(other, noprune=False)
 
 
 # --- the fresh clone --------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ class DevContainer:
         return dict(json.loads(answer.stdout))
 
     def container(self) -> Any:
-        found = docker_engine.client().containers.list(
+        found = engine.client().containers.list(
             all=True, filters={"label": f"devcontainer.local_folder={self.workspace}"}
         )
         assert len(found) == 1, f"expected one container for {self.workspace}, found {len(found)}"
@@ -325,20 +326,20 @@ def seed_model(container: Any, model_dir: Path) -> None:
 
 def remove_everything(workspace: Path) -> None:
     """Containers and volumes of this workspace; the image stays under one tag as the next run's cache."""
-    engine = docker_engine.client()
+    docker_client = engine.client()
     label = f"devcontainer.local_folder={workspace}"
-    for container in engine.containers.list(all=True, filters={"label": label}):
+    for container in docker_client.containers.list(all=True, filters={"label": label}):
         volumes = [m["Name"] for m in container.attrs["Mounts"] if m["Type"] == "volume"]
         image_tags = list(container.image.tags)
         if image_tags:
             container.image.tag(f"{PREFIX}-image", "latest")
         container.remove(force=True)
         for name in volumes:
-            engine.volumes.get(name).remove(force=True)
+            docker_client.volumes.get(name).remove(force=True)
         for tag in image_tags:
             for name in {tag, tag.replace("-uid:", ":")}:
                 if name.startswith("vsc-"):
-                    engine.images.remove(name, noprune=True)
+                    docker_client.images.remove(name, noprune=True)
 
 
 @pytest.fixture(scope="module")
@@ -369,7 +370,7 @@ def devcontainer(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> I
 
 def test_the_toolchain_answers_inside(devcontainer: DevContainer) -> None:
     engine = devcontainer.exec("docker", "info", "--format", "{{.ServerVersion}}").stdout.strip()
-    assert engine == docker_engine.client().version()["Version"]  # the host's engine, not one inside
+    assert engine == engine.client().version()["Version"]  # the host's engine, not one inside
     assert devcontainer.exec("sam", "--version").stdout.startswith("SAM CLI, version")
     assert devcontainer.exec("pipenv", "--version").stdout.startswith("pipenv, version")
     assert devcontainer.exec("pre-commit", "--version").stdout.startswith("pre-commit")
@@ -439,12 +440,12 @@ def test_docker_outside_of_docker_uses_host_paths_and_host_ports(devcontainer: D
     )
     try:
         devcontainer.exec("sh", "-c", serve)
-        server = docker_engine.client().containers.get(name)
+        server = engine.client().containers.get(name)
         port = server.ports["8000/tcp"][0]["HostPort"]
         fetch = 'exec python3 -c "$1" "http://$LAMBDAKIT_SAM_CONTAINER_HOST:$2/pyproject.toml"'
         served = devcontainer.exec("sh", "-c", fetch, "sh", FETCH_WITH_RETRIES, port).stdout
     finally:
-        for container in docker_engine.client().containers.list(all=True, filters={"name": name}):
+        for container in engine.client().containers.list(all=True, filters={"name": name}):
             container.remove(force=True)
     assert served == (devcontainer.workspace / "pyproject.toml").read_text()
 

@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from lambdakit import assets, baseimage, docker_engine, emulate, images, proc, sam, template
-from lambdakit.template import Limits
+from lambdakit.config import template
+from lambdakit.config.template import Limits
+from lambdakit.core import proc
+from lambdakit.images import assets, baseimage, build, engine, sam
+from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
@@ -74,8 +77,8 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
-    inputs = images.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = images.build(sam_project, inputs, log=lambda _: None)
+    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
+    tag = build.build(sam_project, inputs, log=lambda _: None)
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -83,9 +86,9 @@ def function_image(base_image: str, asset_image: assets.AssetImage, sam_project:
 @pytest.fixture(scope="session")
 def bad_image(base_image: str) -> Iterator[str]:
     tag = f"{PREFIX}-bad:latest"
-    docker_engine.build(FIXTURES / "bad_handler", tag, buildargs={"BASE_IMAGE": base_image})
+    engine.build(FIXTURES / "bad_handler", tag, buildargs={"BASE_IMAGE": base_image})
     yield tag
-    docker_engine.remove_image(tag)
+    engine.remove_image(tag)
 
 
 @pytest.fixture(scope="session")
@@ -94,13 +97,11 @@ def faithful_limits() -> Limits:
 
 
 def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
-    config = docker_engine.client().images.get(base_image).attrs["Config"]
+    config = engine.client().images.get(base_image).attrs["Config"]
     assert config["Entrypoint"] == ["/lambda-entrypoint.sh"]
     assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
     assert config["WorkingDir"] == "/var/task"
-    version = docker_engine.run_once(
-        base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"]
-    )
+    version = engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
     assert version.startswith("3.11.")
 
 
@@ -111,25 +112,25 @@ def test_asset_layer_digest_is_the_tarball_and_survives_a_rebuild(
     again = write_assets_tarball(model_dir.parents[2], model_dir, tmp_path / "assets.tar")
     assert again.read_bytes() == asset_tarball.read_bytes()
     # WHEN the image is deleted and built again from it
-    docker_engine.remove_image(f"{asset_image.repository}:{assets.LATEST}")
-    docker_engine.remove_image(asset_image.ref)
+    engine.remove_image(f"{asset_image.repository}:{assets.LATEST}")
+    engine.remove_image(asset_image.ref)
     rebuilt = assets.build(again, repository=asset_image.repository, log=None)
     # THEN the one layer is byte-identical: its digest is the tarball's sha256, on any machine
     assert rebuilt.layer == asset_image.layer == f"sha256:{hashlib.sha256(again.read_bytes()).hexdigest()}"
     assert rebuilt.ref == f"{PREFIX}-assets:{rebuilt.sha256[:12]}"
-    assert [layer.diff_id for layer in docker_engine.layers(f"{PREFIX}-assets:latest")] == [rebuilt.layer]
+    assert [layer.diff_id for layer in engine.layers(f"{PREFIX}-assets:latest")] == [rebuilt.layer]
 
 
 def test_function_image_layers_are_base_then_assets_deps_code(function_image: str, base_image: str) -> None:
-    base_layers = [layer.diff_id for layer in docker_engine.layers(base_image)]
-    layers = docker_engine.layers(function_image)
+    base_layers = [layer.diff_id for layer in engine.layers(base_image)]
+    layers = engine.layers(function_image)
     assert [layer.diff_id for layer in layers[: len(base_layers)]] == base_layers
     assets_layer, deps_layer, code_layer = layers[len(base_layers) :]
     assert "COPY dir" in assets_layer.created_by and "in /" in assets_layer.created_by
     assert assets_layer.size > 80e6  # the model
     assert deps_layer.size > 50e6 and "torch" not in deps_layer.created_by  # onnxruntime, numpy, tokenizers
     assert code_layer.size < 1e6
-    config = docker_engine.client().images.get(function_image).attrs["Config"]
+    config = engine.client().images.get(function_image).attrs["Config"]
     assert config["Cmd"] == ["inference.handler.lambda_handler"]
     assert "HF_HUB_OFFLINE=1" in config["Env"] and "HF_HOME=/cache/huggingface" in config["Env"]
 
@@ -144,18 +145,18 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     handler.write_text(handler.read_text() + "\n# a code-only change\n")
     context = tmp_path / "context"
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
-    images.stage(context, source_dir=source, glibc=images.base_glibc(base_image), log=lambda _: None)
+    build.stage(context, source_dir=source, glibc=build.base_glibc(base_image), log=lambda _: None)
     # WHEN it is built without the build cache (every layer made afresh)
-    inputs = images.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    changed = images.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
+    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
+    changed = build.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
     try:
-        before = [layer.diff_id for layer in docker_engine.layers(function_image)]
-        after = [layer.diff_id for layer in docker_engine.layers(changed)]
+        before = [layer.diff_id for layer in engine.layers(function_image)]
+        after = [layer.diff_id for layer in engine.layers(changed)]
         # THEN base, asset and dependency layers keep their digests; only the code layer differs
         assert after[:-1] == before[:-1]
         assert after[-1] != before[-1]
     finally:
-        docker_engine.remove_image(changed)
+        engine.remove_image(changed)
 
 
 def test_faithful_run_answers_like_python_m_inference(
@@ -164,9 +165,7 @@ def test_faithful_run_answers_like_python_m_inference(
     from inference.__main__ import LocalContext, read_event
     from inference.handler import lambda_handler
 
-    with emulate.FaithfulFunction.start(
-        function_image, faithful_limits, name=f"{PREFIX}-faithful"
-    ) as function:
+    with local.FaithfulFunction.start(function_image, faithful_limits, name=f"{PREFIX}-faithful") as function:
         for name, path in sample_events.items():
             result = function.invoke(path.read_bytes(), name=name)
             assert result.outcome == "ok", result.body
@@ -185,24 +184,24 @@ def test_faithful_run_answers_like_python_m_inference(
 
 
 def test_faithful_run_explains_a_write_to_home(bad_image: str) -> None:
-    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_home") as function:
+    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_home") as function:
         result = function.invoke({}, name="write_home")
     assert result.outcome == "function error"
     assert "Read-only file system" in result.payload["errorMessage"]
     (note,) = result.explanations
     assert note.startswith("write outside /tmp: bad_handler wrote /.somelib under HOME")
-    assert emulate.failed([result])
+    assert local.failed([result])
 
 
 def test_faithful_run_allows_writes_to_tmp(bad_image: str) -> None:
-    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_tmp") as function:
+    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_tmp") as function:
         result = function.invoke({}, name="write_tmp")
     assert result.outcome == "ok" and result.payload == {"wrote": "/tmp/somelib/state.json"}
-    assert not emulate.failed([result])
+    assert not local.failed([result])
 
 
 def test_faithful_run_explains_a_network_attempt(bad_image: str) -> None:
-    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.open_socket") as function:
+    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.open_socket") as function:
         result = function.invoke({}, name="open_socket")
     assert result.outcome == "function error"
     (note,) = result.explanations
@@ -210,12 +209,10 @@ def test_faithful_run_explains_a_network_attempt(bad_image: str) -> None:
 
 
 def test_faithful_run_reports_timeout_and_out_of_memory(bad_image: str) -> None:
-    with emulate.FaithfulFunction.start(
-        bad_image, SMALL, handler="bad_handler.sleep_past_timeout"
-    ) as function:
+    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.sleep_past_timeout") as function:
         assert function.invoke({"seconds": 0.1}).outcome == "ok"
         assert function.invoke({"seconds": SMALL.timeout_s + 2}).outcome == "timeout"
-    with emulate.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.allocate") as function:
+    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.allocate") as function:
         assert function.invoke({"mb": 16}).outcome == "ok"
         assert function.invoke({"mb": SMALL.memory_mb + 100}).outcome == "out of memory"
 
@@ -225,7 +222,7 @@ def test_sam_local_invoke_returns_the_handlers_response(function_image: str, sam
     from inference.handler import lambda_handler
 
     event = REPO / "events" / "single.json"
-    answer = json.loads(emulate.sam_local_invoke(event, sam_project))
+    answer = json.loads(local.sam_local_invoke(event, sam_project))
     expected = lambda_handler(read_event(str(event)), LocalContext())
     assert labels_of(answer) == labels_of(expected)
     assert answer["model"] == expected["model"]

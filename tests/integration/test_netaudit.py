@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import netaudit
+from lambdakit.snapshot import netaudit
 
 CLIENT = """
 import socket, sys

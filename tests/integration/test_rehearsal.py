@@ -2,7 +2,8 @@
 
 Real parts: the Docker engine, the kit's Dockerfile and stand-in base, Debian's docker-registry, `sam deploy`,
 boto3 over HTTP, the function image run by its emulator. moto server stands in for AWS (CloudFormation, S3,
-IAM, STS, ECR's API, Lambda's API), with the extensions documented in `lambdakit.rehearsal.motoext`: it is the
+IAM, STS, ECR's API, Lambda's API), with the extensions documented in
+`lambdakit.aws.rehearsal.motoext`: it is the
 only substitute here, and it is where a real account would be.
 """
 
@@ -66,23 +67,25 @@ def local_labels(event: Path, model_dir: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[Story]:
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
-    from lambdakit import assets, baseimage, deploy, docker_engine, images, template
-    from lambdakit.rehearsal import Rehearsal
+    from lambdakit.aws import deploy
+    from lambdakit.aws.rehearsal import Rehearsal
+    from lambdakit.config import template
+    from lambdakit.images import assets, baseimage, build, engine
 
     work = tmp_path_factory.mktemp("rehearsal")
-    if not docker_engine.image_exists(baseimage.TAG):
+    if not engine.image_exists(baseimage.TAG):
         baseimage.build()
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    inputs = images.resolve_inputs(base=baseimage.TAG, asset=asset.ref)
+    inputs = build.resolve_inputs(base=baseimage.TAG, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    images.stage(
+    build.stage(
         context=context,
         architecture=template.limits().architecture,
-        glibc=images.base_glibc(inputs.base_image),
+        glibc=build.base_glibc(inputs.base_image),
     )
-    local = images.build_image(f"{PROJECT}-function:v1", inputs, context=context)
+    local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.load()
     template.function_resource(document)["Properties"]["ImageUri"] = local
@@ -97,7 +100,7 @@ def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
 ) -> None:
     import boto3
 
-    from lambdakit import deploy, invoke
+    from lambdakit.aws import deploy, invoke
 
     story.first = deploy.deploy(story.config, built_template=story.built_template)
 
@@ -116,7 +119,7 @@ def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
 
 
 def test_unchanged_redeploy_is_no_changes_and_pushes_nothing(story: Story) -> None:
-    from lambdakit import deploy
+    from lambdakit.aws import deploy
 
     uploads_before = story.stand_in.upload_count(f"{PROJECT}-assets")
 
@@ -131,8 +134,8 @@ def test_unchanged_redeploy_is_no_changes_and_pushes_nothing(story: Story) -> No
 def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(story: Story) -> None:
     import boto3
 
-    from lambdakit import deploy, invoke
-    from lambdakit.rehearsal import script
+    from lambdakit.aws import deploy, invoke
+    from lambdakit.aws import rehearse as script
 
     asset_blobs = story.stand_in.layer_blobs(f"{PROJECT}-assets")
     asset_uploads = story.stand_in.upload_count(f"{PROJECT}-assets")
@@ -157,8 +160,8 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
 
 
 def test_invalid_template_fails_and_the_previous_version_keeps_serving(story: Story) -> None:
-    from lambdakit import deploy, invoke
-    from lambdakit.errors import DeployFailed
+    from lambdakit.aws import deploy, invoke
+    from lambdakit.core.errors import DeployFailed
 
     broken = story.work / "broken-template.yaml"
     document = YAML().load(story.built_template.read_text())
@@ -175,17 +178,18 @@ def test_invalid_template_fails_and_the_previous_version_keeps_serving(story: St
 def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(story: Story) -> None:
     import boto3
 
-    from lambdakit import images, invoke
-    from lambdakit.errors import KitError
+    from lambdakit.aws import invoke
+    from lambdakit.core.errors import KitError
+    from lambdakit.images import build
 
-    inputs = images.BuildInputs(
+    inputs = build.BuildInputs(
         base_image="lambdakit/lambda-python:3.11", asset_image=f"{PROJECT}-assets:latest"
     )
     empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
     empty_context.mkdir()
 
     with pytest.raises(KitError):
-        images.build_image(f"{PROJECT}-function:broken", inputs, context=empty_context)
+        build.build_image(f"{PROJECT}-function:broken", inputs, context=empty_context)
 
     code = boto3.client("lambda").get_function(FunctionName=story.second.function.name)["Code"]
     assert code["ImageUri"] == story.second.image_uri
@@ -194,6 +198,6 @@ def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(st
 
 
 def script_revision_key() -> str:
-    from lambdakit.rehearsal import script
+    from lambdakit.aws import rehearse as script
 
     return script.REVISION_KEY

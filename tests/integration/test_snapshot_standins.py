@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from lambdakit import snapshot
-from lambdakit.errors import NothingToShip, SnapshotCommandFailed, VerifyFailed
+from lambdakit.core.errors import NothingToShip, SnapshotCommandFailed, VerifyFailed
+from lambdakit.snapshot import command
 from tests.standins.hfhub import HubStandIn
 from tests.standins.nltkindex import NltkStandIn
 
@@ -42,10 +42,10 @@ def env(servers: tuple[HubStandIn, NltkStandIn]) -> dict[str, str]:
 
 
 def run(output: Path, env: dict[str, str], *stages: str, verify: bool = False) -> dict[str, Any]:
-    options = snapshot.Options(
+    options = command.Options(
         ((sys.executable, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env
     )
-    return snapshot.snapshot(options, Console(file=io.StringIO(), width=200))
+    return command.snapshot(options, Console(file=io.StringIO(), width=200))
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_verify_fails_on_a_run_time_download_and_says_how_to_preload_it(
     message = str(failed.value)
     assert f"nltk reached out to 127.0.0.1:{index.port} at run time" in message
     assert "nltk.download(PACKAGE) in the snapshot command" in message
-    report = snapshot.json.loads((tmp_path / "report.json").read_text())
+    report = command.json.loads((tmp_path / "report.json").read_text())
     assert report["verify"]["passed"] is False
     assert any(f["kind"] == "outside_cache_root" and f["library"] == "nltk" for f in report["flags"])
 

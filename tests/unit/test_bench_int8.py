@@ -11,9 +11,10 @@ import pytest
 
 from inference import paths
 from inference.prepare import recipe_digest
-from lambdakit import bench, quantized, sandbox, tarball
-from lambdakit.errors import ConfigError
-from lambdakit.settings import IMAGE_CACHE_ROOT, kit_env
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import IMAGE_CACHE_ROOT, kit_env
+from lambdakit.perf import bench, quantized
+from lambdakit.snapshot import sandbox, tarball
 from tests.unit.test_bench_report import BASELINE, KIT, side
 
 

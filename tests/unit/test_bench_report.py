@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdakit import baseline, bench, pushcost
+from lambdakit.perf import baseline, bench, pushcost
 
 REPO = Path(__file__).resolve().parents[2]
 

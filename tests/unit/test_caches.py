@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdakit import caches
-from lambdakit.settings import CACHE_SUBDIRS
+from lambdakit.core.settings import CACHE_SUBDIRS
+from lambdakit.snapshot import caches
 
 
 @pytest.mark.parametrize(

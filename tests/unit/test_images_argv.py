@@ -8,9 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from lambdakit import baseimage, docker_engine, emulate, hostinstall, images, sam, settings, template
-from lambdakit.errors import ConfigError
-from lambdakit.template import Limits
+from lambdakit.config import template
+from lambdakit.config.template import Limits
+from lambdakit.core import settings
+from lambdakit.core.errors import ConfigError
+from lambdakit.images import baseimage, build, engine, hostinstall, sam
+from lambdakit.runtime import local
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,19 +62,19 @@ def test_pip_keeps_its_cache_out_of_the_ml_cache_root() -> None:
 
 
 def test_glibc_version_is_read_from_the_probe_output() -> None:
-    assert images.parse_glibc("glibc 2.36\n") == (2, 36)
-    assert images.parse_glibc("musl") is None
-    assert images.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
+    assert build.parse_glibc("glibc 2.36\n") == (2, 36)
+    assert build.parse_glibc("musl") is None
+    assert build.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
 
 
 def test_sam_build_passes_both_images_and_the_precision_as_parameter_overrides(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    inputs = images.BuildInputs(
+    inputs = build.BuildInputs(
         base_image="lambdakit/lambda-python:3.11", asset_image="triage-assets:0123456789ab"
     )
-    argv = images.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
+    argv = build.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
     assert overrides == (
@@ -84,15 +87,15 @@ def test_build_precision_follows_the_variable_the_snapshot_ran_with(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    monkeypatch.setattr(docker_engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
-    monkeypatch.setattr(docker_engine, "read_file", lambda image, path: b"{}")  # the export is there
+    monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
+    monkeypatch.setattr(engine, "read_file", lambda image, path: b"{}")  # the export is there
     monkeypatch.setenv("INFERENCE_PRECISION", "int8")
-    inputs = images.resolve_inputs(base="base:1", asset="assets:1")
+    inputs = build.resolve_inputs(base="base:1", asset="assets:1")
     assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
-    overrides = images.sam_build_argv(template.TEMPLATE, inputs)[-1]
+    overrides = build.sam_build_argv(template.TEMPLATE, inputs)[-1]
     assert overrides.endswith(" InferencePrecision=int8")
     monkeypatch.delenv("INFERENCE_PRECISION")
-    assert images.resolve_inputs(base="base:1", asset="assets:1").precision == "fp32"
+    assert build.resolve_inputs(base="base:1", asset="assets:1").precision == "fp32"
 
 
 def test_sam_environment_is_offline_safe() -> None:
@@ -106,7 +109,7 @@ def test_sam_local_invoke_names_the_function_event_and_built_template(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    argv = emulate.sam_local_invoke_argv(Path("e.json"), Path("b/template.yaml"), extra=["--debug"])
+    argv = local.sam_local_invoke_argv(Path("e.json"), Path("b/template.yaml"), extra=["--debug"])
     assert argv == [
         "sam",
         "local",
@@ -123,7 +126,7 @@ def test_sam_local_invoke_names_the_function_event_and_built_template(
 
 def test_faithful_container_has_lambdas_limits() -> None:
     limits = Limits(memory_mb=1024, timeout_s=60, ephemeral_mb=2048)
-    options = emulate.container_options("img", limits, "name")
+    options = local.container_options("img", limits, "name")
     assert options["read_only"] is True and options["network_mode"] == "none"
     assert options["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=2048m,mode=1777"}
     assert options["mem_limit"] == options["memswap_limit"] == "1024m"  # no swap
@@ -132,12 +135,12 @@ def test_faithful_container_has_lambdas_limits() -> None:
     assert options["environment"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
     assert options["environment"]["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "60"
     assert options["command"] is None
-    assert emulate.container_options("img", limits, "n", handler="m.f")["command"] == ["m.f"]
+    assert local.container_options("img", limits, "n", handler="m.f")["command"] == ["m.f"]
 
 
 def test_faithful_docker_run_line_matches_the_sdk_options() -> None:
     limits = Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512)
-    argv = emulate.docker_run_argv("img", limits, "n")
+    argv = local.docker_run_argv("img", limits, "n")
     text = " ".join(argv)
     for part in (
         "--read-only",
@@ -183,11 +186,11 @@ def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
 def test_build_refuses_an_asset_image_without_the_chosen_precisions_export(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(docker_engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
+    monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
     asked: list[str] = []
-    monkeypatch.setattr(docker_engine, "read_file", lambda image, path: asked.append(path))  # None: no file
+    monkeypatch.setattr(engine, "read_file", lambda image, path: asked.append(path))  # None: no file
     with pytest.raises(ConfigError, match="assets:1 holds no int8 model") as caught:
-        images.resolve_inputs(base="base:1", asset="assets:1", precision="int8")
+        build.resolve_inputs(base="base:1", asset="assets:1", precision="int8")
     assert asked == [
         "/cache/huggingface/exports/sentence-transformers--all-MiniLM-L6-v2-onnx-int8/manifest.json"
     ]

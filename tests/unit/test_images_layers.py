@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambdakit import docker_engine, emulate, hostinstall
+from lambdakit.images import engine, hostinstall
+from lambdakit.runtime import local
 
 RIE_LOG = """\
 24 Nov 2026 05:35:21,276 [INFO] (rapid) INIT REPORT(durationMs: 636.232000)
@@ -54,34 +55,34 @@ def test_parent_folders_of_a_staged_path_get_mtime_zero(tmp_path: Path) -> None:
 
 
 def test_history_entries_that_make_layers() -> None:
-    assert docker_engine.makes_layer("/bin/sh -c #(nop) COPY dir:abc in /var/task")
-    assert docker_engine.makes_layer("")  # an imported tarball
-    assert docker_engine.makes_layer("/bin/sh -c apt-get install -y x")
-    assert not docker_engine.makes_layer("/bin/sh -c #(nop)  ENV A=1")
-    assert not docker_engine.makes_layer('/bin/sh -c #(nop)  CMD ["h.f"]')
-    assert docker_engine.short_instruction("/bin/sh -c #(nop) COPY dir:" + "a" * 64 + " in / ") == (
+    assert engine.makes_layer("/bin/sh -c #(nop) COPY dir:abc in /var/task")
+    assert engine.makes_layer("")  # an imported tarball
+    assert engine.makes_layer("/bin/sh -c apt-get install -y x")
+    assert not engine.makes_layer("/bin/sh -c #(nop)  ENV A=1")
+    assert not engine.makes_layer('/bin/sh -c #(nop)  CMD ["h.f"]')
+    assert engine.short_instruction("/bin/sh -c #(nop) COPY dir:" + "a" * 64 + " in / ") == (
         "COPY dir:aaaaaaaaaaaa in /"
     )
 
 
 def test_emulator_log_gives_init_and_invoke_durations() -> None:
-    assert emulate.invoke_duration_ms(RIE_LOG) == 9.834
-    assert emulate.invoke_duration_ms("REPORT RequestId: x\tDuration: 2.36 ms\tBilled") == 2.36
-    assert emulate.invoke_duration_ms("nothing") is None
+    assert local.invoke_duration_ms(RIE_LOG) == 9.834
+    assert local.invoke_duration_ms("REPORT RequestId: x\tDuration: 2.36 ms\tBilled") == 2.36
+    assert local.invoke_duration_ms("nothing") is None
 
 
 def test_emulator_answers_are_classified() -> None:
-    assert emulate.classify(200, '{"label": "billing"}') == "ok"
-    assert emulate.classify(200, '{"error": {"type": "UnknownField"}}') == "error response"
-    assert emulate.classify(200, '{"statusCode": 400, "body": "{}"}') == "error response"
-    assert emulate.classify(200, '{"errorMessage": "boom", "errorType": "OSError"}') == "function error"
-    assert emulate.classify(200, "Task timed out after 2.00 seconds") == "timeout"
+    assert local.classify(200, '{"label": "billing"}') == "ok"
+    assert local.classify(200, '{"error": {"type": "UnknownField"}}') == "error response"
+    assert local.classify(200, '{"statusCode": 400, "body": "{}"}') == "error response"
+    assert local.classify(200, '{"errorMessage": "boom", "errorType": "OSError"}') == "function error"
+    assert local.classify(200, "Task timed out after 2.00 seconds") == "timeout"
     killed = '{"errorType":"Runtime.ExitError","errorMessage":"Runtime exited with error: signal: killed"}'
-    assert emulate.classify(502, killed) == "out of memory"
+    assert local.classify(502, killed) == "out of memory"
     assert (
-        emulate.classify(502, '{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}') == "crashed"
+        local.classify(502, '{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}') == "crashed"
     )
-    assert emulate.classify(0, "") == "timeout"
+    assert local.classify(0, "") == "timeout"
 
 
 def test_a_read_only_write_is_attributed_to_the_library_and_its_variable() -> None:
@@ -89,13 +90,13 @@ def test_a_read_only_write_is_attributed_to_the_library_and_its_variable() -> No
         "[ERROR] OSError: [Errno 30] Read-only file system: '/home/sbx/.cache/matplotlib'"
         'Traceback:  File "/var/task/matplotlib/__init__.py", line 5, in get_cachedir'
     )
-    (note,) = emulate.explain(text, home="/home/sbx")
+    (note,) = local.explain(text, home="/home/sbx")
     assert note.startswith("write outside /tmp: matplotlib wrote /home/sbx/.cache/matplotlib under HOME")
     assert "MPLCONFIGDIR" in note
 
 
 def test_a_write_into_the_cache_root_asks_for_a_preload() -> None:
-    (note,) = emulate.explain("[Errno 30] Read-only file system: '/cache/nltk_data/corpora'", home="/")
+    (note,) = local.explain("[Errno 30] Read-only file system: '/cache/nltk_data/corpora'", home="/")
     assert "nltk" in note and "in the cache root" in note and "nox -s snapshot" in note
 
 
@@ -106,10 +107,10 @@ def test_network_attempts_name_the_library_from_the_traceback() -> None:
         '"  File \\"/var/task/huggingface_hub/file_download.py\\", line 1, in get\\n", '
         '"  File \\"/usr/lib/python3.11/socket.py\\", line 827, in create_connection\\n"]}'
     )
-    (note,) = emulate.explain(text)
+    (note,) = local.explain(text)
     assert note.startswith("network attempt: huggingface_hub tried to connect")
     assert "snapshot_download" in note
-    assert emulate.explain('{"label": "billing"}') == []
+    assert local.explain('{"label": "billing"}') == []
 
 
 def test_stack_modules_are_innermost_first() -> None:
@@ -117,7 +118,7 @@ def test_stack_modules_are_innermost_first() -> None:
         'File "/var/task/app.py", line 1\nFile "/var/task/lib/x.py", line 2\n'
         'File "/usr/lib/python3.11/socket.py", line 3'
     )
-    assert emulate.stack_modules(text) == ["socket", "lib", "app"]
+    assert local.stack_modules(text) == ["socket", "lib", "app"]
 
 
 def test_bytecode_names_the_image_path_not_the_host_path(tmp_path: Path) -> None:
@@ -133,12 +134,12 @@ def test_bytecode_names_the_image_path_not_the_host_path(tmp_path: Path) -> None
 
 def test_error_responses_are_answers_but_lambda_failures_fail_the_run() -> None:
     body = '{"error": {"type": "UnknownField"}}'
-    answer = emulate.Invocation("bad.json", 200, body, 1.0, outcome="error response")
-    assert not emulate.failed([answer])
-    slow = emulate.Invocation("slow.json", 200, "Task timed out after 3.00 seconds", 3e3, outcome="timeout")
-    assert emulate.failed([answer, slow])
-    caught = emulate.Invocation("x.json", 200, "{}", 1.0, explanations=["write outside /tmp: ..."])
-    assert emulate.failed([caught])  # the handler caught the error, Lambda would still have failed it
+    answer = local.Invocation("bad.json", 200, body, 1.0, outcome="error response")
+    assert not local.failed([answer])
+    slow = local.Invocation("slow.json", 200, "Task timed out after 3.00 seconds", 3e3, outcome="timeout")
+    assert local.failed([answer, slow])
+    caught = local.Invocation("x.json", 200, "{}", 1.0, explanations=["write outside /tmp: ..."])
+    assert local.failed([caught])  # the handler caught the error, Lambda would still have failed it
 
 
 def test_a_download_refused_by_the_offline_switch_counts_as_a_network_attempt() -> None:
@@ -146,5 +147,5 @@ def test_a_download_refused_by_the_offline_switch_counts_as_a_network_attempt() 
         "huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://hf.co/api: offline mode.\n"
         'File "/var/task/huggingface_hub/utils/_http.py", line 3, in send'
     )
-    (note,) = emulate.explain(text)
+    (note,) = local.explain(text)
     assert note.startswith("network attempt: huggingface_hub") and "offline switches" in note

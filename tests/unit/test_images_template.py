@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import template
-from lambdakit.errors import ConfigError
-from lambdakit.template import Limits
+from lambdakit.config import template
+from lambdakit.config.template import Limits
+from lambdakit.core.errors import ConfigError
 
 TEMPLATE_WITH_OVERRIDES = """\
 Transform: AWS::Serverless-2016-10-31

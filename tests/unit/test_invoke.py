@@ -16,8 +16,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from lambdakit import invoke
-from lambdakit.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
+from lambdakit.aws import invoke
+from lambdakit.core.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
 
 FUNCTION = "triage-InferenceFunction-ABC"
 

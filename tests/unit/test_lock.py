@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit.errors import ConfigError
-from lambdakit.lock import locked_constraints, locked_requirements, pipfile_requirements
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.lock import locked_constraints, locked_requirements, pipfile_requirements
 
 LOCK = {
     "_meta": {},

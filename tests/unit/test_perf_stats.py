@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambdakit import measure, stats
-from lambdakit.errors import ConfigError
+from lambdakit.core.errors import ConfigError
+from lambdakit.perf import measure, stats
 
 samples = st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=300)
 
@@ -111,7 +111,7 @@ def test_durations_split_into_phases_only_when_counts_add_up() -> None:
 
 
 def test_cpus_follow_memory_but_never_exceed_the_host() -> None:
-    from lambdakit.template import Limits
+    from lambdakit.config.template import Limits
 
     assert measure.effective_cpus(Limits(1769, 30, 512), host_cpus=2) == 1.0
     assert measure.effective_cpus(Limits(512, 30, 512), host_cpus=2) == pytest.approx(0.289, abs=1e-3)
@@ -119,7 +119,7 @@ def test_cpus_follow_memory_but_never_exceed_the_host() -> None:
 
 
 def test_function_container_is_faithful_but_shares_the_clients_loopback() -> None:
-    from lambdakit.template import Limits
+    from lambdakit.config.template import Limits
 
     options = measure.function_run_kwargs("img", Limits(1024, 30, 512), 0.579, "client-id", "fn")
     assert options["network_mode"] == "container:client-id"

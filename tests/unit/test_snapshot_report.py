@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import netaudit, sandbox, snapshot
-from lambdakit.errors import DiskFull, SnapshotCommandFailed, SnapshotCommandNotFound
-from lambdakit.settings import OFFLINE_ENV
+from lambdakit.core.errors import DiskFull, SnapshotCommandFailed, SnapshotCommandNotFound
+from lambdakit.core.settings import OFFLINE_ENV
+from lambdakit.snapshot import command, netaudit, sandbox
 
 FILE_FIELDS = {"path", "root", "bytes", "library", "env_var", "in_cache_root"}
 
@@ -27,8 +27,8 @@ def put(path: Path, data: bytes = b"x") -> None:
     path.write_bytes(data)
 
 
-def options(tmp_path: Path) -> snapshot.Options:
-    return snapshot.Options(commands=(("python", "pipeline.py"),), cwd=tmp_path, output=tmp_path / "out")
+def options(tmp_path: Path) -> command.Options:
+    return command.Options(commands=(("python", "pipeline.py"),), cwd=tmp_path, output=tmp_path / "out")
 
 
 def test_report_lists_files_secrets_unknowns_network_with_the_documented_fields(
@@ -45,8 +45,8 @@ def test_report_lists_files_secrets_unknowns_network_with_the_documented_fields(
             "connect", host="1.2.3.4", port=443, stack=("socket", "huggingface_hub", "transformers")
         ),
     ]
-    records, members = snapshot.scan(box, events)
-    report = snapshot.build_report(options(tmp_path), records, events, 1.5)
+    records, members = command.scan(box, events)
+    report = command.build_report(options(tmp_path), records, events, 1.5)
 
     assert [m.path for m in members] == ["huggingface/hub/models--a--b/blobs/abc"]
     for entry in report["files"]:
@@ -76,7 +76,7 @@ def test_report_lists_files_secrets_unknowns_network_with_the_documented_fields(
 
 def test_telemetry_state_in_the_cache_root_is_listed_but_not_shipped(box: sandbox.Sandbox) -> None:
     put(box.cache_root / "Microsoft/DeveloperTools/.onnxruntime/deviceid")
-    records, members = snapshot.scan(box, [])
+    records, members = command.scan(box, [])
     assert not members
     assert records[0].excluded and "device id" in records[0].excluded
 
@@ -87,7 +87,7 @@ def test_files_unpacked_beside_a_download_go_to_the_library_that_wrote_it(box: s
     write = netaudit.Event(
         "write", path=str(box.tmp / "corpus-1/corpora/words.zip"), stack=("nltk", "__main__")
     )
-    records, _ = snapshot.scan(box, [write])
+    records, _ = command.scan(box, [write])
     assert {(r.path, r.library, r.attributed_by) for r in records} == {
         ("corpus-1/corpora/words.zip", "nltk", "writer"),
         ("corpus-1/corpora/words/list", "nltk", "neighbour"),
@@ -103,7 +103,7 @@ def test_command_env_clears_the_callers_caches_and_switches(box: sandbox.Sandbox
         "PYTHONPATH": "src",
         "HF_ENDPOINT": "http://mirror",
     }
-    env = snapshot.sandbox.command_env(base, box, verify=False)
+    env = command.sandbox.command_env(base, box, verify=False)
     assert env["HF_HOME"] == f"{box.cache_root}/huggingface" and "TRANSFORMERS_CACHE" not in env
     assert env["HOME"] == str(box.home) and env["TMPDIR"] == str(box.tmp)
     assert "HF_HUB_OFFLINE" not in env and env["HF_ENDPOINT"] == "http://mirror"
@@ -130,14 +130,14 @@ def test_a_missing_program_is_named_with_the_fix(tmp_path: Path) -> None:
 
 def test_a_failed_step_shows_its_last_lines_and_a_full_disk_says_so(tmp_path: Path) -> None:
     failed = sandbox.StepResult(("python", "x.py"), 3, 1.0, ("Traceback", "ValueError: boom"))
-    error = snapshot.failure(failed, tmp_path / "log", "snapshot")
+    error = command.failure(failed, tmp_path / "log", "snapshot")
     assert (
         isinstance(error, SnapshotCommandFailed)
         and "status 3" in str(error)
         and "ValueError: boom" in str(error)
     )
     full = sandbox.StepResult(("python", "x.py"), 1, 1.0, ("OSError: [Errno 28] No space left on device",))
-    assert isinstance(snapshot.failure(full, tmp_path / "log", "snapshot"), DiskFull)
+    assert isinstance(command.failure(full, tmp_path / "log", "snapshot"), DiskFull)
 
 
 @pytest.mark.parametrize(
@@ -145,27 +145,25 @@ def test_a_failed_step_shows_its_last_lines_and_a_full_disk_says_so(tmp_path: Pa
     [("10GB", 10 * 1024**3), ("500mb", 500 * 1024**2), ("1024", 1024), ("1.5G", int(1.5 * 1024**3))],
 )
 def test_sizes_parse(text: str, size: int) -> None:
-    assert snapshot.parse_size(text) == size
+    assert command.parse_size(text) == size
 
 
 def test_a_size_that_is_not_one_is_refused() -> None:
     with pytest.raises(argparse.ArgumentTypeError):
-        snapshot.parse_size("ten")
+        command.parse_size("ten")
 
 
 def test_the_command_after_dashes_replaces_the_default_pipeline(tmp_path: Path) -> None:
-    args = snapshot.parser().parse_args(
-        ["--output", str(tmp_path), "--no-verify", "--", "python", "-c", "--"]
-    )
-    chosen = snapshot.options_from(args)
+    args = command.parser().parse_args(["--output", str(tmp_path), "--no-verify", "--", "python", "-c", "--"])
+    chosen = command.options_from(args)
     assert chosen.commands == (("python", "-c", "--"),) and not chosen.verify and chosen.output == tmp_path
-    default = snapshot.options_from(snapshot.parser().parse_args([]))
+    default = command.options_from(command.parser().parse_args([]))
     assert default.commands[0][1:] == ("-m", "inference.prepare")
     assert all(c[1:3] == ("-m", "inference") for c in default.commands[1:]) and len(default.commands) > 1
 
 
 def test_verify_allows_writes_to_tmp_only(box: sandbox.Sandbox) -> None:
-    assert snapshot.allowed_write(str(box.tmp / "x"), box)
-    assert snapshot.allowed_write("/tmp/x", box)
-    assert not snapshot.allowed_write(str(box.cache_root / "x"), box)
-    assert not snapshot.allowed_write("/var/task/x", box)
+    assert command.allowed_write(str(box.tmp / "x"), box)
+    assert command.allowed_write("/tmp/x", box)
+    assert not command.allowed_write(str(box.cache_root / "x"), box)
+    assert not command.allowed_write("/var/task/x", box)

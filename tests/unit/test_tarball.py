@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import tarball
-from lambdakit.errors import TarballTooLarge
+from lambdakit.core.errors import TarballTooLarge
+from lambdakit.snapshot import tarball
 
 
 def make_tree(root: Path) -> None:

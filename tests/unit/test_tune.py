@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import pricing, template, tune
-from lambdakit.errors import ConfigError
+from lambdakit.config import template
+from lambdakit.core.errors import ConfigError
+from lambdakit.perf import pricing, tune
 
 REPO = Path(__file__).resolve().parents[2]
 

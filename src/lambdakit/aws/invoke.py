@@ -1,0 +1,315 @@
+"""Call the function through the AWS SDK's `Invoke` API: the client for `nox -s invoke` and for user code.
+
+    from lambdakit.aws.invoke import invoke
+    result = invoke({"text": "My parcel never arrived"}, "triage-InferenceFunction-abc123")
+    print(result.payload, result.log_tail)
+
+Why the SDK and not an HTTP gateway: API Gateway cuts an integration at 29 s and clients retry on timeouts,
+which re-runs a slow inference. Here the call is synchronous (`RequestResponse`), the read timeout outlasts
+the function's own timeout, and botocore's automatic retries are off (one attempt: a retry would run the model
+again and bill it twice). `LogType=Tail` returns the last 4 KB of the function's log, decoded here.
+
+Payloads: a Python object is sent as its JSON; a `str` is sent as a JSON *string*, which the handler parses
+once more (see `inference.events`); `bytes` are sent as they are (an already-encoded JSON document). A payload
+over 6 MB is refused before sending. Errors are typed (`lambdakit.errors`):
+
+* `FunctionFailed`: the function raised or its runtime died (`FunctionError` set by Lambda, or an
+  `errorType` body, which is how the emulator and `sam local` report it);
+* `FunctionErrorResponse`: the handler answered with its own error (`{"error": {...}}`, or a proxy response
+  with `statusCode` >= 400);
+* `InvokeFailed`: the API call failed (unknown function, no credentials, endpoint unreachable, timeout).
+
+The same client works against Lambda, `sam local start-lambda` (`endpoint_url="http://127.0.0.1:3001"`,
+function name = the template's logical id) and a container's emulator (`.../2015-03-31/...` on the RIE port,
+function name `function`), and the moto-based rehearsal (`AWS_ENDPOINT_URL`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambdakit.core.errors import (
+    ConfigError,
+    FunctionErrorResponse,
+    FunctionFailed,
+    InvocationError,
+    InvokeFailed,
+    InvokePayloadTooLarge,
+)
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's request limit for a synchronous invocation
+MAX_FUNCTION_TIMEOUT = 900  # Lambda's maximum timeout: a safe default when the function's own is unknown
+READ_TIMEOUT_MARGIN = 60  # cold start, image pull and network on top of the function's timeout
+CONNECT_TIMEOUT = 10
+ONE_ATTEMPT = 1  # botocore's total_max_attempts: the first call and no retry
+RIE_FUNCTION_NAME = "function"  # the only name the Runtime Interface Emulator answers to
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What came back: the decoded payload (JSON, else text), the raw bytes and the decoded log tail."""
+
+    status_code: int
+    payload: Any
+    raw: bytes
+    log_tail: str
+    function_error: str | None
+    executed_version: str | None
+
+
+def client_config(function_timeout: int = MAX_FUNCTION_TIMEOUT) -> Any:
+    """botocore settings for a long synchronous call: patient read, no retries, TCP keep-alive."""
+    from botocore.config import Config
+
+    return Config(
+        read_timeout=function_timeout + READ_TIMEOUT_MARGIN,
+        connect_timeout=CONNECT_TIMEOUT,
+        retries={"total_max_attempts": ONE_ATTEMPT},
+        tcp_keepalive=True,
+    )
+
+
+def lambda_client(
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    function_timeout: int = MAX_FUNCTION_TIMEOUT,
+    local: bool = False,
+) -> Any:
+    """A boto3 Lambda client configured by `client_config`. `local=True` adds dummy credentials and a region,
+    which `sam local start-lambda` and the emulator need but ignore."""
+    import boto3
+
+    kwargs: dict[str, Any] = {
+        "endpoint_url": endpoint_url,
+        "region_name": region,
+        "config": client_config(function_timeout),
+    }
+    if local:
+        kwargs |= {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+        kwargs["region_name"] = region or "us-east-1"
+    return boto3.client("lambda", **kwargs)
+
+
+def encode_payload(event: Any) -> bytes:
+    """The request body: bytes as they are, anything else as JSON; refused above 6 MB."""
+    body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode("utf-8")
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise InvokePayloadTooLarge(
+            f"the payload is {len(body)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES} bytes (6 MB) per "
+            "synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
+        )
+    return body
+
+
+def decode_log_tail(log_result: str | None) -> str:
+    """`LogResult` is the base64 of the last 4 KB of the log; the cut may split a UTF-8 character."""
+    if not log_result:
+        return ""
+    try:
+        return base64.b64decode(log_result, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return f"(undecodable log tail: {log_result[:80]}...)"
+
+
+def decode_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def check_result(result: InvokeResult) -> None:
+    """Raise the typed error an error answer stands for; return quietly for a success."""
+    payload = result.payload
+    if result.function_error or (isinstance(payload, dict) and "errorType" in payload):
+        error_type = str(payload.get("errorType", "Unknown")) if isinstance(payload, dict) else "Unknown"
+        message = str(payload.get("errorMessage", "")) if isinstance(payload, dict) else str(payload)[:500]
+        how = f"FunctionError={result.function_error}" if result.function_error else "error body"
+        raise FunctionFailed(
+            f"the function failed ({how}): {error_type}: {message or '(no message)'}",
+            error_type=error_type,
+            payload=payload,
+            log_tail=result.log_tail,
+        )
+    error = handler_error(payload)
+    if error is not None:
+        error_type, message = error
+        raise FunctionErrorResponse(
+            f"the function answered with an error: {error_type}: {message}",
+            error_type=error_type,
+            payload=payload,
+            log_tail=result.log_tail,
+        )
+
+
+def handler_error(payload: Any) -> tuple[str, str] | None:
+    """(type, message) of the handler's own error answer, direct (`{"error": ...}`) or proxy (statusCode)."""
+    if not isinstance(payload, dict):
+        return None
+    if "statusCode" in payload:
+        status = int(payload["statusCode"])
+        if status < 400:
+            return None
+        body = decode_body(str(payload.get("body", "")).encode("utf-8"))
+        found = handler_error(body)
+        return found or (f"HTTP {status}", str(body)[:500])
+    error = payload.get("error")
+    if isinstance(error, dict):
+        return str(error.get("type", "Error")), str(error.get("message", ""))
+    if error is not None:
+        return "Error", str(error)
+    return None
+
+
+def invoke(
+    event: Any,
+    function_name: str,
+    *,
+    client: Any = None,
+    qualifier: str | None = None,
+    check: bool = True,
+) -> InvokeResult:
+    """Invoke once, synchronously, with the log tail; raise a typed error for an error answer when `check`."""
+    body = encode_payload(event)
+    client = client or lambda_client()
+    kwargs: dict[str, Any] = {
+        "FunctionName": function_name,
+        "InvocationType": "RequestResponse",
+        "LogType": "Tail",
+        "Payload": body,
+    }
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    response = _call(client, kwargs)
+    raw = response["Payload"].read()
+    result = InvokeResult(
+        status_code=int(response.get("StatusCode", 0)),
+        payload=decode_body(raw),
+        raw=raw,
+        log_tail=decode_log_tail(response.get("LogResult")),
+        function_error=response.get("FunctionError"),
+        executed_version=response.get("ExecutedVersion"),
+    )
+    if check:
+        check_result(result)
+    return result
+
+
+def _call(client: Any, kwargs: dict[str, Any]) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+
+    name = kwargs["FunctionName"]
+    try:
+        return client.invoke(**kwargs)
+    except ReadTimeoutError as exc:
+        raise InvokeFailed(
+            f"no answer from {name} within {client.meta.config.read_timeout} s (read timeout); the function "
+            "may still be running: raise the timeout (--function-timeout) or check its logs; not retried"
+        ) from exc
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "Error"), error.get("Message", str(exc))
+        hint = ""
+        if code == "ResourceNotFoundException":
+            hint = " (check --function, the region, and that the stack is deployed: nox -s deploy)"
+        raise InvokeFailed(f"Invoke of {name} was refused: {code}: {message}{hint}") from exc
+    except BotoCoreError as exc:
+        raise InvokeFailed(
+            f"Invoke of {name} failed before an answer: {exc} (check credentials, region and --endpoint-url)"
+        ) from exc
+
+
+def read_event(source: str) -> bytes:
+    """EVENT: a file, `-` for stdin, or inline JSON; sent byte for byte, as `aws lambda invoke` would."""
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if path.is_file():
+        return path.read_bytes()
+    if source.lstrip()[:1] in ("{", "[", '"'):
+        return source.encode("utf-8")
+    raise ConfigError(
+        f"{source!r} is neither a file nor inline JSON; pass a path, '-', or use --text \"...\""
+    )
+
+
+def events_in(paths: list[str]) -> list[tuple[str, bytes]]:
+    """Every EVENT argument as (label, payload); a directory stands for its *.json files."""
+    found: list[tuple[str, bytes]] = []
+    for source in paths:
+        path = Path(source)
+        if path.is_dir():
+            found += [(str(p), p.read_bytes()) for p in sorted(path.glob("*.json"))]
+        else:
+            found.append((source if path.is_file() else "inline", read_event(source)))
+    return found
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lambdakit invoke",
+        description="Invoke the function through the AWS SDK (RequestResponse, no retries, log tail shown).",
+    )
+    parser.add_argument(
+        "events", nargs="*", metavar="EVENT", help="event file, directory, '-' or inline JSON"
+    )
+    parser.add_argument("--text", help='send {"text": TEXT}')
+    parser.add_argument(
+        "--function", help="function name or ARN (default: from the deployed stack's outputs)"
+    )
+    parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:3001 for `sam local start-lambda`")
+    parser.add_argument("--region", help="AWS region (default: the environment, else samconfig.toml)")
+    parser.add_argument(
+        "--function-timeout", type=int, help="the function's timeout in s (default: the template's)"
+    )
+    parser.add_argument("--no-log", action="store_true", help="do not print the log tail")
+    args = parser.parse_args(argv)
+    if not args.events and args.text is None:
+        parser.error("give an EVENT (file, directory, '-' or inline JSON) or --text TEXT")
+    events = ([("--text", encode_payload({"text": args.text}))] if args.text is not None else []) + events_in(
+        args.events
+    )
+
+    from lambdakit.aws import deploy
+
+    config = deploy.DeployConfig.load()
+    region = args.region or config.region
+    timeout = args.function_timeout or deploy.template_timeout() or MAX_FUNCTION_TIMEOUT
+    local = args.endpoint_url is not None
+    client = lambda_client(
+        endpoint_url=args.endpoint_url, region=region, function_timeout=timeout, local=local
+    )
+    name = args.function or (deploy.LOGICAL_ID if local else deploy.deployed_function(config, region).name)
+    failures = 0
+    for label, payload in events:
+        print(f"# invoke {name} <- {label}", flush=True)
+        failures += _show(payload, name, client, quiet_log=args.no_log)
+    return 1 if failures else 0
+
+
+def _show(payload: bytes, name: str, client: Any, *, quiet_log: bool) -> int:
+    """Invoke one event and print the answer; 1 when the function answered with an error."""
+    try:
+        result = invoke(payload, name, client=client)
+    except InvocationError as exc:
+        if exc.log_tail and not quiet_log:
+            print(_indent(exc.log_tail), file=sys.stderr)
+        print(json.dumps(exc.payload, indent=2, ensure_ascii=False))
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    if result.log_tail and not quiet_log:
+        print(_indent(result.log_tail), file=sys.stderr)
+    print(json.dumps(result.payload, indent=2, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  | {line}" for line in text.rstrip().splitlines())

@@ -1,0 +1,213 @@
+"""The offline deploy rehearsal: a local AWS stand-in that `deploy` and `invoke` run against for real.
+
+    with Rehearsal.start() as stand_in:      # moto server + docker-registry, both on 127.0.0.1
+        ...                                  # os.environ now points boto3 and `sam` at them
+                                             # both are stopped, and their containers removed, on every exit
+
+* `motoext`: moto server with the three extensions it needs (SAM transform, ECR endpoint, image invoke).
+* `registry`: Debian's `docker-registry`, our config, its storage and push log for the tests.
+* `script`: `nox -s rehearse`: deploy, invoke every sample event, change the code, redeploy, invoke again.
+
+While a rehearsal runs, `AWS_ENDPOINT_URL` sends every AWS call (boto3 and `sam`) to moto with dummy
+credentials; profiles, config files and per-service endpoints of the user are masked, so a rehearsal can
+never reach a real account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from lambdakit.aws.rehearsal import registry as registry_mod
+from lambdakit.aws.rehearsal.motoext import CONTAINER_LABEL
+from lambdakit.core.errors import RehearsalFailed
+
+DEFAULT_REGION = "us-east-1"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+MASKED_ENV_PREFIXES = ("AWS_ENDPOINT_URL_",)
+MASKED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def aws_env(endpoint: str, region: str, workdir: Path) -> dict[str, str]:
+    """The variables that send boto3 and `sam` to the stand-in, and nowhere else."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "rehearsal",
+        "AWS_SECRET_ACCESS_KEY": "rehearsal",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_CONFIG_FILE": str(workdir / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+
+
+@dataclass
+class Rehearsal:
+    """The running stand-in: moto on `endpoint`, the registry on `registry`, and where their logs go."""
+
+    endpoint: str
+    registry: str
+    region: str
+    workdir: Path
+    server_id: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def storage(self) -> Path:
+        return self.workdir / "registry-storage"
+
+    @property
+    def registry_log(self) -> Path:
+        return self.workdir / "registry.log"
+
+    @property
+    def moto_log(self) -> Path:
+        return self.workdir / "moto.log"
+
+    def layer_blobs(self, repository: str) -> set[str]:
+        return registry_mod.layer_blobs(self.storage, repository)
+
+    def upload_count(self, repository: str) -> int:
+        return registry_mod.upload_count(self.registry_log.read_text(errors="replace"), repository)
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, region: str = DEFAULT_REGION, workdir: Path | None = None) -> Iterator[Rehearsal]:
+        """Start both servers, point this process's environment at them, and undo all of it on exit."""
+        with contextlib.ExitStack() as stack:
+            if workdir is None:
+                workdir = Path(
+                    stack.enter_context(tempfile.TemporaryDirectory(prefix="lambdakit-rehearsal-"))
+                )
+            moto_port, registry_port = free_port(), free_port()
+            stand_in = cls(
+                endpoint=f"http://localhost:{moto_port}",  # moto finds template buckets only via "localhost"
+                registry=f"127.0.0.1:{registry_port}",
+                region=region,
+                workdir=workdir,
+                server_id=uuid.uuid4().hex[:12],
+            )
+            stack.callback(stand_in.stop)
+            stand_in._start_registry(registry_port)
+            stand_in._start_moto(moto_port)
+            stack.enter_context(patched_environ(aws_env(stand_in.endpoint, region, workdir)))
+            yield stand_in
+
+    def _start_registry(self, port: int) -> None:
+        self.storage.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "registry.yml"
+        config.write_text(registry_mod.config_text(port, self.storage), encoding="utf-8")
+        self._spawn(registry_mod.registry_argv(config), self.registry_log)
+        self._wait_http(f"http://{self.registry}/v2/", "docker-registry", self.registry_log)
+
+    def _start_moto(self, port: int) -> None:
+        argv = [sys.executable, "-m", "lambdakit.aws.rehearsal.motoext", "--port", str(port)]
+        argv += ["--registry", self.registry, "--server-id", self.server_id]
+        env = os.environ | {"AWS_DEFAULT_REGION": self.region, "PYTHONPATH": _src_path()}
+        self._spawn(argv, self.moto_log, env=env)
+        self._wait_http(f"http://127.0.0.1:{port}/moto-api/", "moto server", self.moto_log)
+
+    def _spawn(self, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        handle: IO[bytes] = log.open("ab")
+        try:
+            self.processes.append(subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, env=env))
+        except OSError as exc:
+            raise RehearsalFailed(f"cannot start {argv[0]}: {exc}") from exc
+        finally:
+            handle.close()
+
+    def _wait_http(self, url: str, what: str, log: Path) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        process = self.processes[-1]
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RehearsalFailed(f"{what} exited with {process.returncode} at start: {_last_line(log)}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):  # noqa: S310  (a loopback URL we built)
+                    return
+            except urllib.error.HTTPError:
+                return  # it answers, even if not with 200
+            except OSError:
+                time.sleep(0.2)
+        raise RehearsalFailed(
+            f"{what} did not answer on {url} within {START_TIMEOUT:.0f} s: {_last_line(log)}"
+        )
+
+    def stop(self) -> None:
+        """Stop the servers we started (by pid) and remove the function containers moto started."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+        remove_containers(self.server_id)
+
+
+def remove_containers(server_id: str) -> None:
+    """Containers a moto server left behind (killed before it could clean up), found by their label."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        for container in client.containers.list(
+            all=True, filters={"label": f"{CONTAINER_LABEL}={server_id}"}
+        ):
+            container.remove(force=True)
+    except Exception as exc:  # no engine, nothing to clean: a rehearsal that failed earlier already says why
+        print(f"rehearsal: could not list leftover containers: {exc}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` (and mask the user's AWS profile and endpoints) in os.environ; restore it after."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name in MASKED_ENV or name.startswith(MASKED_ENV_PREFIXES):
+            del os.environ[name]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _src_path() -> str:
+    src = str(Path(__file__).resolve().parents[3])
+    return os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+
+
+def _last_line(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+    return lines[-1] if lines else "(no output)"

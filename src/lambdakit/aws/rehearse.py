@@ -1,0 +1,133 @@
+"""`nox -s rehearse`: the whole deploy story against the local stand-in, offline and free.
+
+Start moto + the registry, deploy the built images, invoke every sample event, make a code change (a new
+code layer on the same dependencies and weights), redeploy, invoke again, and tear everything down. Each step
+prints what happened; the servers stop on every exit path. Needs `nox -s build` (and its images) first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from lambdakit.aws import deploy, invoke
+from lambdakit.aws.rehearsal import Rehearsal
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import REPO_ROOT
+
+EVENTS = REPO_ROOT / "events"
+SOURCE_DIR = REPO_ROOT / "src"
+REVISION_KEY = "revision"
+# Appended to a copy of the handler: direct answers then carry `"revision": ...`, so a redeploy is visible.
+CHANGE = """
+
+_previous_handler = lambda_handler
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:  # a rehearsal's code change
+    response = _previous_handler(event, context)
+    if "statusCode" not in response:
+        response["{key}"] = "{revision}"
+    return response
+"""
+
+
+def changed_source(workdir: Path, revision: str, source_dir: Path = SOURCE_DIR) -> Path:
+    """A copy of the function's source with one code change (the handler tags its answers)."""
+    target = workdir / "src"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(
+        source_dir / "inference", target / "inference", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    handler = target / "inference" / "handler.py"
+    change = CHANGE.replace("{key}", REVISION_KEY).replace("{revision}", revision)
+    handler.write_text(handler.read_text(encoding="utf-8") + change, encoding="utf-8")
+    return target
+
+
+def build_changed_image(
+    tag: str,
+    revision: str,
+    asset_image: str,
+    workdir: Path,
+    base_image: str | None = None,
+    built_context: Path | None = None,
+) -> str:
+    """The function image rebuilt after a code change, with the Dockerfile `nox -s build` uses.
+
+    The change is staged into a copy of the last build's context (same folder name, so the same pip work
+    dir): its deps/ stay byte for byte, and only the code layer differs, as after editing src/ and rebuilding.
+    """
+    from lambdakit.config import template
+    from lambdakit.images import build
+
+    inputs = build.resolve_inputs(base=base_image, asset=asset_image)
+    built_context = built_context or build.context_dir()
+    context = workdir / "context" / built_context.name
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(built_context, context, symlinks=True)
+    build.stage(
+        context=context,
+        architecture=template.limits().architecture,
+        glibc=build.base_glibc(inputs.base_image),
+        source_dir=changed_source(workdir, revision),
+    )
+    return build.build_image(tag, inputs, context=context)
+
+
+def sample_events(directory: Path = EVENTS) -> list[Path]:
+    events = sorted(directory.glob("*.json"))
+    if not events:
+        raise ConfigError(f"no sample events in {directory}")
+    return events
+
+
+def invoke_all(function: str, events: list[Path]) -> dict[str, object]:
+    answers: dict[str, object] = {}
+    for path in events:
+        result = invoke.invoke(path.read_bytes(), function)
+        answers[path.stem] = result.payload
+        print(f"  {path.name}: {summary(result.payload)}")
+    return answers
+
+
+def summary(payload: object) -> str:
+    if isinstance(payload, dict) and "body" in payload:
+        return f"statusCode {payload.get('statusCode')}, body {str(payload['body'])[:90]}"
+    if isinstance(payload, dict) and "results" in payload:
+        return f"labels {[r.get('label') for r in payload['results']]}"
+    if isinstance(payload, dict):
+        extra = f", {REVISION_KEY} {payload[REVISION_KEY]}" if REVISION_KEY in payload else ""
+        return f"label {payload.get('label')}{extra}"
+    return str(payload)[:100]
+
+
+def rehearse(config: deploy.DeployConfig) -> None:
+    with Rehearsal.start(region=config.region or "us-east-1") as stand_in:
+        print(f"# stand-in up: moto {stand_in.endpoint}, registry {stand_in.registry} ({stand_in.workdir})")
+        first = deploy.deploy(config)
+        deploy.print_report(first)
+        print(f"# invoke every sample event ({first.function.name})")
+        invoke_all(first.function.name, sample_events())
+        print("# code change: a new code layer, the same dependencies and weights")
+        asset_image, _ = deploy.local_asset_image(config.project)
+        with tempfile.TemporaryDirectory(prefix="lambdakit-change-") as work:
+            local = build_changed_image(
+                f"{config.project}-function:rehearsal", "rehearsal-2", asset_image, Path(work)
+            )
+        second = deploy.deploy(config, function_local=local)
+        deploy.print_report(second)
+        print("# invoke again: the answers now carry the change")
+        invoke_all(second.function.name, sample_events())
+        uploads = stand_in.upload_count(config.asset_repository)
+        print(f"# asset blobs uploaded in this rehearsal: {uploads} (the first deploy only)")
+    print("# stand-in stopped")
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    rehearse(deploy.DeployConfig.load())
+    return 0

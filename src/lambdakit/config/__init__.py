@@ -1,0 +1,1 @@
+"""The project's configuration: template.yaml, pyproject.toml, samconfig.toml."""

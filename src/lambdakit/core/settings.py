@@ -1,0 +1,70 @@
+"""The kit's settings: the one cache root and its ENV block, names and defaults every module shares.
+
+Standard library only: `noxfile.py` imports this before any session environment exists.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+IMAGE_CACHE_ROOT = "/cache"
+DEV_CACHE_DIRNAME = ".cache"
+BUILD_DIRNAME = "build"
+
+BASE_IMAGE_ENV = "LAMBDAKIT_BASE_IMAGE"
+DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.11"
+REQUIRE_DOCKER_ENV = "LAMBDAKIT_REQUIRE_DOCKER"
+
+# Each ML library's cache variable, pointed inside the one cache root (path relative to that root).
+CACHE_SUBDIRS: dict[str, str] = {
+    "XDG_CACHE_HOME": "",
+    "HF_HOME": "huggingface",
+    "HF_HUB_CACHE": "huggingface/hub",
+    "TORCH_HOME": "torch",
+    "NLTK_DATA": "nltk_data",
+    "GENSIM_DATA_DIR": "gensim-data",
+}
+
+# The libraries' own switches that forbid downloads at run time.
+OFFLINE_ENV: dict[str, str] = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+}
+
+
+def cache_env(root: str | Path) -> dict[str, str]:
+    """The cache variables for a cache root: `/cache` in images, `<repo>/.cache` on a workstation."""
+    root = str(root).rstrip("/") or "/"
+    return {name: f"{root}/{sub}" if sub else root for name, sub in CACHE_SUBDIRS.items()}
+
+
+def kit_env(root: str | Path, offline: bool = False) -> dict[str, str]:
+    """The ENV block every environment of the kit uses (dev, devcontainer, images)."""
+    env = {"PYTHONDONTWRITEBYTECODE": "1", **cache_env(root)}
+    return env | OFFLINE_ENV if offline else env
+
+
+def dev_cache_root(repo: Path = REPO_ROOT) -> Path:
+    """Outside a container the cache root is the repo's git-ignored .cache/, in a container /cache."""
+    if os.environ.get("XDG_CACHE_HOME") == IMAGE_CACHE_ROOT:
+        return Path(IMAGE_CACHE_ROOT)
+    return repo / DEV_CACHE_DIRNAME
+
+
+def build_dir(repo: Path = REPO_ROOT) -> Path:
+    return repo / BUILD_DIRNAME
+
+
+def base_image() -> str:
+    return os.environ.get(BASE_IMAGE_ENV) or DEFAULT_BASE_IMAGE
+
+
+def project_name(repo: Path = REPO_ROOT) -> str:
+    """`[tool.lambdakit] project` in pyproject.toml: prefixes image names, repositories and the stack."""
+    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(config.get("tool", {}).get("lambdakit", {}).get("project", "lambda-ml-kit"))

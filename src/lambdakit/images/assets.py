@@ -1,0 +1,89 @@
+"""`python -m lambdakit assets` (`nox -s assets`): the FROM-scratch asset image of the model files.
+
+`build/assets/assets.tar` (written by `nox -s snapshot`: files under their image paths such as
+`/cache/...`, mtime 0, owner 0, sorted) becomes the one layer of `<project>-assets:<sha12>` (and `:latest`),
+where sha12 is the start of the tarball's sha256. `docker import` stores the tarball as it is, so the same
+bytes give the same layer digest on any machine, and the function image copies it in with `COPY --from`:
+a code change never rebuilds or re-pushes the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import build_dir, project_name
+from lambdakit.images import engine
+from lambdakit.snapshot.tarball import sha256_of
+
+LATEST = "latest"
+SHA256_LABEL = "io.lambdakit.assets.sha256"
+
+
+@dataclass(frozen=True)
+class AssetImage:
+    """The asset image as the function build and deploy refer to it."""
+
+    repository: str
+    tag: str
+    sha256: str
+    layer: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+def default_tarball() -> Path:
+    return build_dir() / "assets" / "assets.tar"
+
+
+def repository_name(project: str | None = None) -> str:
+    return f"{project or project_name()}-assets"
+
+
+def content_tag(sha256: str) -> str:
+    return sha256[:12]
+
+
+def import_changes(sha256: str) -> list[str]:
+    """Image config for `docker import`: a label naming the tarball; FROM-scratch images need nothing else."""
+    return [f"LABEL {SHA256_LABEL}={sha256} org.opencontainers.image.title=model-assets"]
+
+
+def build(tarball: Path | None = None, repository: str | None = None, log: object = print) -> AssetImage:
+    """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it."""
+    tarball = tarball or default_tarball()
+    if not tarball.is_file():
+        raise ConfigError(
+            f"{tarball} is missing; run `nox -s snapshot` first to record the model files into it."
+        )
+    repository = repository or repository_name()
+    sha256 = sha256_of(tarball)
+    tag = content_tag(sha256)
+    ref = f"{repository}:{tag}"
+    if engine.image_exists(ref):
+        _say(log, f"{ref} is up to date (same tarball sha256)")
+    else:
+        _say(log, f"docker import {tarball} as {ref} ({tarball.stat().st_size / 1e6:.1f} MB)")
+        engine.import_tarball(tarball, repository, tag, changes=import_changes(sha256))
+    engine.tag_image(ref, repository, LATEST)
+    (layer,) = (item.diff_id for item in engine.layers(ref))
+    return AssetImage(repository=repository, tag=tag, sha256=sha256, layer=layer)
+
+
+def _say(log: object, message: str) -> None:
+    if callable(log):
+        log(message)
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdakit assets", description=__doc__.splitlines()[0])
+    parser.add_argument("--tarball", type=Path, default=None, help="default: build/assets/assets.tar")
+    parser.add_argument("--repository", default=None, help="default: <project>-assets")
+    args = parser.parse_args(argv)
+    image = build(args.tarball, args.repository)
+    print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
+    return 0

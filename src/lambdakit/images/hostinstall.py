@@ -1,0 +1,200 @@
+"""Install Python packages on the host for the image's platform, as layer-ready folders.
+
+`docker build` never touches the network: pip runs here, for the Lambda platform (`--platform`,
+`--python-version`, `--only-binary=:all:`), and the result gets byte-stable metadata (mtime 0, modes 644/755,
+no host-specific scripts, compiled bytecode with hash-based invalidation), so the same lock gives the same
+layer digest on every build and every machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import py_compile
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from lambdakit.config.template import ARCHITECTURES
+from lambdakit.core import proc
+
+PYTHON_VERSION = "3.11"
+MANYLINUX_FLOOR = (2, 17)  # manylinux2014: what every Lambda base (Amazon Linux 2, glibc 2.26) can run
+
+
+def manylinux_platforms(architecture: str, glibc: tuple[int, int] = MANYLINUX_FLOOR) -> list[str]:
+    """The wheel platform tags a base with this glibc can load, newest first (pip takes no ranges)."""
+    machine = ARCHITECTURES[architecture].pip_platform.removeprefix("manylinux2014_")
+    floor = MANYLINUX_FLOOR[1]
+    if glibc[0] != 2 or glibc[1] < floor:
+        raise ValueError(f"glibc {glibc[0]}.{glibc[1]} is older than manylinux2014 (2.17)")
+    return [f"manylinux_2_{minor}_{machine}" for minor in range(glibc[1], floor - 1, -1)] + [
+        f"manylinux2014_{machine}"
+    ]
+
+
+def pip_target_argv(
+    target: Path,
+    requirements: Sequence[str],
+    platforms: Sequence[str],
+    python_version: str = PYTHON_VERSION,
+    hashes: bool = True,
+    python: str = sys.executable,
+) -> list[str]:
+    """`pip install --target` for the Lambda platform: wheels only, no resolution (the lock is complete)."""
+    abi = "cp" + python_version.replace(".", "")
+    platform_args = [arg for platform in platforms for arg in ("--platform", platform)]
+    argv = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--target",
+        str(target),
+        *platform_args,
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        "--abi",
+        abi,
+        "--only-binary=:all:",
+        "--no-deps",
+        "--no-compile",
+        "--upgrade",
+    ]
+    if hashes:
+        argv.append("--require-hashes")
+    return [*argv, *requirements]
+
+
+def install(
+    target: Path,
+    requirements: Sequence[str],
+    work: Path,
+    platforms: Sequence[str],
+    hashes: bool = True,
+    log: Callable[[str], None] | None = None,
+    image_path: str | None = None,
+) -> bool:
+    """Install REQUIREMENTS into TARGET unless the same install is already there; True when pip ran.
+
+    WORK (same file system) holds the stamp, the requirements file and the half-done install, so TARGET only
+    ever holds a complete install and nothing of the kit's own. IMAGE_PATH is where TARGET lands in the image
+    (the file names compiled into the bytecode).
+    """
+    key = _install_key(requirements, [*platforms, image_path or ""])
+    work.mkdir(parents=True, exist_ok=True)
+    stamp = work / f"{target.name}.stamp.json"
+    if target.is_dir() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
+        return False
+    scratch = work / f"{target.name}.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    requirements_file = work / f"{target.name}.requirements.txt"
+    requirements_file.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+    if log is not None:
+        log(f"pip install --target {target} ({len(requirements)} packages, {platforms[0]} and older)")
+    proc.run(
+        pip_target_argv(scratch, ["-r", str(requirements_file)], platforms, hashes=hashes),
+        f"installing {len(requirements)} packages for {platforms[0]} (glibc of the base image)",
+        env=pip_environment(),
+    )
+    shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
+    compile_bytecode(scratch, image_path)
+    normalise_tree(scratch)
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch.rename(target)
+    stamp.write_text(json.dumps({"key": key, "requirements": list(requirements)}, indent=1))
+    return True
+
+
+def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """pip's cache stays where the user keeps it: the kit's XDG_CACHE_HOME is the ML cache root, not pip's."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    return env
+
+
+def compile_bytecode(root: Path, image_path: str | None = None) -> None:
+    """Pre-compile so a read-only image never compiles at cold start; skipped when the host's Python differs.
+
+    `UNCHECKED_HASH` bytecode records no source mtime, so it is never re-validated; the file name compiled in
+    is the one in the image (IMAGE_PATH/relative, or just relative), never the host's, so it is reproducible
+    and tracebacks show image paths.
+    """
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
+        return
+    for source in sorted(root.rglob("*.py")):
+        cfile = Path(importlib.util.cache_from_source(str(source)))
+        relative = source.relative_to(root).as_posix()
+        try:
+            py_compile.compile(
+                str(source),
+                cfile=str(cfile),
+                dfile=f"{image_path.rstrip('/')}/{relative}" if image_path else relative,
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+        except py_compile.PyCompileError:
+            continue  # templates and test data shipped as .py: the runtime would not import them either
+
+
+def normalise_tree(root: Path) -> None:
+    """mtime 0 everywhere; directories and executables 755, other files 644 (readable by Lambda's uid)."""
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o755)
+        else:
+            path.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
+        os.utime(path, (0, 0))
+    root.chmod(0o755)
+    os.utime(root, (0, 0))
+
+
+def normalise_parents(path: Path, top: Path) -> None:
+    """Give PATH's parent folders up to and including TOP the same mtime 0 and mode 755."""
+    for parent in [path.parent, *path.parent.parents]:
+        parent.chmod(0o755)
+        os.utime(parent, (0, 0))
+        if parent == top:
+            return
+    raise ValueError(f"{top} is not a parent of {path}")
+
+
+def copy_package(source: Path, target: Path, image_path: str | None = None) -> None:
+    """Copy a source package without caches, compiled as an install would be (IMAGE_PATH: where it lands)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    compile_bytecode(target, image_path)
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over relative paths, modes and contents: what decides the layer a COPY of ROOT makes."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        digest.update(f"{relative}\0{path.lstat().st_mode:o}\0".encode())
+        if path.is_file() and not path.is_symlink():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _install_key(requirements: Sequence[str], platforms: Sequence[str]) -> str:
+    material = json.dumps(
+        {
+            "requirements": list(requirements),
+            "platforms": list(platforms),
+            "python": PYTHON_VERSION,
+            "host_python": sys.version_info[:2],
+        }
+    )
+    return hashlib.sha256(material.encode()).hexdigest()

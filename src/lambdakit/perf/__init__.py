@@ -1,0 +1,1 @@
+"""`bench`, `tune`: measurements, statistics, pricing, push cost, the torch baseline."""

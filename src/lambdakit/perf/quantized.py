@@ -1,0 +1,86 @@
+"""The int8 side of `bench --quantize`: its asset image, and its accuracy against fp32.
+
+The asset tarball holds the int8 export (`INFERENCE_PRECISION=int8 nox -s prepare` writes it into the cache
+root) under its image path, written with `lambdakit.tarball` exactly as the snapshot writes the fp32 one: the
+fp32 snapshot ships nothing but its export's four files. The accuracy is read back from the manifest inside
+the built function image, so it describes the weights that were measured.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from inference import paths
+from inference.prepare import is_prepared
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import IMAGE_CACHE_ROOT, build_dir, dev_cache_root
+from lambdakit.images import assets, build, engine
+from lambdakit.snapshot import tarball
+
+INT8 = "int8"
+PREPARE_FIX = f"run `{paths.PRECISION_ENV}={INT8} nox -s prepare` to export it"
+
+Log = Callable[[str], None]
+
+
+def export_dir(cache_root: Path | None = None) -> Path:
+    return paths.model_dir_for(cache_root or dev_cache_root(), INT8)
+
+
+def manifest_in_image() -> str:
+    return build.export_manifest(INT8)
+
+
+def members_of(export: Path, cache_root: Path) -> list[tarball.Member]:
+    """The export's files as tarball members relative to the cache root; refuses an unprepared export."""
+    if not is_prepared(export):
+        raise ConfigError(f"No prepared int8 model in {export}: {PREPARE_FIX}.")
+    chosen: list[tarball.Member] = []
+    for path in sorted(export.iterdir()):
+        kept = tarball.classify(cache_root, path.relative_to(cache_root).as_posix())
+        if isinstance(kept, tarball.Rejected):
+            raise ConfigError(f"{path} cannot ship ({kept.reason}); {PREPARE_FIX} again.")
+        chosen.append(kept)
+    return chosen
+
+
+def asset_image(repository: str, log: Log, cache_root: Path | None = None, out: Path | None = None) -> str:
+    """Write the int8 asset tarball and import it as `<repository>:<sha12>` (reused when unchanged)."""
+    cache_root = cache_root or dev_cache_root()
+    out = out or build_dir() / "bench" / "int8-assets" / "assets.tar"
+    written = tarball.write(members_of(export_dir(cache_root), cache_root), IMAGE_CACHE_ROOT, out)
+    log(f"int8 asset tarball {out} ({written.bytes / 1e6:.1f} MB, sha256 {written.sha256[:12]})")
+    return assets.build(out, repository=repository, log=log).ref
+
+
+def read_accuracy(image: str) -> dict[str, Any]:
+    """The int8 manifest's `int8_vs_fp32` (label agreement, min/mean cosine on prepare's texts)."""
+    text = engine.read_file(image, manifest_in_image())
+    manifest = json.loads(text) if text is not None else {}
+    if manifest.get("precision") != INT8 or "int8_vs_fp32" not in manifest:
+        raise ConfigError(
+            f"{image} has no int8 manifest with its accuracy at {manifest_in_image()}: its asset image does "
+            f"not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
+        )
+    return dict(manifest["int8_vs_fp32"])
+
+
+def label_agreement(reference: Sequence[str], candidate: Sequence[str]) -> dict[str, Any]:
+    """How many texts keep the reference's label; the ones that do not, by position."""
+    if len(reference) != len(candidate):
+        raise ValueError(f"{len(reference)} reference labels but {len(candidate)} to compare")
+    differs = [
+        {"index": i, "fp32": a, "int8": b}
+        for i, (a, b) in enumerate(zip(reference, candidate, strict=True))
+        if a != b
+    ]
+    texts = len(reference)
+    return {
+        "texts": texts,
+        "same": texts - len(differs),
+        "agreement": round((texts - len(differs)) / texts, 4) if texts else None,
+        "differs": differs,
+    }

@@ -1,0 +1,431 @@
+"""`python -m lambdakit tune` (`nox -s tune`): the local counterpart of AWS Lambda Power Tuning.
+
+Runs the function image in the Lambda-faithful container at several MemorySize values (CPU =
+MemorySize/1769, as Lambda gives it): a few fresh containers for the cold start, then N warm invokes of one
+event, trimmed by 20 % at each end. For each size: duration, cold start, and the cost of a million invokes
+on x86_64 and arm64 (`lambdakit.pricing`). Then a recommendation per strategy — `cost`, `speed`,
+`balanced` — and a Timeout (p99 x safety factor, at least the cold start). Writes build/tune/results.json
+and a plot; `--apply` writes MemorySize and Timeout into template.yaml, keeping its comments and layout.
+
+Local timing is not Lambda's: a different CPU, the emulator instead of Lambda's runtime API, other
+containers on the same cores. The output says so; use it to compare sizes, then confirm on Lambda.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import difflib
+import io
+import json
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from ruamel.yaml import YAML
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from lambdakit.config import template
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
+from lambdakit.images import engine
+from lambdakit.perf import measure, pricing, stats
+
+DEFAULT_MEMORY = (512, 1024, 1769, 3008)
+DEFAULT_EVENT = REPO_ROOT / "events" / "single.json"
+STRATEGIES = ("cost", "speed", "balanced")
+TRIM = 0.2
+MAX_TIMEOUT_S = 900
+CAPPED_WARNING = (
+    "--cpus above the host's cores cannot be given locally: sizes beyond them were capped, so their "
+    "durations here are pessimistic."
+)
+WARNINGS = (
+    "Local timing cannot stand for Lambda's: this machine's CPU is not Lambda's, the emulator is not "
+    "Lambda's runtime API, and other containers share these cores. Compare the sizes with each other, "
+    "then confirm the chosen one on Lambda (e.g. with AWS Lambda Power Tuning).",
+    CAPPED_WARNING,
+    "Costs are estimates: us-east-1 on-demand prices of the date shown, no free tier, no provisioned "
+    "concurrency, no data transfer; durations measured here, rounded up to the millisecond as Lambda bills.",
+    "The Timeout covers the measured event only: a larger payload (up to 64 texts of 20,000 characters) "
+    "takes longer — measure it with --event before lowering the Timeout.",
+)
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Point:
+    """What one MemorySize gave."""
+
+    memory_mb: int
+    cpus: float
+    duration_ms: float  # trimmed mean of the emulator's REPORT Duration
+    p99_ms: float
+    cold_start_ms: float  # median, start → first response
+    cost_per_million: dict[str, float]
+    samples: int
+    peak_memory_mb: float | None = None
+
+
+def point_from(
+    memory_mb: int,
+    cpus: float,
+    durations: Sequence[float],
+    cold_starts: Sequence[float],
+    peak_memory_mb: float | None = None,
+) -> Point:
+    duration = stats.trimmed_mean(durations, TRIM)
+    return Point(
+        memory_mb=memory_mb,
+        cpus=cpus,
+        duration_ms=duration,
+        p99_ms=stats.percentile(durations, 99),
+        cold_start_ms=statistics.median(cold_starts),
+        cost_per_million={
+            arch: pricing.cost_per_million(memory_mb, duration, arch) for arch in pricing.PRICE_PER_GB_SECOND
+        },
+        samples=len(durations),
+        peak_memory_mb=peak_memory_mb,
+    )
+
+
+def recommend(
+    points: Sequence[Point], strategy: str, architecture: str = "x86_64", balanced_weight: float = 0.5
+) -> Point:
+    """The MemorySize a strategy picks: cheapest, fastest, or the best weighted mix of both.
+
+    `balanced` scores each size by WEIGHT x cost / worst cost + (1 - WEIGHT) x duration / worst duration,
+    as AWS Lambda Power Tuning does with its balanced weight; ties go to the smaller size.
+    """
+    if not points:
+        raise ConfigError("No MemorySize was measured; give at least one with --memory.")
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"Unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
+    if not 0 <= balanced_weight <= 1:
+        raise ConfigError(f"The balanced weight must be between 0 and 1, got {balanced_weight}.")
+
+    def cost(point: Point) -> float:
+        return point.cost_per_million[architecture]
+
+    if strategy == "cost":
+        return min(points, key=lambda p: (cost(p), p.duration_ms, p.memory_mb))
+    if strategy == "speed":
+        return min(points, key=lambda p: (p.duration_ms, cost(p), p.memory_mb))
+    worst_cost = max(cost(p) for p in points) or 1.0
+    worst_duration = max(p.duration_ms for p in points) or 1.0
+
+    def score(point: Point) -> tuple[float, int]:
+        weighted = balanced_weight * cost(point) / worst_cost
+        return weighted + (1 - balanced_weight) * point.duration_ms / worst_duration, point.memory_mb
+
+    return min(points, key=score)
+
+
+def _capped(point: Point) -> bool:
+    """Did the host give this size fewer CPUs than Lambda would?"""
+    return point.cpus + 0.01 < point.memory_mb / template.MB_PER_VCPU
+
+
+def timeout_seconds(p99_ms: float, cold_start_ms: float, safety: float) -> int:
+    """p99 x SAFETY, never below the cold start (the first invoke of an environment waits for its init),
+    rounded up to whole seconds as Lambda's Timeout takes them, within Lambda's 1-900 s."""
+    if safety < 1:
+        raise ConfigError(f"The safety factor must be at least 1, got {safety}.")
+    needed_ms = max(p99_ms * safety, cold_start_ms)
+    return min(MAX_TIMEOUT_S, max(1, math.ceil(needed_ms / 1000)))
+
+
+# --- template.yaml ---
+
+
+def apply(path: Path, memory_mb: int, timeout_s: int, function: str = template.FUNCTION_ID) -> list[str]:
+    """Set MemorySize and Timeout where the template defines them (the function's own Properties, else
+    Globals.Function); comments, order, quoting and indentation stay. Returns the changed lines as a diff.
+    """
+    template.Limits(memory_mb=memory_mb, timeout_s=timeout_s, ephemeral_mb=512).with_memory(memory_mb)
+    if not 1 <= timeout_s <= MAX_TIMEOUT_S:
+        raise ConfigError(f"Timeout must be between 1 and {MAX_TIMEOUT_S} s, got {timeout_s}.")
+    original = path.read_text(encoding="utf-8")
+    yaml = _layout_preserving_yaml(original, path)
+    document = yaml.load(original)
+    resource = template.function_resource(document, function, path)
+    for key, value in (("MemorySize", memory_mb), ("Timeout", timeout_s)):
+        _owner(document, resource, key)[key] = value
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    updated = buffer.getvalue()
+    changed = _changed_lines(original, updated)
+    if any(not line[1:].strip().startswith(("MemorySize:", "Timeout:")) for line in changed):
+        raise ConfigError(
+            f"Writing {path} would change more than MemorySize/Timeout (its layout is unusual); "
+            f"set MemorySize: {memory_mb} and Timeout: {timeout_s} by hand."
+        )
+    if changed:
+        path.write_text(updated, encoding="utf-8")
+    return changed
+
+
+def _layout_preserving_yaml(text: str, path: Path) -> YAML:
+    """A round-trip dumper whose indentation reproduces TEXT exactly (tried on the unchanged document)."""
+    _, guessed, guessed_offset = load_yaml_guess_indent(text)
+    candidates = [(2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0)]
+    if guessed:
+        candidates.insert(0, (2, guessed, guessed_offset or 0))
+    for mapping, sequence, offset in candidates:
+        yaml = YAML()
+        yaml.preserve_quotes = True
+        yaml.width = 4096  # never re-wrap long lines
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        buffer = io.StringIO()
+        yaml.dump(yaml.load(text), buffer)
+        if buffer.getvalue() == text:
+            return yaml
+    raise ConfigError(
+        f"{path} cannot be rewritten without changing its layout; set MemorySize and Timeout by hand."
+    )
+
+
+def _owner(document: Any, resource: Any, key: str) -> Any:
+    """Where KEY lives: the function's Properties if set there, else Globals.Function, else Properties."""
+    properties = resource.get("Properties")
+    if properties is not None and key in properties:
+        return properties
+    function_globals = (document.get("Globals") or {}).get("Function")
+    if function_globals is not None:
+        return function_globals
+    return resource.setdefault("Properties", {})
+
+
+def _changed_lines(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+# --- measuring ---
+
+
+def measure_sizes(
+    image: str,
+    limits: template.Limits,
+    sizes: Sequence[int],
+    event: Any,
+    invokes: int,
+    cold_starts: int,
+    client_image: str,
+    log: Log,
+) -> list[Point]:
+    points = []
+    for memory_mb in sizes:
+        at_size = limits.with_memory(memory_mb)
+        colds = []
+        for index in range(cold_starts):
+            run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image)
+            colds.append(run.cold_start_ms)
+            log(f"{memory_mb} MB: cold start {index + 1}/{cold_starts}: {run.cold_start_ms:.0f} ms")
+        phases = [
+            measure.Phase("cold", event, 1),
+            measure.Phase("warmup", event, 5),
+            measure.Phase("warm", event, invokes),
+        ]
+        run = measure.run(image, at_size, phases, client_image)
+        warm = run.phases["warm"]
+        durations = warm.duration_ms or warm.round_trip_ms
+        point = point_from(memory_mb, run.cpus, durations, colds, run.peak_memory_mb)
+        log(
+            f"{memory_mb} MB ({run.cpus} CPU): {point.duration_ms:.1f} ms trimmed mean, "
+            f"p99 {point.p99_ms:.1f} ms"
+        )
+        points.append(point)
+    return points
+
+
+def plot(points: Sequence[Point], architecture: str, target: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    from matplotlib import pyplot
+
+    sizes = [p.memory_mb for p in points]
+    figure, duration_axis = pyplot.subplots(figsize=(8, 4.5))
+    duration_axis.plot(sizes, [p.duration_ms for p in points], "o-", color="tab:blue", label="duration")
+    duration_axis.set_xlabel("MemorySize (MB)")
+    duration_axis.set_ylabel("duration, trimmed mean (ms)", color="tab:blue")
+    cost_axis = duration_axis.twinx()
+    cost_axis.plot(
+        sizes, [p.cost_per_million[architecture] for p in points], "s--", color="tab:red", label="cost"
+    )
+    cost_axis.set_ylabel(f"US$ per million invokes ({architecture})", color="tab:red")
+    duration_axis.set_title("lambdakit tune: duration and cost against memory (local estimate)")
+    figure.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target, dpi=110)
+    pyplot.close(figure)
+    return target
+
+
+def results_document(
+    points: Sequence[Point],
+    architecture: str,
+    safety: float,
+    balanced_weight: float,
+    image: str,
+    event: Any,
+    invokes: int,
+    cold_starts: int,
+) -> dict[str, Any]:
+    recommendations = {}
+    for strategy in STRATEGIES:
+        chosen = recommend(points, strategy, architecture, balanced_weight)
+        recommendations[strategy] = {
+            "memory_mb": chosen.memory_mb,
+            "timeout_s": timeout_seconds(chosen.p99_ms, chosen.cold_start_ms, safety),
+            "duration_ms": round(chosen.duration_ms, 3),
+            "cost_per_million": round(chosen.cost_per_million[architecture], 4),
+        }
+    return {
+        "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "image": image,
+        "event": event,
+        "settings": {
+            "invokes": invokes,
+            "cold_starts": cold_starts,
+            "trim": TRIM,
+            "safety": safety,
+            "balanced_weight": balanced_weight,
+            "architecture": architecture,
+        },
+        "prices": {
+            "per_gb_second": pricing.PRICE_PER_GB_SECOND,
+            "per_million_requests": pricing.PRICE_PER_MILLION_REQUESTS,
+            "source": pricing.PRICES_SOURCE,
+            "as_of": pricing.PRICES_AS_OF,
+        },
+        "points": [asdict(p) for p in points],
+        "recommendations": recommendations,
+        "warnings": [w for w in WARNINGS if w != CAPPED_WARNING or any(_capped(p) for p in points)],
+    }
+
+
+def print_results(document: dict[str, Any], console: Console) -> None:
+    table = Table(title="tune: duration and cost per MemorySize (local estimate)")
+    for column in (
+        "MemorySize",
+        "CPU",
+        "duration (trimmed)",
+        "p99",
+        "cold start",
+        "peak memory",
+        "$/1M x86_64",
+        "$/1M arm64",
+    ):
+        table.add_column(column, justify="right")
+    for p in document["points"]:
+        table.add_row(
+            f"{p['memory_mb']} MB",
+            f"{p['cpus']:.2f}",
+            f"{p['duration_ms']:.1f} ms",
+            f"{p['p99_ms']:.1f} ms",
+            f"{p['cold_start_ms']:.0f} ms",
+            f"{p['peak_memory_mb']} MB",
+            f"{p['cost_per_million']['x86_64']:.3f}",
+            f"{p['cost_per_million']['arm64']:.3f}",
+        )
+    console.print(table)
+    for strategy, choice in document["recommendations"].items():
+        console.print(
+            f"{strategy:>8}: MemorySize {choice['memory_mb']} MB, Timeout {choice['timeout_s']} s "
+            f"({choice['duration_ms']:.1f} ms, ${choice['cost_per_million']:.3f} per million)"
+        )
+    prices = document["prices"]
+    console.print(f"prices: {prices['source']}, as of {prices['as_of']}")
+    for warning in document["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdakit tune", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--memory",
+        default=",".join(map(str, DEFAULT_MEMORY)),
+        help="comma-separated MemorySize values in MB (default 512,1024,1769,3008)",
+    )
+    parser.add_argument("--invokes", type=int, default=100, help="warm invokes per size (default 100)")
+    parser.add_argument("--cold-starts", type=int, default=3, help="fresh containers per size (default 3)")
+    parser.add_argument(
+        "--event", type=Path, default=DEFAULT_EVENT, help="event file (default events/single.json)"
+    )
+    parser.add_argument("--image", default=None, help="function image (default: the one `nox -s build` tags)")
+    parser.add_argument(
+        "--safety", type=float, default=3.0, help="Timeout = p99 x this, at least the cold start"
+    )
+    parser.add_argument(
+        "--balanced-weight", type=float, default=0.5, help="cost's weight in `balanced` (0-1)"
+    )
+    parser.add_argument("--strategy", choices=STRATEGIES, default="balanced", help="what --apply writes")
+    parser.add_argument("--apply", action="store_true", help="write MemorySize/Timeout into template.yaml")
+    parser.add_argument("--template", type=Path, default=template.TEMPLATE, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help="default: build/tune/")
+    args = parser.parse_args(argv)
+    sizes = _sizes(args.memory)
+    if args.invokes < 1 or args.cold_starts < 1:
+        raise ConfigError("--invokes and --cold-starts must be at least 1.")
+    limits = template.limits(args.template)
+    image = args.image or template.image_settings(args.template).local_image
+    engine.require_image(image, "run `nox -s build` first (or pass --image)")
+    event = json.loads(args.event.read_text(encoding="utf-8"))
+    console = Console()
+    out = args.out or build_dir() / "tune"
+    points = measure_sizes(
+        image,
+        limits,
+        sizes,
+        event,
+        args.invokes,
+        args.cold_starts,
+        base_image(),
+        lambda message: console.print(f"[dim]tune:[/dim] {message}"),
+    )
+    document = results_document(
+        points,
+        limits.architecture,
+        args.safety,
+        args.balanced_weight,
+        image,
+        event,
+        args.invokes,
+        args.cold_starts,
+    )
+    document["plot"] = str(plot(points, limits.architecture, out / "tune.png"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print_results(document, console)
+    console.print(f"wrote {out / 'results.json'} and {document['plot']}")
+    if args.apply:
+        choice = document["recommendations"][args.strategy]
+        changed = apply(args.template, choice["memory_mb"], choice["timeout_s"])
+        console.print(
+            f"{args.template}: " + ("; ".join(changed) if changed else "already set, nothing to change")
+        )
+    return 0
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--memory takes comma-separated whole MB values such as 512,1024, got {text!r}."
+        ) from None
+    if not sizes:
+        raise ConfigError("--memory needs at least one size.")
+    for size in sizes:
+        template.Limits(memory_mb=128, timeout_s=3, ephemeral_mb=512).with_memory(size)
+    return sorted(set(sizes))

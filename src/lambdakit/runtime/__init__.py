@@ -1,0 +1,1 @@
+"""The Lambda execution environment: `local`, the faithful container, the emulator client."""

@@ -1,0 +1,478 @@
+"""Where ML libraries hide their downloads: one table, and the attribution of files and connections to it.
+
+Each row names a library, where it writes by default, the variable that moves it, where that lands in the
+kit's cache root, path patterns to recognise its files, and a link to its documentation. Rows moved by a
+variable of the ENV block (`lambdakit.settings.CACHE_SUBDIRS`) take their place in the cache root from that
+block, so the table and the images can never disagree.
+
+Patterns are globs over `/`-separated paths: `*` stays within one component, `**` spans any number.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT
+
+Root = Literal["cache", "home", "tmp", "other"]
+ROOTS: tuple[Root, ...] = ("cache", "home", "tmp", "other")
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Cache:
+    """One place a library writes on its own: its default, the variable that moves it, its patterns."""
+
+    library: str
+    default: str
+    env_var: str | None
+    subdir: str
+    doc: str
+    modules: tuple[str, ...] = ()
+    home: tuple[str, ...] = ()
+    tmp: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    preload: str = ""
+    ship: bool = True
+    note: str = ""
+    trap: str = ""
+
+    def patterns(self, root: Root) -> tuple[str, ...]:
+        if root == "cache":
+            return (f"{self.subdir}/**",) if self.subdir else ()
+        return {"home": self.home, "tmp": self.tmp, "other": self.other}[root]
+
+    @property
+    def image_path(self) -> str:
+        return f"{IMAGE_CACHE_ROOT}/{self.subdir}" if self.subdir else IMAGE_CACHE_ROOT
+
+    @property
+    def in_env_block(self) -> bool:
+        return self.env_var in CACHE_SUBDIRS
+
+
+def _block(var: str, below: str = "") -> str:
+    """A place in the cache root derived from the ENV block, so the table follows `CACHE_SUBDIRS`."""
+    base = CACHE_SUBDIRS[var]
+    return "/".join(part for part in (base, below) if part)
+
+
+HF_DOC = "https://huggingface.co/docs/huggingface_hub/guides/manage-cache"
+
+CACHES: tuple[Cache, ...] = (
+    Cache(
+        library="huggingface_hub",
+        default="~/.cache/huggingface/hub",
+        env_var="HF_HUB_CACHE",
+        subdir=_block("HF_HUB_CACHE"),
+        doc=HF_DOC,
+        modules=("huggingface_hub",),
+        home=(".cache/huggingface/hub/**",),
+        preload="call huggingface_hub.snapshot_download(REPO_ID) or from_pretrained in the snapshot command",
+        note="shared by transformers, sentence-transformers, diffusers, timm, ...",
+    ),
+    Cache(
+        library="huggingface_hub",
+        default="~/.cache/huggingface",
+        env_var="HF_HOME",
+        subdir=_block("HF_HOME"),
+        doc="https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhome",
+        modules=("huggingface_hub",),
+        home=(".cache/huggingface/**",),
+        preload="call huggingface_hub.snapshot_download(REPO_ID) in the snapshot command",
+    ),
+    Cache(
+        library="datasets",
+        default="~/.cache/huggingface/datasets",
+        env_var="HF_DATASETS_CACHE",
+        subdir=_block("HF_HOME", "datasets"),
+        doc="https://huggingface.co/docs/datasets/cache",
+        modules=("datasets",),
+        home=(".cache/huggingface/datasets/**",),
+        preload="call datasets.load_dataset(NAME) in the snapshot command",
+    ),
+    Cache(
+        library="transformers",
+        default="~/.cache/huggingface/modules",
+        env_var="HF_MODULES_CACHE",
+        subdir=_block("HF_HOME", "modules"),
+        doc="https://huggingface.co/docs/transformers/installation#cache-setup",
+        modules=("transformers",),
+        home=(".cache/huggingface/modules/**",),
+        preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights: $HF_HUB_CACHE)",
+        note="remote code (trust_remote_code); weights live in the huggingface_hub cache",
+    ),
+    Cache(
+        library="inference (this project)",
+        default="$HF_HOME/exports",
+        env_var="HF_HOME",
+        subdir=_block("HF_HOME", "exports"),
+        doc="src/inference/paths.py",
+        modules=("inference",),
+        preload="run `python -m inference.prepare` (nox -s prepare) in the snapshot command",
+    ),
+    Cache(
+        library="sentence-transformers",
+        default="$HF_HUB_CACHE (releases before 2.3: ~/.cache/torch/sentence_transformers)",
+        env_var="SENTENCE_TRANSFORMERS_HOME",
+        subdir=_block("TORCH_HOME", "sentence_transformers"),
+        doc="https://sbert.net/docs/package_reference/sentence_transformer/SentenceTransformer.html",
+        modules=("sentence_transformers",),
+        home=(".cache/torch/sentence_transformers/**",),
+        preload="call SentenceTransformer(MODEL) in the snapshot command",
+    ),
+    Cache(
+        library="torch hub",
+        default="~/.cache/torch",
+        env_var="TORCH_HOME",
+        subdir=_block("TORCH_HOME"),
+        doc="https://pytorch.org/docs/stable/hub.html#where-are-my-downloaded-models-saved",
+        modules=("torch", "torchvision", "torchaudio", "timm"),
+        home=(".cache/torch/**",),
+        preload="call torch.hub.load(...) / load_state_dict_from_url(...) in the snapshot command",
+    ),
+    Cache(
+        library="torch inductor",
+        default="/tmp/torchinductor_<user>",  # noqa: S108 - where torch writes, documented
+        env_var="TORCHINDUCTOR_CACHE_DIR",
+        subdir="torchinductor",
+        doc="https://pytorch.org/tutorials/recipes/torch_compile_caching_tutorial.html",
+        modules=("torch",),
+        tmp=("torchinductor_*/**",),
+        preload="run the torch.compile'd model once in the snapshot command",
+        note="compiled kernels: /tmp works on Lambda, but every cold start compiles again",
+    ),
+    Cache(
+        library="nltk",
+        default="~/nltk_data",
+        env_var="NLTK_DATA",
+        subdir=_block("NLTK_DATA"),
+        doc="https://www.nltk.org/data.html",
+        modules=("nltk",),
+        home=("nltk_data/**",),
+        preload="call nltk.download(PACKAGE) in the snapshot command (it saves to $NLTK_DATA)",
+        trap="nltk.download() saves to $NLTK_DATA only when that directory exists, else to ~/nltk_data: "
+        "create it first, or pass download_dir=os.environ['NLTK_DATA']",
+    ),
+    Cache(
+        library="gensim",
+        default="~/gensim-data",
+        env_var="GENSIM_DATA_DIR",
+        subdir=_block("GENSIM_DATA_DIR"),
+        doc="https://radimrehurek.com/gensim/downloader.html",
+        modules=("gensim",),
+        home=("gensim-data/**",),
+        preload="call gensim.downloader.load(NAME) in the snapshot command",
+    ),
+    Cache(
+        library="keras",
+        default="~/.keras",
+        env_var="KERAS_HOME",
+        subdir="keras",
+        doc="https://keras.io/getting_started/faq/#where-is-the-keras-configuration-file-stored",
+        modules=("keras", "tf_keras", "tensorflow"),
+        home=(".keras/**",),
+        preload="load the model/dataset once (keras.utils.get_file) in the snapshot command",
+    ),
+    Cache(
+        library="tensorflow_hub",
+        default="$TMPDIR/tfhub_modules",
+        env_var="TFHUB_CACHE_DIR",
+        subdir="tfhub_modules",
+        doc="https://www.tensorflow.org/hub/caching",
+        modules=("tensorflow_hub",),
+        tmp=("tfhub_modules/**",),
+        preload="call hub.load(HANDLE) in the snapshot command",
+    ),
+    Cache(
+        library="fastembed",
+        default="$TMPDIR/fastembed_cache",
+        env_var="FASTEMBED_CACHE_PATH",
+        subdir="fastembed",
+        doc="https://qdrant.github.io/fastembed/",
+        modules=("fastembed",),
+        tmp=("fastembed_cache/**",),
+        preload="create TextEmbedding(MODEL) once in the snapshot command",
+    ),
+    Cache(
+        library="whisper",
+        default="~/.cache/whisper",
+        env_var="XDG_CACHE_HOME",
+        subdir=_block("XDG_CACHE_HOME", "whisper"),
+        doc="https://github.com/openai/whisper",
+        modules=("whisper",),
+        home=(".cache/whisper/**",),
+        preload="call whisper.load_model(NAME) in the snapshot command",
+    ),
+    Cache(
+        library="tiktoken",
+        default="$TMPDIR/data-gym-cache",
+        env_var="TIKTOKEN_CACHE_DIR",
+        subdir="tiktoken",
+        doc="https://github.com/openai/tiktoken/blob/main/tiktoken/load.py",
+        modules=("tiktoken", "tiktoken_ext"),
+        tmp=("data-gym-cache/**",),
+        preload="call tiktoken.get_encoding(NAME) in the snapshot command",
+    ),
+    Cache(
+        library="matplotlib",
+        default="~/.config/matplotlib and ~/.cache/matplotlib (falls back to $TMPDIR/matplotlib-*)",
+        env_var="MPLCONFIGDIR",
+        subdir=_block("XDG_CACHE_HOME", "matplotlib"),
+        doc="https://matplotlib.org/stable/install/environment_variables_faq.html#envvar-MPLCONFIGDIR",
+        modules=("matplotlib",),
+        home=(".config/matplotlib/**", ".cache/matplotlib/**"),
+        tmp=("matplotlib-*/**",),
+        preload="import matplotlib.pyplot in the snapshot command (builds the font cache)",
+        note="without its font cache every cold start rebuilds it (seconds)",
+    ),
+    Cache(
+        library="numba",
+        default="__pycache__ beside the source (else ~/.cache/numba)",
+        env_var="NUMBA_CACHE_DIR",
+        subdir=_block("XDG_CACHE_HOME", "numba"),
+        doc="https://numba.readthedocs.io/en/stable/reference/envvars.html#envvar-NUMBA_CACHE_DIR",
+        modules=("numba", "librosa"),
+        home=(".cache/numba/**",),
+        other=("**/__pycache__/*.nbi", "**/__pycache__/*.nbc"),
+        preload="call the cache=True functions once in the snapshot command",
+    ),
+    Cache(
+        library="onnxruntime (telemetry)",
+        default="~/.cache/Microsoft/DeveloperTools/.onnxruntime",
+        env_var="XDG_CACHE_HOME",
+        subdir=_block("XDG_CACHE_HOME", "Microsoft"),
+        doc="https://github.com/microsoft/onnxruntime/blob/main/docs/Privacy.md",
+        modules=("onnxruntime",),
+        home=(".cache/Microsoft/**",),
+        tmp=(".ses",),  # its telemetry session file
+        ship=False,
+        note="a per-machine device id and event database, not a model asset: never shipped",
+    ),
+)
+
+# Credentials some libraries and tools write next to their caches. Never shipped, always listed.
+SECRET_PATTERNS: tuple[str, ...] = (
+    "**/huggingface/token",
+    "**/huggingface/stored_tokens",
+    "**/.aws/credentials",
+    "**/.aws/sso/cache/**",
+    "**/.netrc",
+    "**/_netrc",
+    "**/.git-credentials",
+    "**/.ssh/**",
+    "**/id_rsa",
+    "**/id_dsa",
+    "**/id_ecdsa",
+    "**/id_ed25519",
+    "**/.env",
+    "**/.env.*",
+    "**/.docker/config.json",
+    "**/.kaggle/kaggle.json",
+    "**/.pypirc",
+)
+
+# Frames of these modules only carry a request; the library that asked is further out on the stack.
+TRANSPORT_MODULES = frozenset(
+    {
+        "socket",
+        "ssl",
+        "http",
+        "urllib",
+        "urllib3",
+        "requests",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "h11",
+        "h2",
+        "anyio",
+        "sniffio",
+        "aiohttp",
+        "asyncio",
+        "concurrent",
+        "threading",
+        "selectors",
+        "certifi",
+        "idna",
+        "encodings",
+        "importlib",
+        "runpy",
+        "contextlib",
+        "functools",
+        "tqdm",
+        "filelock",
+        "tempfile",
+        "shutil",
+        "os",
+        "io",
+        "pathlib",
+        "posixpath",
+        "genericpath",
+        "codecs",
+        "zipfile",
+        "tarfile",
+        "gzip",
+        "logging",
+        "site",
+        "sitecustomize",
+        "_bootlocale",
+        "multiprocessing",
+        "subprocess",
+        "fsspec",
+        "backoff",
+        "tenacity",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    library: str
+    env_var: str | None
+    cache: Cache | None
+
+    @property
+    def known(self) -> bool:
+        return self.cache is not None
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A `/`-aware glob: `**/` matches zero or more components, `**` anything, `*` within one component."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _literal_prefix(pattern: str) -> int:
+    """How specific a pattern is: the length of its text before the first wildcard."""
+    match = re.search(r"[*?]", pattern)
+    return match.start() if match else len(pattern) + 1
+
+
+@functools.cache
+def _rules(root: Root) -> tuple[tuple[re.Pattern[str], Cache], ...]:
+    rules = [(pattern, cache) for cache in CACHES for pattern in cache.patterns(root)]
+    rules.sort(key=lambda rule: -_literal_prefix(rule[0]))
+    return tuple((glob_regex(pattern), cache) for pattern, cache in rules)
+
+
+@functools.cache
+def _secret_rules() -> tuple[re.Pattern[str], ...]:
+    return tuple(glob_regex(pattern) for pattern in SECRET_PATTERNS)
+
+
+def attribute(root: Root, path: str) -> Attribution:
+    """Which library wrote `path` (relative to `root`; absolute for `other`), by the most specific pattern."""
+    for regex, cache in _rules(root):
+        if regex.match(path):
+            return Attribution(cache.library, cache.env_var, cache)
+    return Attribution(UNKNOWN, None, None)
+
+
+def is_secret(path: str) -> bool:
+    """A token or credential file, wherever it lies (the path may be relative or absolute)."""
+    probe = path if path.startswith("/") else f"/{path}"
+    return any(regex.match(probe) for regex in _secret_rules())
+
+
+def by_library(library: str) -> Cache | None:
+    return next((cache for cache in CACHES if cache.library == library), None)
+
+
+def by_module(module: str) -> Cache | None:
+    for cache in CACHES:
+        if module in cache.modules:
+            return cache
+    return None
+
+
+def library_of_stack(modules: Sequence[str]) -> tuple[str, str | None]:
+    """(library, via) for a call stack given as top-level module names, innermost first.
+
+    The library is the innermost known one (`huggingface_hub` under `transformers`), else the innermost
+    frame that is not transport; `via` is the outermost other known library, if any.
+    """
+    known = [m for m in modules if by_module(m) is not None]
+    if known:
+        library = _display(known[0])
+        outer = [_display(m) for m in known if _display(m) != library]
+        return library, (outer[-1] if outer else None)
+    for module in modules:
+        if module not in TRANSPORT_MODULES:
+            return ("the command itself" if module == "__main__" else module), None
+    return UNKNOWN, None
+
+
+def _display(module: str) -> str:
+    cache = by_module(module)
+    return module if cache is None else cache.library
+
+
+def variables() -> tuple[str, ...]:
+    """Every variable the table knows: the sandbox clears them all so nothing leaks in from the caller."""
+    names: dict[str, None] = dict.fromkeys(CACHE_SUBDIRS)
+    names.update(dict.fromkeys(c.env_var for c in CACHES if c.env_var))
+    names.update(dict.fromkeys(EXTRA_CACHE_VARIABLES))
+    return tuple(names)
+
+
+# Older or secondary names that also move the caches above; cleared in the sandbox like the rest.
+EXTRA_CACHE_VARIABLES: tuple[str, ...] = (
+    "TRANSFORMERS_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "HF_XET_CACHE",
+    "PYTORCH_PRETRAINED_BERT_CACHE",
+    "PYTORCH_TRANSFORMERS_CACHE",
+    "XDG_CONFIG_HOME",
+    "DATA_GYM_CACHE_DIR",
+    "KAGGLEHUB_CACHE",
+)
+
+
+def fix_for_outside(cache: Cache | None, root: Root) -> str:
+    """One line: how to get files a library wrote outside the cache root into it."""
+    if cache is None:
+        return (
+            "no library in lambdakit/caches.py writes there: find which one does (report.json lists the "
+            "paths) and point it into the cache root with its variable"
+        )
+    target = cache.image_path
+    if cache.in_env_block and cache.trap:
+        return f"{cache.trap} (or drop the code's own download_dir/cache_dir argument)"
+    if cache.in_env_block:
+        return (
+            f"${cache.env_var} already points into the cache root: the code passes its own directory "
+            f"(cache_dir=..., download_dir=...); drop that argument so {cache.library} uses {target}"
+        )
+    where = (
+        "on Lambda /tmp starts empty at every cold start" if root == "tmp" else "HOME is read-only on Lambda"
+    )
+    return (
+        f"{where}: set {cache.env_var}={target} in the ENV block "
+        f"(lambdakit.settings.CACHE_SUBDIRS) so {cache.library} writes into the cache root"
+    )
+
+
+def table_rows(caches: Iterable[Cache] = CACHES) -> list[tuple[str, str, str, str]]:
+    """(library, default, variable, place in the image) for docs and `--list-caches`."""
+    return [(c.library, c.default, c.env_var or "-", c.image_path) for c in caches]

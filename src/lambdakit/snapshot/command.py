@@ -1,0 +1,745 @@
+"""`python -m lambdakit snapshot [OPTIONS] [-- COMMAND ...]`: find hidden downloads, ship them.
+
+Runs COMMAND (default: the model preparation, then every sample event through the handler) in a sandbox
+with a fresh HOME and an empty cache root, records every file it leaves and every host it contacts,
+attributes each to a library (`lambdakit.caches`), and writes:
+
+  build/assets/assets.tar    the cache root's files under their image path (/cache/...), reproducible
+  build/assets/report.json   files, network, excluded secrets, unknown files, flags, tarball, verify
+  build/assets/snapshot.log  everything the command printed
+
+Then it verifies (unless --no-verify): the same COMMAND again with only the tarball's files, offline,
+without network and read-only but for /tmp. `--verify` alone checks an existing tarball.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lambdakit.core.errors import ConfigError, DiskFull, NothingToShip, SnapshotCommandFailed, VerifyFailed
+from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT, REPO_ROOT, build_dir
+from lambdakit.snapshot import caches, netaudit, sandbox, tarball
+from lambdakit.snapshot.caches import Root
+
+REPORT_SCHEMA = 1
+TARBALL_NAME = "assets.tar"
+REPORT_NAME = "report.json"
+LOG_NAME = "snapshot.log"
+DISK_FULL_MARKERS = ("No space left on device", "[Errno 28]", "Disk quota exceeded")
+SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KB": 1024,
+    "M": 1024**2,
+    "MB": 1024**2,
+    "G": 1024**3,
+    "GB": 1024**3,
+    "T": 1024**4,
+    "TB": 1024**4,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    commands: tuple[tuple[str, ...], ...]
+    cwd: Path
+    output: Path
+    max_bytes: int = tarball.DEFAULT_MAX_BYTES
+    verify: bool = True
+    keep: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def tarball(self) -> Path:
+        return self.output / TARBALL_NAME
+
+    @property
+    def report(self) -> Path:
+        return self.output / REPORT_NAME
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One file the command left behind, where, whose, and whether it ships."""
+
+    path: str
+    root: Root
+    bytes: int
+    library: str
+    env_var: str | None
+    in_cache_root: bool
+    shipped: bool
+    excluded: str | None = None
+    writer: str | None = None
+    attributed_by: str | None = None
+
+    @property
+    def display(self) -> str:
+        return display_path(self.root, self.path)
+
+
+def display_path(root: Root, path: str) -> str:
+    prefix = {"cache": IMAGE_CACHE_ROOT, "home": "~", "tmp": "$TMPDIR", "other": ""}[root]
+    return f"{prefix}/{path}" if prefix else path
+
+
+def default_commands(repo: Path = REPO_ROOT, python: str = sys.executable) -> tuple[tuple[str, ...], ...]:
+    """The project's pipeline: export the model, then every sample event through the handler."""
+    events = sorted((repo / "events").glob("*.json"))
+    return (
+        (python, "-m", "inference.prepare"),
+        *((python, "-m", "inference", str(e.relative_to(repo))) for e in events),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- scanning
+
+
+def walk(root: Path) -> Iterator[str]:
+    """Every non-directory under `root` (symlinks not followed), as sorted `/`-separated relative paths."""
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        base = Path(directory).relative_to(root)
+        names = filenames + [d for d in dirnames if (Path(directory) / d).is_symlink()]
+        for name in sorted(names):
+            yield (base / name).as_posix()
+
+
+def scan(
+    box: sandbox.Sandbox, events: Sequence[netaudit.Event]
+) -> tuple[list[FileRecord], list[tarball.Member]]:
+    """Attribute every file of the sandbox (and any other file Python code wrote); pick the members."""
+    writers = {e.path: caches.library_of_stack(e.stack)[0] for e in events if e.kind == "write"}
+    records: list[FileRecord] = []
+    members: list[tarball.Member] = []
+    for rel in walk(box.cache_root):
+        record, member = _cache_file(box.cache_root, rel, writers.get(str(box.cache_root / rel)))
+        records.append(record)
+        if member is not None:
+            members.append(member)
+    outside: tuple[tuple[Root, Path], ...] = (("home", box.home), ("tmp", box.tmp))
+    for root, base in outside:
+        for rel in walk(base):
+            records.append(_outside_file(root, base, rel, writers.get(str(base / rel))))
+    sandboxed = tuple(str(p) + os.sep for p in (box.home, box.cache_root, box.tmp, box.audit_log.parent))
+    for path, writer in sorted(writers.items()):
+        if not path.startswith(sandboxed) and Path(path).is_file():
+            records.append(_outside_file("other", Path("/"), path.lstrip("/"), writer, absolute=True))
+    return adopt_by_neighbour(records), members
+
+
+def adopt_by_neighbour(records: Sequence[FileRecord]) -> list[FileRecord]:
+    """Files unpacked beside a download (a zip's members, written through directory handles the audit
+    cannot place) belong to the library that wrote the download: the nearest directory above decides."""
+    owners: dict[tuple[str, str], FileRecord] = {}
+    for record in records:
+        if record.attributed_by == "writer":
+            for parent in _parents(record.path):
+                owners.setdefault((record.root, parent), record)
+    adopted = []
+    for record in records:
+        owner = next(
+            (owners[(record.root, p)] for p in _parents(record.path) if (record.root, p) in owners), None
+        )
+        if record.library == caches.UNKNOWN and owner is not None:
+            record = replace(record, library=owner.library, env_var=owner.env_var, attributed_by="neighbour")
+        adopted.append(record)
+    return adopted
+
+
+def _parents(path: str) -> list[str]:
+    """Ancestors of a path, nearest first, up to (not including) its root."""
+    parts = PurePosixPath(path.lstrip("/")).parts[:-1]
+    return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def attribute(root: Root, path: str, writer: str | None) -> tuple[caches.Attribution, str | None]:
+    """By path pattern first; a path no pattern claims goes to the known library whose code wrote it."""
+    who = caches.attribute(root, path)
+    if who.known:
+        return who, "path"
+    cache = caches.by_library(writer) if writer else None
+    if cache is not None:
+        return caches.Attribution(cache.library, cache.env_var, cache), "writer"
+    return who, None
+
+
+def _cache_file(root: Path, rel: str, writer: str | None) -> tuple[FileRecord, tarball.Member | None]:
+    who, how = attribute("cache", rel, writer)
+    size = _size(root / rel)
+    record = FileRecord(
+        path=rel,
+        root="cache",
+        bytes=size,
+        library=who.library,
+        env_var=who.env_var,
+        in_cache_root=True,
+        shipped=False,
+        writer=writer,
+        attributed_by=how,
+    )
+    if caches.is_secret(rel):
+        return replace(record, excluded="secret"), None
+    if who.cache is not None and not who.cache.ship:
+        return replace(record, excluded=f"not shipped: {who.cache.note}"), None
+    kept = tarball.classify(root, rel)
+    if isinstance(kept, tarball.Rejected):
+        return replace(record, excluded=kept.reason), None
+    return replace(record, shipped=True), kept
+
+
+def _outside_file(root: Root, base: Path, rel: str, writer: str | None, absolute: bool = False) -> FileRecord:
+    path = "/" + rel if absolute else rel
+    who, how = attribute(root, path, writer)
+    return FileRecord(
+        path=path,
+        root=root,
+        bytes=_size(base / rel),
+        library=who.library,
+        env_var=who.env_var,
+        in_cache_root=False,
+        shipped=False,
+        excluded="secret" if caches.is_secret(path) else None,
+        writer=writer,
+        attributed_by=how,
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def network_summary(events: Sequence[netaudit.Event]) -> list[dict[str, Any]]:
+    """Look-ups and connections grouped by host, port and the library that asked, with counts."""
+    counts: dict[tuple[str, int | None, str, str | None, str], int] = defaultdict(int)
+    for event in events:
+        if event.network:
+            library, via = caches.library_of_stack(event.stack)
+            counts[(event.host, event.port, library, via, event.kind)] += 1
+    return [
+        {"host": h, "port": p, "library": lib, "via": via, "kind": kind, "count": n}
+        for (h, p, lib, via, kind), n in sorted(counts.items(), key=lambda kv: tuple(map(str, kv[0])))
+    ]
+
+
+def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
+    """What needs a decision, each with its fix in one line."""
+    found: list[dict[str, Any]] = []
+    outside: dict[tuple[Root, str], list[FileRecord]] = defaultdict(list)
+    for record in records:
+        if record.excluded == "secret":
+            found.append(
+                {
+                    "kind": "secret",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": "never shipped: give the function its token through its environment or a "
+                    "secrets manager at run time, not through the image",
+                }
+            )
+        elif (cache := caches.by_library(record.library)) is not None and not cache.ship:
+            found.append(
+                {
+                    "kind": "not_shipped",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": f"nothing to do: {cache.note}",
+                }
+            )
+        elif record.excluded and record.in_cache_root:
+            found.append(
+                {
+                    "kind": "not_shipped",
+                    "path": record.display,
+                    "library": record.library,
+                    "fix": record.excluded,
+                }
+            )
+        elif not record.in_cache_root:
+            outside[(record.root, record.library)].append(record)
+        if record.library == caches.UNKNOWN and record.excluded != "secret":
+            found.append(
+                {
+                    "kind": "unknown_library",
+                    "path": record.display,
+                    "writer": record.writer,
+                    "fix": caches.fix_for_outside(None, record.root)
+                    if not record.in_cache_root
+                    else "shipped, but no library in lambdakit/caches.py claims it: add a row so it is "
+                    "attributed (library, variable, patterns)",
+                }
+            )
+    for (root, library), group in sorted(outside.items()):
+        if library == caches.UNKNOWN:
+            continue
+        cache = caches.by_library(library)
+        found.append(
+            {
+                "kind": "outside_cache_root",
+                "library": library,
+                "root": root,
+                "env_var": cache.env_var if cache else None,
+                "files": len(group),
+                "bytes": sum(r.bytes for r in group),
+                "paths": [r.display for r in group[:5]],
+                "fix": caches.fix_for_outside(cache, root),
+            }
+        )
+    return found
+
+
+def build_report(
+    options: Options, records: Sequence[FileRecord], events: Sequence[netaudit.Event], seconds: float
+) -> dict[str, Any]:
+    return {
+        "schema": REPORT_SCHEMA,
+        "command": [list(c) for c in options.commands],
+        "cache_root": IMAGE_CACHE_ROOT,
+        "seconds": round(seconds, 2),
+        "files": [_record_json(r) for r in records],
+        "network": network_summary(events),
+        "excluded_secrets": sorted(r.display for r in records if r.excluded == "secret"),
+        "unknown": sorted(
+            r.display for r in records if r.library == caches.UNKNOWN and r.excluded != "secret"
+        ),
+        "flags": flags(records),
+        "tarball": None,
+        "verify": None,
+    }
+
+
+def _record_json(record: FileRecord) -> dict[str, Any]:
+    data = asdict(record)
+    return {
+        key: data[key]
+        for key in (
+            "path",
+            "root",
+            "bytes",
+            "library",
+            "env_var",
+            "in_cache_root",
+            "shipped",
+            "excluded",
+            "writer",
+            "attributed_by",
+        )
+    }
+
+
+def write_report(path: Path, report: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def run_commands(
+    options: Options,
+    box: sandbox.Sandbox,
+    env: Mapping[str, str],
+    log: IO[str],
+    console: Console,
+    title: str,
+    prefix: Sequence[str] = (),
+) -> list[sandbox.StepResult]:
+    """Every step with a progress line showing its latest output; stops at the first failure."""
+    results = []
+    total = len(options.commands)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        for index, argv in enumerate(options.commands, 1):
+            label = f"{title} [{index}/{total}] {_short(argv)}"
+            task = progress.add_task(label, total=None)
+
+            def show(line: str, task: Any = task, label: str = label) -> None:
+                progress.update(task, description=f"{label} [dim]{_clip(line)}[/]")
+
+            result = sandbox.run_step(argv, env, options.cwd, log, show, prefix)
+            progress.remove_task(task)
+            mark = "[green]ok[/]" if result.returncode == 0 else f"[red]exit {result.returncode}[/]"
+            console.print(f"{label}  {mark}  {result.seconds:.1f} s", highlight=False)
+            results.append(result)
+            if result.returncode != 0:
+                break
+    return results
+
+
+def _short(argv: Sequence[str]) -> str:
+    words = [Path(argv[0]).name if argv[0] == sys.executable else argv[0], *argv[1:]]
+    return shlex.join(words)
+
+
+def _clip(line: str, width: int = 60) -> str:
+    line = re.sub(r"\[", r"\\[", line.strip())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def failure(result: sandbox.StepResult, log_path: Path, what: str) -> SnapshotCommandFailed | DiskFull:
+    tail = "\n".join(f"    {line}" for line in result.tail[-12:])
+    if any(marker in line for line in result.tail for marker in DISK_FULL_MARKERS):
+        return DiskFull(
+            f"the disk filled up while {what} ran `{shlex.join(result.argv)}`: free some space "
+            f"or pass --output on a larger disk; its last lines:\n{tail}"
+        )
+    return SnapshotCommandFailed(
+        f"`{shlex.join(result.argv)}` exited with status {result.returncode} during the {what} "
+        f"(full output: {log_path}); fix the command, then run the snapshot again. Its last lines:\n{tail}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- snapshot
+
+
+def snapshot(options: Options, console: Console) -> dict[str, Any]:
+    """Run, scan, report, write the tarball; then verify unless told not to. Returns the report."""
+    options.output.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=options.output))
+    try:
+        box = sandbox.Sandbox(
+            work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl"
+        ).create()
+        # As in a finished image the ENV block's directories exist: nltk, for one, uses its own only then.
+        for sub in CACHE_SUBDIRS.values():
+            (box.cache_root / sub).mkdir(parents=True, exist_ok=True)
+        env = sandbox.command_env(options.env, box, verify=False)
+        started = time.monotonic()
+        with _open_log(options.output / LOG_NAME, "w") as log:
+            results = run_commands(options, box, env, log, console, "snapshot")
+        seconds = time.monotonic() - started
+        events = netaudit.read(box.audit_log)
+        records, members = scan(box, events)
+        report = build_report(options, records, events, seconds)
+        if results[-1].returncode != 0:
+            write_report(options.report, report)
+            raise failure(results[-1], options.output / LOG_NAME, "snapshot")
+        if not members:
+            write_report(options.report, report)
+            raise NothingToShip(nothing_to_ship(records, options.report))
+        write_report(options.report, report)
+        written = tarball.write(members, IMAGE_CACHE_ROOT, options.tarball, options.max_bytes)
+        report["tarball"] = {
+            "path": _relative(written.path),
+            "sha256": written.sha256,
+            "bytes": written.bytes,
+            "files": written.files,
+            "members": written.members,
+            "prefix": IMAGE_CACHE_ROOT,
+        }
+        write_report(options.report, report)
+    finally:
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            console.print(f"sandbox kept in {work}")
+    print_summary(report, console)
+    if options.verify:
+        report["verify"] = verify(options, console, report)
+        write_report(options.report, report)
+        raise_if_failed(report["verify"])
+    return report
+
+
+def nothing_to_ship(records: Sequence[FileRecord], report: Path) -> str:
+    elsewhere = [r.display for r in records if not r.in_cache_root][:5]
+    where = f"; it wrote only outside it: {', '.join(elsewhere)}" if elsewhere else ""
+    return (
+        f"the command wrote no file into the cache root, so there is nothing to ship{where}. "
+        f"If the pipeline needs no downloaded assets, skip the asset tarball; otherwise make the "
+        f"command load them (details: {report})"
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _open_log(path: Path, mode: str) -> IO[str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open(mode, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------- verify
+
+
+def verify(options: Options, console: Console, report: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Rerun the command with only the tarball's files, offline, cut off; list whatever still reaches out."""
+    if not options.tarball.is_file():
+        raise ConfigError(f"{options.tarball} does not exist: run `nox -s snapshot` (without --verify) first")
+    image = Path(tempfile.mkdtemp(prefix=".verify-", dir=options.output))
+    scratch = Path(tempfile.mkdtemp(prefix="lambdakit-verify-"))
+    try:
+        _extract(options.tarball, image / "image")
+        cache_root = image / "image" / IMAGE_CACHE_ROOT.strip("/")
+        cache_root.mkdir(parents=True, exist_ok=True)
+        box = sandbox.Sandbox(image / "home", cache_root, scratch / "tmp", scratch / "audit" / "audit.jsonl")
+        box.create()
+        env = sandbox.command_env(options.env, box, verify=True)
+        writable = sorted({Path(tempfile.gettempdir()).resolve(), scratch.resolve()})
+        isolation, script = sandbox.choose_isolation([box.cache_root, box.home], writable)
+        console.print(f"verify: {', '.join(isolation.guarantees)}", highlight=False)
+        prefix = sandbox.isolation_argv(isolation, script)
+        started = time.monotonic()
+        with _open_log(options.output / LOG_NAME, "a") as log:
+            log.write("\n# verify\n")
+            results = run_commands(options, box, env, log, console, "verify", prefix)
+        events = netaudit.read(box.audit_log)
+        return verify_result(results, events, box, isolation, time.monotonic() - started, options, report)
+    finally:
+        shutil.rmtree(image, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _extract(source: Path, destination: Path) -> None:
+    try:
+        tarball.extract(source, destination)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"no space left unpacking {source} to verify it: free some disk space") from exc
+        raise
+
+
+def verify_result(
+    results: Sequence[sandbox.StepResult],
+    events: Sequence[netaudit.Event],
+    box: sandbox.Sandbox,
+    isolation: sandbox.Isolation,
+    seconds: float,
+    options: Options,
+    report: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    network = network_summary(events)
+    writes = [e.path for e in events if e.kind == "write" and not allowed_write(e.path, box)]
+    problems = list(dict.fromkeys(reach_out_problem(entry) for entry in network))
+    problems += [
+        f"wrote {image_path(path, box)} (only /tmp is writable on Lambda)" for path in sorted(set(writes))
+    ]
+    last = results[-1]
+    if last.returncode != 0:
+        problems.append(failed_problem(last, options.output / LOG_NAME, report))
+    return {
+        "passed": not problems,
+        "isolation": isolation.name,
+        "guarantees": list(isolation.guarantees),
+        "seconds": round(seconds, 2),
+        "steps": [
+            {"command": list(r.argv), "returncode": r.returncode, "seconds": round(r.seconds, 2)}
+            for r in results
+        ],
+        "network": network,
+        "writes_outside_tmp": sorted(set(writes)),
+        "problems": problems,
+    }
+
+
+def image_path(path: str, box: sandbox.Sandbox) -> str:
+    """A path of the verify sandbox as it would read in the image (/cache/..., ~/...)."""
+    for base, shown in ((box.cache_root, IMAGE_CACHE_ROOT), (box.home, "~")):
+        if path.startswith(f"{base}{os.sep}"):
+            return f"{shown}/{path[len(str(base)) + 1 :]}"
+    return path
+
+
+def allowed_write(path: str, box: sandbox.Sandbox) -> bool:
+    """Only the temp dirs are writable on Lambda; the cache root and HOME may lie under /tmp here."""
+    if path.startswith((f"{box.cache_root}{os.sep}", f"{box.home}{os.sep}")):
+        return False
+    temps = {"/tmp", tempfile.gettempdir(), str(box.tmp)}  # noqa: S108 - Lambda's one writable place
+    return any(path.startswith(t.rstrip("/") + "/") for t in temps)
+
+
+def reach_out_problem(entry: Mapping[str, Any]) -> str:
+    library = entry["library"]
+    cache = next((c for c in caches.CACHES if c.library == library), None)
+    how = cache.preload if cache and cache.preload else "load it once in the snapshot command"
+    via = f" (via {entry['via']})" if entry.get("via") else ""
+    target = f"{entry['host']}:{entry['port']}" if entry.get("port") is not None else entry["host"]
+    return f"{library}{via} reached out to {target} at run time: pre-load it: {how}"
+
+
+def failed_problem(result: sandbox.StepResult, log: Path, report: Mapping[str, Any] | None) -> str:
+    tail = "\n".join(f"    {line}" for line in result.tail[-10:])
+    hints = []
+    for entry in (report or {}).get("network", []):
+        hints.append(reach_out_problem(entry).replace("at run time", "during the snapshot"))
+    for flag in (report or {}).get("flags", []):
+        if flag["kind"] in {"outside_cache_root", "unknown_library"}:
+            hints.append(f"{flag.get('library', 'unknown')}: {flag['fix']}")
+    hint = (
+        ("\n  what the snapshot saw:\n" + "\n".join(f"    - {h}" for h in dict.fromkeys(hints)))
+        if hints
+        else ""
+    )
+    return (
+        f"`{shlex.join(result.argv)}` exited with status {result.returncode} offline with only the shipped "
+        f"files (full output: {log}); its last lines:\n{tail}{hint}"
+    )
+
+
+def raise_if_failed(result: Mapping[str, Any]) -> None:
+    if not result["passed"]:
+        raise VerifyFailed(
+            "the pipeline does not run from the shipped files alone:\n"
+            + "\n".join(f"  - {p}" for p in result["problems"])
+        )
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def print_summary(report: Mapping[str, Any], console: Console) -> None:
+    """One table per library with sizes, then the flags with their fixes, the hosts, the tarball."""
+    libraries: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for record in report["files"]:
+        libraries[record["library"]].append(record)
+    table = Table(title="files the command left behind", title_justify="left")
+    for column in ("library", "files", "size", "where", "variable", "shipped"):
+        table.add_column(column, justify="right" if column in {"files", "size"} else "left")
+    for library, group in sorted(libraries.items(), key=lambda kv: -sum(r["bytes"] for r in kv[1])):
+        shipped = sum(1 for r in group if r["shipped"])
+        where = ", ".join(sorted({display_path(r["root"], "").rstrip("/") or "/" for r in group}))
+        table.add_row(
+            library,
+            str(len(group)),
+            tarball.human_bytes(sum(r["bytes"] for r in group)),
+            where,
+            ", ".join(sorted({r["env_var"] or "-" for r in group})),
+            "all" if shipped == len(group) else f"{shipped}/{len(group)}",
+        )
+    console.print(table)
+    if report["network"]:
+        hosts = Table(title="network activity", title_justify="left")
+        for column in ("host", "port", "library", "via", "kind", "count"):
+            hosts.add_column(column)
+        for entry in report["network"]:
+            hosts.add_row(
+                entry["host"],
+                str(entry["port"]),
+                entry["library"],
+                entry["via"] or "-",
+                entry["kind"],
+                str(entry["count"]),
+            )
+        console.print(hosts)
+    for flag in report["flags"]:
+        subject = flag.get("path") or ", ".join(flag.get("paths", []))
+        console.print(
+            f"[yellow]{flag['kind']}[/] {flag.get('library', '')}: {subject}\n    fix: {flag['fix']}",
+            highlight=False,
+        )
+    if report.get("tarball"):
+        tar = report["tarball"]
+        console.print(
+            f"[bold]{tar['path']}[/]: {tar['files']} files, {tarball.human_bytes(tar['bytes'])}, "
+            f"sha256 {tar['sha256']} (command {report['seconds']:.1f} s)",
+            highlight=False,
+        )
+
+
+def print_verify(result: Mapping[str, Any], console: Console) -> None:
+    if result["passed"]:
+        console.print(
+            f"[green]verify passed[/]: offline, read-only, no connection attempt "
+            f"({result['seconds']:.1f} s; {result['isolation']})",
+            highlight=False,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B?)\s*", text.upper())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 10GB, 500MB, 1048576)")
+    return int(float(match.group(1)) * SIZE_UNITS[match.group(2)])
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lambdakit snapshot",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        usage="%(prog)s [-h] [--output DIR] [--max-size SIZE] [--no-verify | --verify] [--keep] "
+        "[-- COMMAND ...]",
+    )
+    parser.add_argument("--output", type=Path, default=build_dir() / "assets", help="default: build/assets")
+    parser.add_argument(
+        "--max-size",
+        type=parse_size,
+        default=tarball.DEFAULT_MAX_BYTES,
+        help="largest tarball allowed (default 10GB; K/M/G/T are powers of 1024)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--no-verify", dest="verify", action="store_false", help="skip the offline rerun")
+    mode.add_argument(
+        "--verify",
+        dest="verify_only",
+        action="store_true",
+        help="only verify the existing tarball (no new snapshot)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the sandbox (HOME, cache root, TMPDIR)")
+    parser.add_argument(
+        "command", nargs=argparse.REMAINDER, help="after --: the command (default: the pipeline)"
+    )
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if command and command[0].startswith("-"):
+        raise ConfigError(f"unknown option {command[0]!r}; put the command after `--`")
+    if command:
+        return Options(
+            (tuple(command),), Path.cwd(), args.output.resolve(), args.max_size, args.verify, args.keep
+        )
+    return Options(
+        default_commands(), REPO_ROOT, args.output.resolve(), args.max_size, args.verify, args.keep
+    )
+
+
+def cli(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    options = options_from(args)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    if args.verify_only:
+        previous = json.loads(options.report.read_text()) if options.report.is_file() else None
+        if previous and not args.command:
+            options = replace(options, commands=tuple(tuple(c) for c in previous["command"]))
+        result = verify(options, console, previous)
+        if previous is not None:
+            previous["verify"] = result
+            write_report(options.report, previous)
+        print_verify(result, console)
+        raise_if_failed(result)
+        return 0
+    report = snapshot(options, console)
+    if report["verify"]:
+        print_verify(report["verify"], console)
+    return 0

@@ -1,0 +1,224 @@
+"""A reproducible tar of the cache root under its image path: the same files give the same bytes.
+
+Every member is normalised (mtime 0, uid/gid 0 without names, modes 0755/0644, pax format with no
+atime/ctime), every parent directory from the image path down is included, names are sorted
+component by component, hard links become regular files, and nothing that is not a regular file, a
+directory or a symlink staying inside the root gets in. `docker import` or `ADD assets.tar /` of it
+gives the same layer every time.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lambdakit.core.errors import DiskFull, TarballTooLarge
+
+BLOCK = 512
+RECORD = BLOCK * 20
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+EXEC_MODE = 0o755
+LINK_MODE = 0o777
+DEFAULT_MAX_BYTES = 10 * 1024**3  # a Lambda container image holds at most 10 GB
+
+
+@dataclass(frozen=True)
+class Member:
+    """A path of the cache root chosen for the tarball (`/`-separated, relative to the root)."""
+
+    path: str
+    source: Path
+    kind: str  # "file" or "symlink"
+    size: int = 0
+    executable: bool = False
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    sha256: str
+    bytes: int
+    files: int
+    members: int
+
+
+def sort_key(path: str) -> tuple[str, ...]:
+    """Component-wise order: a directory comes right before its contents, siblings by name."""
+    return PurePosixPath(path).parts
+
+
+def classify(root: Path, relpath: str) -> Member | Rejected:
+    """Inspect one path of the root without following a final symlink: keep it, or say why not."""
+    source = root / relpath
+    info = source.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        link = safe_link(relpath, str(source.readlink()), root)
+        if link is None:
+            return Rejected(relpath, "symlink pointing outside the cache root")
+        return Member(relpath, source, "symlink", link=link)
+    if stat.S_ISREG(info.st_mode):
+        return Member(relpath, source, "file", size=info.st_size, executable=bool(info.st_mode & 0o111))
+    return Rejected(relpath, "not a regular file, directory or symlink (device, FIFO or socket)")
+
+
+def safe_link(relpath: str, target: str, root: Path) -> str | None:
+    """The link as a relative path that stays inside the root, or None when it would leave it."""
+    if target.startswith("/"):
+        try:
+            inside = Path(target).relative_to(root)
+        except ValueError:
+            try:
+                inside = Path(target).resolve().relative_to(root.resolve())
+            except ValueError:
+                return None
+        target = posixpath.relpath(inside.as_posix(), posixpath.dirname(relpath) or ".")
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(relpath), target))
+    if resolved == ".." or resolved.startswith("../") or resolved.startswith("/"):
+        return None
+    return target
+
+
+def estimate_bytes(members: Iterable[Member], directories: int) -> int:
+    """The tarball's size before writing it (pax records for long names aside): checked against the limit."""
+    total = directories * BLOCK + 2 * BLOCK
+    for member in members:
+        total += BLOCK + -(-member.size // BLOCK) * BLOCK
+    return -(-total // RECORD) * RECORD
+
+
+def directories_for(prefix: str, paths: Iterable[str]) -> list[str]:
+    """Every directory from the image path's first component down to the parents of the members."""
+    top = PurePosixPath(prefix.strip("/"))
+    dirs = {str(PurePosixPath(*top.parts[: i + 1])) for i in range(len(top.parts))}
+    for path in paths:
+        parent = PurePosixPath(path).parent
+        while str(parent) != ".":
+            dirs.add(str(top / parent))
+            parent = parent.parent
+    return sorted(dirs, key=sort_key)
+
+
+def _tarinfo(name: str, kind: str, size: int = 0, mode: int = FILE_MODE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}[kind]
+    info.size = size
+    info.mode = mode
+    info.linkname = link
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def write(members: Iterable[Member], prefix: str, out: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Written:
+    """Write the tarball atomically (`out` appears only when complete); refuse one above `max_bytes`."""
+    chosen = sorted(members, key=lambda m: sort_key(m.path))
+    top = PurePosixPath(prefix.strip("/"))
+    dirs = directories_for(prefix, [m.path for m in chosen])
+    estimate = estimate_bytes(chosen, len(dirs))
+    if estimate > max_bytes:
+        raise TarballTooLarge(too_large(estimate, max_bytes))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    entries: list[tuple[tuple[str, ...], str, Member | None]] = [(sort_key(d), d, None) for d in dirs]
+    entries += [(sort_key(str(top / m.path)), str(top / m.path), m) for m in chosen]
+    entries.sort(key=lambda entry: entry[0])
+    try:
+        with (
+            partial.open("wb") as stream,
+            tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            for _, name, member in entries:
+                _add(tar, name, member)
+        size = partial.stat().st_size
+        if size > max_bytes:
+            raise TarballTooLarge(too_large(size, max_bytes))
+        digest = sha256_of(partial)
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(
+                f"no space left writing {out}: free some disk space (the tarball needs about "
+                f"{human_bytes(estimate)}) or pass --output on a larger disk"
+            ) from exc
+        raise
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Written(out, digest, size, len(chosen), len(entries))
+
+
+def _add(tar: tarfile.TarFile, name: str, member: Member | None) -> None:
+    if member is None:
+        tar.addfile(_tarinfo(name, "dir", mode=DIR_MODE))
+    elif member.kind == "symlink":
+        tar.addfile(_tarinfo(name, "symlink", mode=LINK_MODE, link=member.link))
+    else:
+        mode = EXEC_MODE if member.executable else FILE_MODE
+        with member.source.open("rb") as data:
+            tar.addfile(_tarinfo(name, "file", size=member.size, mode=mode), data)
+
+
+def extract(tarball: Path, destination: Path) -> None:
+    """Unpack so that nothing absolute, no link and no `..` may leave `destination`."""
+    with tarfile.open(tarball) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(destination, filter="data")
+            return
+        # Python < 3.11.4 (Debian 12's 3.11.2) has no extraction filters: check every member by hand.
+        for member in tar.getmembers():
+            _check_member_stays_inside(member, destination)
+        tar.extractall(destination)  # noqa: S202 - every member was checked above
+
+
+def _check_member_stays_inside(member: tarfile.TarInfo, destination: Path) -> None:
+    root = destination.resolve()
+    target = (root / member.name).resolve()
+    if member.name.startswith("/") or not target.is_relative_to(root):
+        raise ValueError(f"tar member {member.name!r} would land outside {destination}")
+    if member.issym() or member.islnk():
+        base = target.parent if member.issym() else root
+        link = (base / member.linkname).resolve()
+        if member.linkname.startswith("/") or not link.is_relative_to(root):
+            raise ValueError(f"tar link {member.name!r} -> {member.linkname!r} leaves {destination}")
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        raise ValueError(f"tar member {member.name!r} is a device or FIFO; refusing to unpack it")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def too_large(size: int, limit: int) -> str:
+    return (
+        f"the asset tarball would be {human_bytes(size)}, over the {human_bytes(limit)} limit "
+        f"(a Lambda container image holds at most 10 GB): ship fewer or smaller models, "
+        f"or raise --max-size if your image has room"
+    )
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
