@@ -1,7 +1,8 @@
 """lambda-ml-kit: the whole workflow, one session per step. `nox -l` lists them.
 
-Every session runs with the kit's ENV block (one cache root, `.cache/` here) and calls `inference` or
-`lambdakit`; the logic lives there, not here. Sessions that push or touch AWS are not run by default.
+Every session runs with the kit's ENV block (one cache root, `.cache/` here) and calls `lambdakit`; the
+logic lives there, not here. The function is named in `[tool.lambdakit]` (pyproject.toml), never imported.
+Sessions that push or touch AWS are not run by default.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import nox
 REPO = Path(__file__).parent
 sys.path.insert(0, str(REPO / "src"))
 
-from inference import prepare as model_prep  # noqa: E402  (standard library only until prepare runs)
-from lambdakit.core import lock, settings  # noqa: E402
+from lambdakit.core import config, lock, settings  # noqa: E402  (standard library only)
+from lambdakit.core.errors import KitError  # noqa: E402
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "venv"
@@ -25,25 +26,34 @@ nox.options.sessions = ["lint", "tests"]
 
 PYTHON = "3.11"
 CACHE_ROOT = settings.dev_cache_root(REPO)
+try:
+    PROJECT = config.load(REPO)
+    PREPARE_PACKAGES = tuple(lock.pipfile_requirements(config.PREPARE_CATEGORY, REPO, missing_ok=True))
+except KitError as exc:
+    raise SystemExit(f"error: {exc}") from None
+PREPARED = ["prepare"] if PROJECT.prepare else []  # the build-time hook runs first, when there is one
 
 
-def use_kit_env(session: nox.Session, offline: bool = True) -> None:
+def use_kit_env(session: nox.Session, offline: bool = False) -> None:
+    """The ENV block (online unless asked), its folders created, and the function's source on the path."""
     session.env.update(settings.kit_env(CACHE_ROOT, offline=offline))
     session.env["PYTHONPATH"] = str(REPO / "src")
+    settings.make_cache_dirs(CACHE_ROOT)
 
 
 def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...] = ()) -> None:
     """Install the locked categories (hash-checked), skipping pip when nothing changed since last time."""
-    lines = lock.locked_requirements(categories)
+    lines = lock.locked_requirements(categories, REPO)
     digest = hashlib.sha256("\n".join([*lines, *extra]).encode()).hexdigest()
     stamp = Path(session.virtualenv.location) / ".lambdakit-requirements"
     if stamp.is_file() and stamp.read_text() == digest:
         return
     requirements = lock.write_requirements(REPO / "build" / "requirements" / f"{session.name}.txt", lines)
-    session.install("-r", str(requirements))
+    if lines:
+        session.install("-r", str(requirements))
     if extra:
         # The locked versions stay put: tests must run on the numpy/onnxruntime that ship in the image.
-        pins = lock.locked_constraints(categories)
+        pins = lock.locked_constraints(categories, REPO)
         constraints = lock.write_requirements(requirements.with_suffix(".constraints.txt"), pins)
         session.install("-c", str(constraints), *extra)
     stamp.write_text(digest)
@@ -51,36 +61,28 @@ def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...
 
 @nox.session(python=PYTHON)
 def prepare(session: nox.Session) -> None:
-    """Export the default model to ONNX into the cache root (build-time env with torch; once)."""
+    """The function's build-time hook, `[tool.lambdakit] prepare`, with the Pipfile's [prepare-packages]."""
+    if not PROJECT.prepare:
+        session.skip("no [tool.lambdakit] prepare hook in pyproject.toml")
     use_kit_env(session)
-    force = "--force" in session.posargs
-    if model_prep.is_prepared(model_prep.paths.model_dir_for(CACHE_ROOT)) and not force:
-        session.log(f"model up to date in {CACHE_ROOT} (nox -s prepare -- --force to redo)")
-        return
-    session.log("first run: installing torch (CPU) and exporting the model; later runs reuse it")
-    install_locked(session, "packages", extra=tuple(lock.pipfile_requirements("prepare-packages")))
-    session.run("python", "-m", "inference.prepare", *(["--force"] if force else []))
+    install_locked(session, "packages", extra=PREPARE_PACKAGES)
+    session.run(*PROJECT.prepare, *session.posargs)
 
 
-@nox.session(python=PYTHON, requires=["prepare"])
+@nox.session(python=PYTHON, requires=PREPARED)
 def dev(session: nox.Session) -> None:
-    """Run every sample event (or the given ones) through the handler, no Docker."""
-    use_kit_env(session)
+    """The sample events (or the given ones) through the handler, no Docker (`-- --offline`: no downloads)."""
+    events = [arg for arg in session.posargs if arg != "--offline"]
+    use_kit_env(session, offline="--offline" in session.posargs)
     install_locked(session, "packages")
-    for event in session.posargs or sorted(
-        str(p.relative_to(REPO)) for p in (REPO / "events").glob("*.json")
-    ):
-        session.log(f"# python -m inference {event}")
-        session.run("python", "-m", "inference", event, success_codes=[0, 1] if session.posargs else [0])
+    session.run("python", "-m", "lambdakit", "dev", *events, success_codes=[0, 1] if events else [0])
 
 
-@nox.session(python=PYTHON, requires=["prepare"])
+@nox.session(python=PYTHON, requires=PREPARED)
 def tests(session: nox.Session) -> None:
-    """Unit tests, the ONNX parity test and the Docker integration tests (pytest args after --)."""
+    """The kit's unit and Docker integration tests and the function's own tests (pytest args after --)."""
     use_kit_env(session)
-    install_locked(
-        session, "packages", "dev-packages", extra=tuple(lock.pipfile_requirements("prepare-packages"))
-    )
+    install_locked(session, "packages", "dev-packages", extra=PREPARE_PACKAGES)
     session.run("pytest", *session.posargs)
 
 
@@ -167,8 +169,7 @@ def rehearse(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def snapshot(session: nox.Session) -> None:
     """Record the pipeline's hidden downloads in a sandbox, write build/assets/assets.tar, verify offline."""
-    prepare_packages = tuple(lock.pipfile_requirements("prepare-packages"))  # the default COMMAND exports
-    install_locked(session, "packages", "dev-packages", extra=prepare_packages)
+    install_locked(session, "packages", "dev-packages", extra=PREPARE_PACKAGES)  # the hook runs in it too
     session.env["PYTHONPATH"] = str(REPO / "src")
     session.run("python", "-m", "lambdakit", "snapshot", *session.posargs)
 

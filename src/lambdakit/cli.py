@@ -12,6 +12,7 @@ import sys
 from lambdakit.core.errors import KitError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "dev": ("lambdakit.runtime.dev", "run sample events through the configured handler, no Docker"),
     "env": ("lambdakit.core.envinfo", "print the kit's ENV block for a cache root"),
     "base-image": ("lambdakit.images.baseimage", "build the offline stand-in Lambda Python base image"),
     "assets": ("lambdakit.images.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),

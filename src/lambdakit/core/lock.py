@@ -46,10 +46,12 @@ def _strip_extras(line: str) -> str:
     return name + rest.partition("]")[2] if bracket else line
 
 
-def pipfile_requirements(category: str, repo: Path = REPO_ROOT) -> list[str]:
+def pipfile_requirements(category: str, repo: Path = REPO_ROOT, missing_ok: bool = False) -> list[str]:
     """Requirement specifiers of an unlocked Pipfile category (e.g. `prepare-packages`, pinned with ==)."""
     pipfile = tomllib.loads((repo / "Pipfile").read_text(encoding="utf-8"))
     if category not in pipfile:
+        if missing_ok:
+            return []
         raise ConfigError(f"The Pipfile has no [{category}] section.")
     return [f"{name}{spec if spec != '*' else ''}" for name, spec in pipfile[category].items()]
 

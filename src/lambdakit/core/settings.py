@@ -6,7 +6,6 @@ Standard library only: `noxfile.py` imports this before any session environment 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -49,6 +48,13 @@ def kit_env(root: str | Path, offline: bool = False) -> dict[str, str]:
     return env | OFFLINE_ENV if offline else env
 
 
+def make_cache_dirs(root: str | Path) -> None:
+    """Every folder of the ENV block, before the function runs: nltk, for one, saves to $NLTK_DATA only
+    when that folder exists (else to ~/nltk_data), and a finished image holds them all."""
+    for sub in CACHE_SUBDIRS.values():
+        (Path(root) / sub).mkdir(parents=True, exist_ok=True)
+
+
 def dev_cache_root(repo: Path = REPO_ROOT) -> Path:
     """Outside a container the cache root is the repo's git-ignored .cache/, in a container /cache."""
     if os.environ.get("XDG_CACHE_HOME") == IMAGE_CACHE_ROOT:
@@ -66,5 +72,6 @@ def base_image() -> str:
 
 def project_name(repo: Path = REPO_ROOT) -> str:
     """`[tool.lambdakit] project` in pyproject.toml: prefixes image names, repositories and the stack."""
-    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
-    return str(config.get("tool", {}).get("lambdakit", {}).get("project", "lambda-ml-kit"))
+    from lambdakit.core import config  # config reads REPO_ROOT from here
+
+    return config.load(repo).project
