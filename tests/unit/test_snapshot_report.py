@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit.core.errors import DiskFull, SnapshotCommandFailed, SnapshotCommandNotFound
+from lambdakit.core import config
+from lambdakit.core.errors import ConfigError, DiskFull, SnapshotCommandFailed, SnapshotCommandNotFound
 from lambdakit.core.settings import OFFLINE_ENV
 from lambdakit.snapshot import command, netaudit, sandbox
 
@@ -157,9 +158,29 @@ def test_the_command_after_dashes_replaces_the_default_pipeline(tmp_path: Path) 
     args = command.parser().parse_args(["--output", str(tmp_path), "--no-verify", "--", "python", "-c", "--"])
     chosen = command.options_from(args)
     assert chosen.commands == (("python", "-c", "--"),) and not chosen.verify and chosen.output == tmp_path
-    default = command.options_from(command.parser().parse_args([]))
-    assert default.commands[0][1:] == ("-m", "inference.prepare")
-    assert all(c[1:3] == ("-m", "inference") for c in default.commands[1:]) and len(default.commands) > 1
+    assert chosen.prepare == (), "a custom command replaces the prepare hook too"
+
+
+def test_the_default_is_the_prepare_hook_then_every_event_through_the_configured_handler(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "events").mkdir()
+    for name in ("b", "a"):
+        (tmp_path / "events" / f"{name}.json").write_text("{}")
+    project = config.ProjectConfig("fn", "app.main.handle", ("python", "-m", "app.prepare", "--fast"))
+    assert command.default_commands(project, tmp_path, "/py") == (
+        ("/py", "-m", "lambdakit", "dev", "--handler", "app.main.handle", "events/a.json", "events/b.json"),
+    )
+    assert command.prepare_commands(project, "/py") == (("/py", "-m", "app.prepare", "--fast"),)
+    assert command.prepare_commands(config.ProjectConfig(prepare=("make", "model")), "/py") == (
+        ("make", "model"),
+    )
+    assert command.prepare_commands(config.ProjectConfig(), "/py") == ()
+
+
+def test_a_project_without_events_is_told_to_add_them(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no sample events"):
+        command.default_commands(config.ProjectConfig(), tmp_path)
 
 
 def test_verify_allows_writes_to_tmp_only(box: sandbox.Sandbox) -> None:

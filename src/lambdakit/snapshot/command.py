@@ -1,15 +1,18 @@
 """`python -m lambdakit snapshot [OPTIONS] [-- COMMAND ...]`: find hidden downloads, ship them.
 
-Runs COMMAND (default: the model preparation, then every sample event through the handler) in a sandbox
-with a fresh HOME and an empty cache root, records every file it leaves and every host it contacts,
-attributes each to a library (`lambdakit.caches`), and writes:
+Runs COMMAND (default: the project's `[tool.lambdakit] prepare` hook if it has one, then every sample event
+through the configured handler with `python -m lambdakit dev`) in a sandbox with a fresh HOME and an empty
+cache root, records every file it leaves and every host it contacts, attributes each to a library
+(`lambdakit.caches`), and writes:
 
   build/assets/assets.tar    the cache root's files under their image path (/cache/...), reproducible
   build/assets/report.json   files, network, excluded secrets, unknown files, flags, tarball, verify
   build/assets/snapshot.log  everything the command printed
 
-Then it verifies (unless --no-verify): the same COMMAND again with only the tarball's files, offline,
-without network and read-only but for /tmp. `--verify` alone checks an existing tarball.
+Then it verifies (unless --no-verify): the same COMMAND again (without the build-time prepare hook) with
+only the tarball's files, offline, without network and read-only but for /tmp. `--verify` alone checks an
+existing tarball. The sandbox keeps the caller's environment (HF_ENDPOINT, HF_TOKEN, the pipeline's own
+variables) and replaces only HOME, TMPDIR and the cache variables.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lambdakit.core import config
 from lambdakit.core.errors import ConfigError, DiskFull, NothingToShip, SnapshotCommandFailed, VerifyFailed
-from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT, REPO_ROOT, build_dir
+from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
 from lambdakit.snapshot import caches, netaudit, sandbox, tarball
 from lambdakit.snapshot.caches import Root
 
@@ -60,6 +64,8 @@ SIZE_UNITS = {
 
 @dataclass(frozen=True)
 class Options:
+    """`commands` run in the snapshot and again in the verify; `prepare` (build-time) in the snapshot only."""
+
     commands: tuple[tuple[str, ...], ...]
     cwd: Path
     output: Path
@@ -67,6 +73,7 @@ class Options:
     verify: bool = True
     keep: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    prepare: tuple[tuple[str, ...], ...] = ()
 
     @property
     def tarball(self) -> Path:
@@ -102,13 +109,26 @@ def display_path(root: Root, path: str) -> str:
     return f"{prefix}/{path}" if prefix else path
 
 
-def default_commands(repo: Path = REPO_ROOT, python: str = sys.executable) -> tuple[tuple[str, ...], ...]:
-    """The project's pipeline: export the model, then every sample event through the handler."""
-    events = sorted((repo / "events").glob("*.json"))
-    return (
-        (python, "-m", "inference.prepare"),
-        *((python, "-m", "inference", str(e.relative_to(repo))) for e in events),
-    )
+def default_commands(
+    project: config.ProjectConfig, repo: Path = REPO_ROOT, python: str = sys.executable
+) -> tuple[tuple[str, ...], ...]:
+    """Every sample event through the configured handler, in one process: what triggers lazy downloads."""
+    events = tuple(str(e.relative_to(repo)) for e in sorted((repo / "events").glob("*.json")))
+    if not events:
+        raise ConfigError(
+            f"no sample events in {repo / 'events'}: add one JSON file per event, or pass -- CMD"
+        )
+    return ((python, "-m", "lambdakit", "dev", "--handler", project.handler, *events),)
+
+
+def prepare_commands(
+    project: config.ProjectConfig, python: str = sys.executable
+) -> tuple[tuple[str, ...], ...]:
+    """The project's build-time hook, with `python` meaning this interpreter (the session's venv)."""
+    if not project.prepare:
+        return ()
+    first, *rest = project.prepare
+    return ((python if first in {"python", "python3"} else first, *rest),)
 
 
 # ---------------------------------------------------------------------------------------------- scanning
@@ -315,6 +335,7 @@ def build_report(
 ) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA,
+        "prepare": [list(c) for c in options.prepare],
         "command": [list(c) for c in options.commands],
         "cache_root": IMAGE_CACHE_ROOT,
         "seconds": round(seconds, 2),
@@ -359,6 +380,7 @@ def write_report(path: Path, report: Mapping[str, Any]) -> None:
 
 def run_commands(
     options: Options,
+    commands: Sequence[tuple[str, ...]],
     box: sandbox.Sandbox,
     env: Mapping[str, str],
     log: IO[str],
@@ -368,10 +390,10 @@ def run_commands(
 ) -> list[sandbox.StepResult]:
     """Every step with a progress line showing its latest output; stops at the first failure."""
     results = []
-    total = len(options.commands)
+    total = len(commands)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        for index, argv in enumerate(options.commands, 1):
+        for index, argv in enumerate(commands, 1):
             label = f"{title} [{index}/{total}] {_short(argv)}"
             task = progress.add_task(label, total=None)
 
@@ -422,13 +444,13 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
         box = sandbox.Sandbox(
             work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl"
         ).create()
-        # As in a finished image the ENV block's directories exist: nltk, for one, uses its own only then.
-        for sub in CACHE_SUBDIRS.values():
-            (box.cache_root / sub).mkdir(parents=True, exist_ok=True)
+        make_cache_dirs(box.cache_root)  # as in a finished image: nltk, for one, uses $NLTK_DATA only then
         env = sandbox.command_env(options.env, box, verify=False)
         started = time.monotonic()
         with _open_log(options.output / LOG_NAME, "w") as log:
-            results = run_commands(options, box, env, log, console, "snapshot")
+            results = run_commands(
+                options, (*options.prepare, *options.commands), box, env, log, console, "snapshot"
+            )
         seconds = time.monotonic() - started
         events = netaudit.read(box.audit_log)
         records, members = scan(box, events)
@@ -508,7 +530,7 @@ def verify(options: Options, console: Console, report: Mapping[str, Any] | None 
         started = time.monotonic()
         with _open_log(options.output / LOG_NAME, "a") as log:
             log.write("\n# verify\n")
-            results = run_commands(options, box, env, log, console, "verify", prefix)
+            results = run_commands(options, options.commands, box, env, log, console, "verify", prefix)
         events = netaudit.read(box.audit_log)
         return verify_result(results, events, box, isolation, time.monotonic() - started, options, report)
     finally:
@@ -719,8 +741,15 @@ def options_from(args: argparse.Namespace) -> Options:
         return Options(
             (tuple(command),), Path.cwd(), args.output.resolve(), args.max_size, args.verify, args.keep
         )
+    project = config.load()
     return Options(
-        default_commands(), REPO_ROOT, args.output.resolve(), args.max_size, args.verify, args.keep
+        default_commands(project),
+        REPO_ROOT,
+        args.output.resolve(),
+        args.max_size,
+        args.verify,
+        args.keep,
+        prepare=prepare_commands(project),
     )
 
 
