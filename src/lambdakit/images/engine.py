@@ -1,7 +1,8 @@
 """The Docker engine, through the Docker SDK: one client, image builds and imports, layer facts.
 
 Every engine error leaves this module as a one-line `KitError` that says what to do; nothing else in the
-kit catches `docker.errors` itself.
+kit catches `docker.errors` itself. Every call has a timeout suited to it: an engine that accepts the
+connection but never answers is reported within seconds, not after minutes.
 """
 
 from __future__ import annotations
@@ -10,38 +11,77 @@ import contextlib
 import functools
 import io
 import json
+import os
 import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
+import requests.exceptions  # type: ignore[import-untyped]  # the SDK's transport: its timeouts surface as these
 
 from lambdakit.core.errors import DockerUnavailable, ImageBuildFailed, ImageMissing
 
-ENGINE_TIMEOUT_S = 600  # big build contexts and image imports take minutes on a small machine
+# Read timeouts (the longest silence allowed while waiting for an answer), one per kind of call.
+PING_TIMEOUT_S = 5.0  # first contact: a healthy engine answers in milliseconds, a hung one never
+CALL_TIMEOUT_S = 120.0  # inspect, tag, create, remove, logs: well under a second on a healthy engine
+LONG_TIMEOUT_S = 1800.0  # builds and imports: a silent build step or a big layer commit takes minutes
+RUN_TIMEOUT_S = 600.0  # `run_once`: a short probe command in a throw-away container
+# The transport's own failures: no answer in time, connection lost. (The SDK's APIError is an HTTPError of
+# the same family and means the engine did answer, so it is not one of these.)
+SILENT_ENGINE = (
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def client(timeout: float | None = None) -> docker.DockerClient:
+    """The engine named by DOCKER_HOST (or the default socket), checked once per process and timeout
+    (default: `CALL_TIMEOUT_S`)."""
+    return _client(CALL_TIMEOUT_S if timeout is None else timeout)
 
 
 @functools.cache
-def client() -> docker.DockerClient:
-    """The engine named by DOCKER_HOST (or the default socket), checked once per process."""
+def _client(timeout: float) -> docker.DockerClient:
     try:
-        engine = docker.from_env(timeout=ENGINE_TIMEOUT_S)
-        engine.ping()
-    except docker.errors.DockerException as exc:
+        # from_env asks the engine for its API version: that first contact gets the short timeout too
+        engine = docker.from_env(timeout=PING_TIMEOUT_S)
+        engine.api.ping()
+    except (docker.errors.DockerException, *SILENT_ENGINE) as exc:
         raise DockerUnavailable(
-            f"No Docker engine answers ({type(exc).__name__}: {first_line(exc)}); start dockerd "
-            "(or `bash .ci/ensure-docker`) and check `docker info`."
+            f"No Docker engine answers at {engine_address()} within {PING_TIMEOUT_S:.0f} s "
+            f"({type(exc).__name__}: {first_line(exc)}); start dockerd (or `bash .ci/ensure-docker`), "
+            "check `docker info`, or point DOCKER_HOST at a working engine."
         ) from exc
+    engine.api.timeout = timeout
     return engine
+
+
+def engine_address() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+@contextlib.contextmanager
+def answering(what: str, timeout: float | None = None) -> Iterator[None]:
+    """An engine that stops answering in the middle of a call: one line, not the transport's traceback."""
+    timeout = CALL_TIMEOUT_S if timeout is None else timeout
+    try:
+        yield
+    except SILENT_ENGINE as exc:
+        raise DockerUnavailable(
+            f"The Docker engine at {engine_address()} stopped answering while {what} (nothing within "
+            f"{timeout:.0f} s, {type(exc).__name__}); check `docker info` and restart dockerd if it hangs."
+        ) from exc
 
 
 def image_exists(tag: str) -> bool:
     try:
-        client().images.get(tag)
+        with answering(f"looking up {tag}"):
+            client().images.get(tag)
     except docker.errors.ImageNotFound:
         return False
     except docker.errors.APIError as exc:
@@ -52,7 +92,8 @@ def image_exists(tag: str) -> bool:
 def require_image(tag: str, fix: str) -> Any:
     """The image object of TAG, or an `ImageMissing` naming the command that builds it."""
     try:
-        return client().images.get(tag)
+        with answering(f"looking up {tag}"):
+            return client().images.get(tag)
     except docker.errors.ImageNotFound:
         raise ImageMissing(f"Image {tag} is not in the local engine; {fix}.") from None
 
@@ -66,33 +107,20 @@ def build(
     log: Any = None,
 ) -> str:
     """Build with the classic builder (no network is used by the kit's Dockerfiles); return the image id."""
-    stream = client().api.build(
-        path=str(context),
-        dockerfile=dockerfile,
-        tag=tag,
-        buildargs=dict(buildargs or {}),
-        rm=True,
-        forcerm=True,
-        nocache=nocache,
-        decode=True,
-        pull=False,
-    )
-    image_id = None
-    tail: list[str] = []
     try:
-        for chunk in stream:
-            if "error" in chunk:
-                last = " | ".join(tail[-3:])
-                raise ImageBuildFailed(
-                    f"docker build of {tag} failed: {chunk['error'].strip()} (last output: {last})"
-                )
-            text = str(chunk.get("stream", "")).rstrip()
-            if text:
-                tail.append(text)
-                if log is not None:
-                    log(text)
-            if "aux" in chunk and "ID" in chunk["aux"]:
-                image_id = str(chunk["aux"]["ID"])
+        with answering(f"building {tag}", LONG_TIMEOUT_S):
+            stream = client(LONG_TIMEOUT_S).api.build(
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                buildargs=dict(buildargs or {}),
+                rm=True,
+                forcerm=True,
+                nocache=nocache,
+                decode=True,
+                pull=False,
+            )
+            image_id, tail = _follow_build(stream, tag, log)
     except docker.errors.APIError as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {first_line(exc)}") from exc
     if image_id is None:
@@ -102,10 +130,34 @@ def build(
     return image_id
 
 
+def _follow_build(stream: Any, tag: str, log: Any) -> tuple[str | None, list[str]]:
+    """The image id the build stream announces, and its output lines; its first error raises."""
+    image_id = None
+    tail: list[str] = []
+    for chunk in stream:
+        if "error" in chunk:
+            last = " | ".join(tail[-3:])
+            raise ImageBuildFailed(
+                f"docker build of {tag} failed: {chunk['error'].strip()} (last output: {last})"
+            )
+        text = str(chunk.get("stream", "")).rstrip()
+        if text:
+            tail.append(text)
+            if log is not None:
+                log(text)
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = str(chunk["aux"]["ID"])
+    return image_id, tail
+
+
 def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] | None = None) -> str:
     """`docker import`: one layer whose content is exactly the tarball's; return the image id."""
     try:
-        answer = client().api.import_image(src=str(tarball), repository=repository, tag=tag, changes=changes)
+        # A file object, not a path: for a path the SDK posts with no timeout at all.
+        with answering(f"importing {tarball}", LONG_TIMEOUT_S), tarball.open("rb") as data:
+            answer = client(LONG_TIMEOUT_S).api.import_image(
+                src=data, repository=repository, tag=tag, changes=changes
+            )
     except docker.errors.APIError as exc:
         raise ImageBuildFailed(f"docker import of {tarball} failed: {first_line(exc)}") from exc
     status = _last_json_line(answer)
@@ -117,15 +169,16 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
 def run_once(image: str, command: list[str]) -> str:
     """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output."""
     try:
-        output = client().containers.run(
-            image,
-            command=command[1:],
-            entrypoint=[command[0]],
-            network_mode="none",
-            remove=True,
-            stdout=True,
-            stderr=True,
-        )
+        with answering(f"running `{command[0]}` in {image}", RUN_TIMEOUT_S):
+            output = client(RUN_TIMEOUT_S).containers.run(
+                image,
+                command=command[1:],
+                entrypoint=[command[0]],
+                network_mode="none",
+                remove=True,
+                stdout=True,
+                stderr=True,
+            )
     except docker.errors.ContainerError as exc:
         raise ImageBuildFailed(f"`{' '.join(command)}` failed in {image}: {first_line(exc)}") from exc
     except docker.errors.APIError as exc:
@@ -134,12 +187,13 @@ def run_once(image: str, command: list[str]) -> str:
 
 
 def tag_image(image: str, repository: str, tag: str) -> None:
-    client().images.get(image).tag(repository, tag)
+    with answering(f"tagging {image}"):
+        client().images.get(image).tag(repository, tag)
 
 
 def remove_image(tag: str) -> None:
     """Untag (and delete if unused); a missing image is fine."""
-    with contextlib.suppress(docker.errors.ImageNotFound):
+    with contextlib.suppress(docker.errors.ImageNotFound), answering(f"removing {tag}"):
         client().images.remove(tag, force=True)
 
 
@@ -156,7 +210,9 @@ def layers(tag: str) -> list[Layer]:
     """RootFS layers (oldest first) paired with the build steps that produced them."""
     image = require_image(tag, "build it first")
     diff_ids = list(image.attrs["RootFS"]["Layers"])
-    steps = [h for h in reversed(image.history()) if makes_layer(str(h.get("CreatedBy", "")))]
+    with answering(f"reading the history of {tag}"):
+        history = image.history()
+    steps = [h for h in reversed(history) if makes_layer(str(h.get("CreatedBy", "")))]
     # WORKDIR makes a (0-byte) layer only when it creates the folder; drop the ones that did not.
     while len(steps) > len(diff_ids) and (empty := _empty_workdir(steps)) is not None:
         steps.pop(empty)
@@ -230,9 +286,11 @@ def read_file(image: str, path: str) -> bytes | None:
     """One file of IMAGE, or None if it has none there; works for FROM-scratch images (nothing is run)."""
     container = None
     try:
-        container = client().containers.create(image, command=["/nonexistent"], network_disabled=True)
-        stream, _ = container.get_archive(path)
-        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+        with answering(f"reading {path} from {image}"):
+            container = client().containers.create(image, command=["/nonexistent"], network_disabled=True)
+            stream, _ = container.get_archive(path)
+            data = b"".join(stream)
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             member = archive.next()
             extracted = archive.extractfile(member) if member is not None else None
             return extracted.read() if extracted is not None else None
@@ -242,5 +300,5 @@ def read_file(image: str, path: str) -> bytes | None:
         raise DockerUnavailable(f"The engine could not read {path} from {image}: {first_line(exc)}") from exc
     finally:
         if container is not None:
-            with contextlib.suppress(docker.errors.APIError):
+            with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
                 container.remove(force=True)
