@@ -9,45 +9,48 @@ from typing import Any
 
 import pytest
 
-from inference import paths
-from inference.prepare import recipe_digest
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, kit_env
 from lambdakit.perf import bench, quantized
 from lambdakit.snapshot import sandbox, tarball
 from tests.unit.test_bench_report import BASELINE, KIT, side
 
+MODEL_FILES = ("model.onnx", "tokenizer.json", "prototypes.json", "manifest.json")
+EXPORT = "model-onnx-int8"
 
-def prepared_int8(cache_root: Path) -> Path:
-    export = quantized.export_dir(cache_root)
+
+def prepared_int8(cache_root: Path, name: str = EXPORT, precision: str = "int8") -> Path:
+    """An export as the demo's prepare hook writes it (the kit knows only its manifest's precision)."""
+    export = cache_root / "huggingface" / "exports" / name
     export.mkdir(parents=True)
-    for name in paths.MODEL_FILES:
-        (export / name).write_text(name)
-    manifest = {"recipe": recipe_digest(), "precision": "int8", "int8_vs_fp32": {"label_agreement": 1.0}}
+    for file in MODEL_FILES:
+        (export / file).write_text(file)
+    manifest = {"precision": precision, "int8_vs_fp32": {"label_agreement": 1.0}}
     (export / "manifest.json").write_text(json.dumps(manifest))
     return export
 
 
 def test_int8_tarball_holds_the_int8_export_under_its_image_path(tmp_path: Path) -> None:
     cache_root = tmp_path / "cache"
+    prepared_int8(cache_root, "model-onnx", "fp32")  # beside it: not shipped
     export = prepared_int8(cache_root)
-    (cache_root / "huggingface" / "exports" / paths.EXPORT_NAME).mkdir()  # fp32 beside it: not shipped
+    assert quantized.export_dir(cache_root) == export
     members = quantized.members_of(export, cache_root)
     written = tarball.write(members, IMAGE_CACHE_ROOT, tmp_path / "assets.tar")
     with tarfile.open(written.path) as archive:
         files = sorted(m.name for m in archive.getmembers() if m.isfile())
-    where = f"cache/huggingface/exports/{paths.export_name('int8')}"
-    assert files == sorted(f"{where}/{name}" for name in paths.MODEL_FILES)
+    where = f"cache/huggingface/exports/{EXPORT}"
+    assert files == sorted(f"{where}/{name}" for name in MODEL_FILES)
     # the function image finds the manifest where the accuracy is read from
-    assert quantized.manifest_in_image() == f"/{where}/manifest.json"
+    assert quantized.manifest_in_image(export) == f"/{where}/manifest.json"
 
 
 def test_an_unprepared_int8_export_is_refused_with_the_command_that_makes_it(tmp_path: Path) -> None:
-    export = quantized.export_dir(tmp_path)
+    export = tmp_path / "huggingface" / "exports" / EXPORT
     export.mkdir(parents=True)
-    (export / "model.onnx").write_bytes(b"half written")
+    (export / "model.onnx").write_bytes(b"half written, no manifest yet")
     with pytest.raises(ConfigError, match="INFERENCE_PRECISION=int8 nox -s prepare"):
-        quantized.members_of(export, tmp_path)
+        quantized.export_dir(tmp_path)
 
 
 def test_label_agreement_counts_the_texts_that_keep_fp32s_label() -> None:
@@ -62,10 +65,10 @@ def test_label_agreement_counts_the_texts_that_keep_fp32s_label() -> None:
 
 def test_snapshot_sandbox_keeps_the_precision_the_user_asked_for(tmp_path: Path) -> None:
     box = sandbox.Sandbox(tmp_path / "home", tmp_path / "cache", tmp_path / "tmp", tmp_path / "audit.jsonl")
-    caller = {"PATH": "/bin", paths.PRECISION_ENV: "int8", **kit_env("/elsewhere")}
+    caller = {"PATH": "/bin", quantized.PRECISION_ARG: "int8", **kit_env("/elsewhere")}
     for verify in (False, True):
         env = sandbox.command_env(caller, box, verify=verify)
-        assert env[paths.PRECISION_ENV] == "int8"  # prepare and the handler pick the int8 export
+        assert env[quantized.PRECISION_ARG] == "int8"  # prepare and the handler pick the int8 export
         assert env["HF_HOME"] == f"{tmp_path / 'cache'}/huggingface"  # while the caches are the sandbox's
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from lambdakit.config import template
 from lambdakit.config.template import Limits
-from lambdakit.core import settings
+from lambdakit.core import config, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import baseimage, build, engine, hostinstall, sam
 from lambdakit.runtime import local
@@ -67,7 +67,7 @@ def test_glibc_version_is_read_from_the_probe_output() -> None:
     assert build.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
 
 
-def test_sam_build_passes_both_images_and_the_precision_as_parameter_overrides(
+def test_sam_build_passes_both_images_as_parameter_overrides(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
@@ -77,25 +77,37 @@ def test_sam_build_passes_both_images_and_the_precision_as_parameter_overrides(
     argv = build.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
-    assert overrides == (
-        "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab InferencePrecision=fp32"
+    assert overrides.startswith(
+        "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab"
     )
     assert argv[-1] == "--debug"
 
 
-def test_build_precision_follows_the_variable_the_snapshot_ran_with(
+def test_the_functions_own_build_arg_follows_the_variable_of_its_name(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
-    monkeypatch.setattr(engine, "read_file", lambda image, path: b"{}")  # the export is there
     monkeypatch.setenv("INFERENCE_PRECISION", "int8")
     inputs = build.resolve_inputs(base="base:1", asset="assets:1")
     assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
     overrides = build.sam_build_argv(template.TEMPLATE, inputs)[-1]
-    assert overrides.endswith(" InferencePrecision=int8")
+    assert " InferencePrecision=int8" in overrides
     monkeypatch.delenv("INFERENCE_PRECISION")
-    assert build.resolve_inputs(base="base:1", asset="assets:1").precision == "fp32"
+    assert build.resolve_inputs(base="base:1", asset="assets:1").function_args == {
+        "INFERENCE_PRECISION": "fp32"  # the template's default
+    }
+
+
+def test_the_function_image_is_tagged_with_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sam, "executable", lambda: "sam")
+    inputs = build.BuildInputs(
+        base_image="b:1", asset_image="a:1", function_args={"INFERENCE_PRECISION": "fp32"}
+    )
+    overrides = build.sam_build_argv(template.TEMPLATE, inputs)[-1]
+    project = config.load().project
+    assert f"FunctionImageTag={project}" in overrides
+    assert template.image_settings().local_image == f"inferencefunction:{project}"
 
 
 def test_sam_environment_is_offline_safe() -> None:
@@ -183,15 +195,20 @@ def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
         assert "--chmod" not in text and "--mount" not in text and "# syntax=" not in text, path
 
 
-def test_build_refuses_an_asset_image_without_the_chosen_precisions_export(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
-    asked: list[str] = []
-    monkeypatch.setattr(engine, "read_file", lambda image, path: asked.append(path))  # None: no file
-    with pytest.raises(ConfigError, match="assets:1 holds no int8 model") as caught:
-        build.resolve_inputs(base="base:1", asset="assets:1", precision="int8")
-    assert asked == [
-        "/cache/huggingface/exports/sentence-transformers--all-MiniLM-L6-v2-onnx-int8/manifest.json"
-    ]
-    assert "INFERENCE_PRECISION to the precision the snapshot ran with" in str(caught.value)
+def test_build_refuses_a_dockerfile_whose_cmd_is_not_the_configured_handler(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text('FROM x\nCMD ["inference.handler.lambda_handler"]\n')
+    build.check_handler(dockerfile, config.ProjectConfig())
+    with pytest.raises(ConfigError, match=r'set CMD \["app.main.handle"\]'):
+        build.check_handler(dockerfile, config.ProjectConfig(handler="app.main.handle"))
+    build.check_handler(REPO / "Dockerfile")  # this repository's
+
+
+def test_the_code_layer_holds_every_package_of_src_but_the_kits(tmp_path: Path) -> None:
+    for package in ("lambdakit", "inference", "helpers"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "notes").mkdir()  # no __init__.py: not a package
+    assert build.code_packages(tmp_path, config.ProjectConfig()) == ["helpers", "inference"]
+    with pytest.raises(ConfigError, match="holds no package 'app'"):
+        build.code_packages(tmp_path, config.ProjectConfig(handler="app.main.handle"))

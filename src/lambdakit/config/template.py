@@ -14,11 +14,15 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template.yaml"
 FUNCTION_ID = "InferenceFunction"
+# The parameter `DockerTag` refers to: the kit passes the project's name, so two projects sharing one
+# Docker engine never overwrite each other's function image.
+IMAGE_TAG_PARAMETER = "FunctionImageTag"
 MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1769 MB and CPU in proportion to memory
 
 # Lambda's own defaults, used when the template does not say.
@@ -142,7 +146,7 @@ def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageS
         )
     defaults = parameter_defaults(document)
     args = {str(k): _resolve(v, defaults) for k, v in (metadata.get("DockerBuildArgs") or {}).items()}
-    tag = str(metadata.get("DockerTag", "latest"))
+    tag = _resolve(metadata.get("DockerTag", "latest"), defaults | kit_parameters(path, document))
     return ImageSettings(
         dockerfile=str(metadata["Dockerfile"]),
         context=str(metadata["DockerContext"]),
@@ -150,6 +154,13 @@ def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageS
         build_args=args,
         local_image=f"{function.lower()}:{tag}",
     )
+
+
+def kit_parameters(path: Path = TEMPLATE, document: Any = None) -> dict[str, str]:
+    """The parameters the kit sets at every build, when the template declares them."""
+    declared = (load(path) if document is None else document).get("Parameters") or {}
+    project = config.load(path.parent).project
+    return {IMAGE_TAG_PARAMETER: project} if IMAGE_TAG_PARAMETER in declared else {}
 
 
 def parameter_defaults(document: Any) -> dict[str, str]:

@@ -5,31 +5,33 @@ The context (`build/function/`, the template's `DockerContext`) holds two folder
 * `deps/`: the `[packages]` of Pipfile.lock (runtime only), installed here with pip for the Lambda platform
   (hash-checked, wheels only, bytecode compiled, mtime 0). Reinstalled only when the lock changes, so an
   unchanged lock gives an unchanged layer;
-* `code/`: the function's package (`src/inference`), the last and smallest layer.
+* `code/`: the function's packages (every package under `src/` but the kit's), the last and smallest layer.
 
-`sam build --parameter-overrides BaseImage=... AssetImage=... InferencePrecision=...` then builds the image:
-the template's `DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE), the asset
-image's content tag and the model precision (INFERENCE_PRECISION, baked into the image's environment) are
-chosen per build without editing template.yaml.
+`sam build --parameter-overrides BaseImage=... AssetImage=... NAME=...` then builds the image: the template's
+`DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE) and the asset image's
+content tag are chosen per build without editing template.yaml. Any other build arg is the function's own
+(the demo's INFERENCE_PRECISION): it takes the value of the environment variable of its name when that is
+set, else its parameter's default.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference import paths
 from lambdakit.config import template
-from lambdakit.core import lock, proc
+from lambdakit.core import config, lock, proc
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
-from lambdakit.core.settings import BASE_IMAGE_ENV, IMAGE_CACHE_ROOT, REPO_ROOT, base_image, build_dir
+from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
 from lambdakit.images import assets, baseimage, engine, hostinstall, sam
 
-CODE_PACKAGES = ("inference",)
+KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
 SOURCE_DIR = REPO_ROOT / "src"
 RUNTIME_CATEGORIES = ("packages",)
 TASK_ROOT = (
@@ -42,7 +44,7 @@ KNOWN_GLIBC = {
     "public.ecr.aws/lambda/python:3.12": (2, 34),
     "public.ecr.aws/lambda/python:3.13": (2, 34),
 }
-PRECISION_ARG = paths.PRECISION_ENV  # the Dockerfile's build arg, turned into the variable of that name
+KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
 GLIBC_PROBE = "import os; print(os.confstr('CS_GNU_LIBC_VERSION'))"
 
 Log = Callable[[str], None]
@@ -60,19 +62,19 @@ class Staged:
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The two images the Dockerfile starts from, as immutable references, and the model precision the
-    image's environment selects (its asset image must hold that precision's export)."""
+    """The two images the Dockerfile starts from, as immutable references, and the function's own build
+    args (the demo's INFERENCE_PRECISION)."""
 
     base_image: str
     asset_image: str
-    precision: str = "fp32"
+    function_args: Mapping[str, str] = field(default_factory=dict)
 
     def build_args(self) -> dict[str, str]:
-        return {
-            "BASE_IMAGE": self.base_image,
-            "ASSET_IMAGE": self.asset_image,
-            PRECISION_ARG: self.precision,
-        }
+        return {"BASE_IMAGE": self.base_image, "ASSET_IMAGE": self.asset_image, **self.function_args}
+
+    def describe(self) -> str:
+        own = "".join(f", {name}={value}" for name, value in sorted(self.function_args.items()))
+        return f"base {self.base_image}, assets {self.asset_image}{own}"
 
 
 def context_dir(template_path: Path = template.TEMPLATE) -> Path:
@@ -107,7 +109,8 @@ def stage(
         deps, requirements, work=work, platforms=platforms, log=log, image_path=f"/{TASK_ROOT}"
     )
     code = context / "code" / TASK_ROOT
-    for package in CODE_PACKAGES:
+    shutil.rmtree(code, ignore_errors=True)  # a package renamed or deleted since the last build must go
+    for package in code_packages(source_dir):
         hostinstall.copy_package(source_dir / package, code / package, f"/{TASK_ROOT}/{package}")
     hostinstall.normalise_tree(context / "code")
     hostinstall.normalise_parents(deps, context / "deps")
@@ -117,6 +120,43 @@ def stage(
         code_digest=hostinstall.tree_digest(context / "code"),
         deps_reinstalled=reinstalled,
     )
+
+
+def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig | None = None) -> list[str]:
+    """Every package under src/ but the kit's: the handler's and any helper package of the function's."""
+    project = project or config.load()
+    packages = sorted(
+        p.name for p in source_dir.iterdir() if (p / "__init__.py").is_file() and p.name != KIT_PACKAGE
+    )
+    if project.handler_package not in packages:
+        raise ConfigError(
+            f"{source_dir} holds no package {project.handler_package!r} for [tool.lambdakit] handler = "
+            f"{project.handler!r}: put the function's code in src/{project.handler_package}/ (with an "
+            f"__init__.py) or name its handler in pyproject.toml."
+        )
+    return packages
+
+
+def function_build_args(template_path: Path = template.TEMPLATE) -> dict[str, str]:
+    """The template's other build args: the environment variable of the arg's name, else the default."""
+    defaults = template.image_settings(template_path).build_args
+    return {
+        arg: os.environ.get(arg) or defaults.get(arg, "")
+        for arg in template.build_arg_parameters(template_path)
+        if arg not in KIT_BUILD_ARGS
+    }
+
+
+def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None) -> None:
+    """The image's CMD must name the configured handler: Lambda calls CMD, the kit's runs call the setting."""
+    handler = (project or config.load()).handler
+    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', dockerfile.read_text(encoding="utf-8"), re.M)
+    if commands[-1:] != [handler]:
+        found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
+        raise ConfigError(
+            f'{dockerfile} has {found} but [tool.lambdakit] handler is {handler!r}: set CMD ["{handler}"] '
+            f"as its last line, so the image runs the handler the kit tests."
+        )
 
 
 def base_glibc(base: str) -> tuple[int, int]:
@@ -134,45 +174,25 @@ def parse_glibc(text: str) -> tuple[int, int] | None:
 
 
 def resolve_inputs(
-    base: str | None = None, asset: str | None = None, precision: str | None = None
+    base: str | None = None, asset: str | None = None, function_args: Mapping[str, str] | None = None
 ) -> BuildInputs:
     """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked;
-    the precision is $INFERENCE_PRECISION's (fp32 unless set), the variable the snapshot ran with."""
-    precision = precision or paths.precision()
+    the function's own build args from the environment (`function_build_args`) unless given."""
     base = base or base_image()
     asset = asset or f"{assets.repository_name()}:{assets.LATEST}"
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
-    check_precision(asset, precision)
-    return BuildInputs(base_image=base, asset_image=asset, precision=precision)
-
-
-def export_manifest(precision: str) -> str:
-    """A precision's model manifest in the asset and function images (HF_HOME=/cache/huggingface)."""
-    return f"{IMAGE_CACHE_ROOT}/huggingface/exports/{paths.export_name(precision)}/manifest.json"
-
-
-def check_precision(asset: str, precision: str) -> None:
-    """The image's INFERENCE_PRECISION must find its export in the asset image: refuse the build otherwise
-    (a fp32 image on int8 assets would only fail at its first cold start, on Lambda)."""
-    if engine.read_file(asset, export_manifest(precision)) is None:
-        raise ConfigError(precision_mismatch(asset, precision))
-
-
-def precision_mismatch(asset: str, precision: str) -> str:
-    return (
-        f"{asset} holds no {precision} model ({export_manifest(precision)}), so an image built with "
-        f"{PRECISION_ARG}={precision} would not start. Set {PRECISION_ARG} to the precision the snapshot "
-        f"ran with, or run `nox -s snapshot` and `nox -s assets` again with {PRECISION_ARG}={precision}."
-    )
+    args = dict(function_build_args() if function_args is None else function_args)
+    return BuildInputs(base_image=base, asset_image=asset, function_args=args)
 
 
 def sam_build_argv(template_path: Path, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
+    args = inputs.build_args()  # a build arg it does not set keeps its parameter's default
     overrides = {
-        param: inputs.build_args()[arg] for arg, param in template.build_arg_parameters(template_path).items()
-    }
+        param: args[arg] for arg, param in template.build_arg_parameters(template_path).items() if arg in args
+    } | template.kit_parameters(template_path)
     return [
         sam.executable(),
         "build",
@@ -191,13 +211,13 @@ def build(
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
     inputs = inputs or resolve_inputs()
+    check_handler(context_dir(template_path) / template.image_settings(template_path).dockerfile)
     _check_base(inputs.base_image, log)
     glibc = base_glibc(inputs.base_image)
     staged = stage(context_dir(template_path), template.limits(template_path).architecture, glibc, log=log)
     log(
         f"deps {'reinstalled' if staged.deps_reinstalled else 'unchanged'} ({staged.deps_digest[:12]}), "
-        f"code {staged.code_digest[:12]}; base {inputs.base_image}, assets {inputs.asset_image}, "
-        f"{inputs.precision}"
+        f"code {staged.code_digest[:12]}; {inputs.describe()}"
     )
     try:
         proc.run(
@@ -277,7 +297,7 @@ def cli(argv: list[str]) -> int:
         return 0
     inputs = resolve_inputs(args.base_image, args.asset_image)
     tag = build(inputs=inputs, extra=extra)
-    print(f"\nfunction image {tag} (base {inputs.base_image}, {PRECISION_ARG}={inputs.precision}):")
+    print(f"\nfunction image {tag} ({inputs.describe()}):")
     rows = layer_table(tag, inputs.base_image)
     for role, digest, size in rows:
         print(f"  {role:<8} {digest}  {size / 1e6:9.1f} MB")

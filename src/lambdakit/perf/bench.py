@@ -112,7 +112,7 @@ def build_contenders(
 ) -> list[Contender]:
     """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base;
     with QUANTIZE, the kit's image again on the int8 asset image with INFERENCE_PRECISION=int8."""
-    inputs = build.resolve_inputs(base=base, asset=asset, precision="fp32")
+    inputs = build.resolve_inputs(base=base, asset=asset, function_args={quantized.PRECISION_ARG: "fp32"})
     kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     staged = build.stage(context=build_dir() / "bench" / "kit-context", glibc=build.base_glibc(base), log=log)
@@ -157,9 +157,11 @@ def build_contenders(
 def build_int8(kit: Contender, base: str, log: Log, prefix: str, asset: str | None) -> Contender:
     """The kit's image on the int8 asset image, its environment selecting int8: same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets", log)
-    inputs = build.resolve_inputs(base=base, asset=asset, precision=quantized.INT8)
+    inputs = build.resolve_inputs(
+        base=base, asset=asset, function_args={quantized.PRECISION_ARG: quantized.INT8}
+    )
     tag = f"{prefix}/kit-int8:latest"
-    log(f"docker build {tag} (assets {inputs.asset_image}, {build.PRECISION_ARG}={inputs.precision})")
+    log(f"docker build {tag} ({inputs.describe()})")
     build.build_image(tag, inputs, context=kit.context)
     return replace(kit, name=KIT_INT8, image=tag, build_args=inputs.build_args())
 

@@ -1,4 +1,7 @@
-"""The int8 side of `bench --quantize`: its asset image, and its accuracy against fp32.
+"""The int8 side of `bench --quantize` (the demo's extra): its asset image, and its accuracy against fp32.
+
+The kit does not import the demo: it finds the int8 export as the folder under `$HF_HOME/exports/` whose
+`manifest.json` says `"precision": "int8"`, and selects it with the demo's build arg INFERENCE_PRECISION.
 
 The asset tarball holds the int8 export (`INFERENCE_PRECISION=int8 nox -s prepare` writes it into the cache
 root) under its image path, written with `lambdakit.tarball` exactly as the snapshot writes the fp32 one: the
@@ -13,31 +16,42 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from inference import paths
-from inference.prepare import is_prepared
 from lambdakit.core.errors import ConfigError
-from lambdakit.core.settings import IMAGE_CACHE_ROOT, build_dir, dev_cache_root
-from lambdakit.images import assets, build, engine
+from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT, build_dir, dev_cache_root
+from lambdakit.images import assets, engine
 from lambdakit.snapshot import tarball
 
 INT8 = "int8"
-PREPARE_FIX = f"run `{paths.PRECISION_ENV}={INT8} nox -s prepare` to export it"
+PRECISION_ARG = "INFERENCE_PRECISION"  # the demo's build arg (template.yaml), the variable of that name
+EXPORTS = f"{CACHE_SUBDIRS['HF_HOME']}/exports"  # under the cache root
+MANIFEST = "manifest.json"
+PREPARE_FIX = f"run `{PRECISION_ARG}={INT8} nox -s prepare` to export it"
 
 Log = Callable[[str], None]
 
 
 def export_dir(cache_root: Path | None = None) -> Path:
-    return paths.model_dir_for(cache_root or dev_cache_root(), INT8)
+    """The prepared int8 export under the cache root, found by its manifest."""
+    exports = (cache_root or dev_cache_root()) / EXPORTS
+    for manifest in sorted(exports.glob(f"*/{MANIFEST}")):
+        if _precision(manifest.read_text(encoding="utf-8")) == INT8:
+            return manifest.parent
+    raise ConfigError(f"No prepared int8 model under {exports}: {PREPARE_FIX}.")
 
 
-def manifest_in_image() -> str:
-    return build.export_manifest(INT8)
+def _precision(text: str | None) -> object:
+    try:
+        return json.loads(text or "{}").get("precision")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+def manifest_in_image(export: Path | None = None) -> str:
+    return f"{IMAGE_CACHE_ROOT}/{EXPORTS}/{(export or export_dir()).name}/{MANIFEST}"
 
 
 def members_of(export: Path, cache_root: Path) -> list[tarball.Member]:
-    """The export's files as tarball members relative to the cache root; refuses an unprepared export."""
-    if not is_prepared(export):
-        raise ConfigError(f"No prepared int8 model in {export}: {PREPARE_FIX}.")
+    """The export's files as tarball members relative to the cache root."""
     chosen: list[tarball.Member] = []
     for path in sorted(export.iterdir()):
         kept = tarball.classify(cache_root, path.relative_to(cache_root).as_posix())
@@ -56,14 +70,14 @@ def asset_image(repository: str, log: Log, cache_root: Path | None = None, out: 
     return assets.build(out, repository=repository, log=log).ref
 
 
-def read_accuracy(image: str) -> dict[str, Any]:
+def read_accuracy(image: str, export: Path | None = None) -> dict[str, Any]:
     """The int8 manifest's `int8_vs_fp32` (label agreement, min/mean cosine on prepare's texts)."""
-    text = engine.read_file(image, manifest_in_image())
+    text = engine.read_file(image, manifest_in_image(export))
     manifest = json.loads(text) if text is not None else {}
     if manifest.get("precision") != INT8 or "int8_vs_fp32" not in manifest:
         raise ConfigError(
-            f"{image} has no int8 manifest with its accuracy at {manifest_in_image()}: its asset image does "
-            f"not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
+            f"{image} has no int8 manifest with its accuracy at {manifest_in_image(export)}: its asset "
+            f"image does not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
         )
     return dict(manifest["int8_vs_fp32"])
 
