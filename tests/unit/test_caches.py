@@ -14,7 +14,6 @@ from lambdakit.snapshot import caches
         ("cache", "huggingface/hub/models--org--m/blobs/abc", "huggingface_hub", "HF_HUB_CACHE"),
         ("cache", "huggingface/token", "huggingface_hub", "HF_HOME"),
         ("cache", "huggingface/datasets/org___set/0.0.0/data.arrow", "datasets", "HF_DATASETS_CACHE"),
-        ("cache", "huggingface/exports/m-onnx/model.onnx", "inference (this project)", "HF_HOME"),
         ("cache", "torch/hub/checkpoints/resnet18.pth", "torch hub", "TORCH_HOME"),
         (
             "cache",

@@ -55,7 +55,6 @@ def test_missing_lock_or_section_names_the_fix(repo: Path, tmp_path: Path) -> No
         locked_requirements(("packages",), tmp_path / "nowhere")
 
 
-def test_the_real_lock_keeps_torch_out_of_the_image() -> None:
+def test_the_real_lock_keeps_the_kits_tooling_out_of_the_image() -> None:
     names = {line.split("==")[0] for line in locked_requirements(("packages",), hashes=False)}
-    assert {"onnxruntime", "tokenizers", "numpy"} <= names
-    assert not names & {"torch", "transformers", "sentence-transformers", "pytest", "boto3", "nox"}
+    assert not names & {"pytest", "boto3", "nox", "docker", "aws-sam-cli", "moto", "ruff", "mypy"}

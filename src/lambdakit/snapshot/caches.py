@@ -21,6 +21,13 @@ from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT
 Root = Literal["cache", "home", "tmp", "other"]
 ROOTS: tuple[Root, ...] = ("cache", "home", "tmp", "other")
 UNKNOWN = "unknown"
+THE_COMMAND = "the command itself"
+OWN_CODE_SUFFIX = " (your code)"
+
+
+def own_code(module: str) -> str:
+    """How the function's own package is named as the one responsible for a file."""
+    return f"{module}{OWN_CODE_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -105,15 +112,6 @@ CACHES: tuple[Cache, ...] = (
         home=(".cache/huggingface/modules/**",),
         preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights: $HF_HUB_CACHE)",
         note="remote code (trust_remote_code); weights live in the huggingface_hub cache",
-    ),
-    Cache(
-        library="inference (this project)",
-        default="$HF_HOME/exports",
-        env_var="HF_HOME",
-        subdir=_block("HF_HOME", "exports"),
-        doc="src/inference/paths.py",
-        modules=("inference",),
-        preload="run `python -m inference.prepare` (nox -s prepare) in the snapshot command",
     ),
     Cache(
         library="sentence-transformers",
@@ -419,7 +417,7 @@ def library_of_stack(modules: Sequence[str]) -> tuple[str, str | None]:
         return library, (outer[-1] if outer else None)
     for module in modules:
         if module not in TRANSPORT_MODULES:
-            return ("the command itself" if module == "__main__" else module), None
+            return (THE_COMMAND if module == "__main__" else module), None
     return UNKNOWN, None
 
 
@@ -449,8 +447,21 @@ EXTRA_CACHE_VARIABLES: tuple[str, ...] = (
 )
 
 
-def fix_for_outside(cache: Cache | None, root: Root) -> str:
-    """One line: how to get files a library wrote outside the cache root into it."""
+def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None) -> str:
+    """One line: how to get files a library (or the function's own code) wrote outside the cache root into
+    it, naming the one responsible."""
+    if cache is None and library and library.endswith(OWN_CODE_SUFFIX):
+        return (
+            f"{library} wrote there: write files to ship under the cache root instead "
+            f"(os.environ['XDG_CACHE_HOME'], {IMAGE_CACHE_ROOT} in the image) and scratch files under "
+            f"tempfile.gettempdir() (/tmp on Lambda)"
+        )
+    if cache is None and library and library not in {UNKNOWN, THE_COMMAND}:
+        return (
+            f"{library} wrote there and lambdakit/snapshot/caches.py has no row for it: point {library} at "
+            f"the cache root with its own setting (a cache or data directory under $XDG_CACHE_HOME), and add "
+            f"a row (library, variable, patterns) so it is attributed"
+        )
     if cache is None:
         return (
             "no library in lambdakit/caches.py writes there: find which one does (report.json lists the "

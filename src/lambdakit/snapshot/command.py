@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -40,7 +40,7 @@ from rich.table import Table
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError, DiskFull, NothingToShip, SnapshotCommandFailed, VerifyFailed
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
-from lambdakit.snapshot import caches, netaudit, sandbox, tarball
+from lambdakit.snapshot import caches, netaudit, refusals, sandbox, tarball
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = 1
@@ -148,7 +148,7 @@ def scan(
     box: sandbox.Sandbox, events: Sequence[netaudit.Event]
 ) -> tuple[list[FileRecord], list[tarball.Member]]:
     """Attribute every file of the sandbox (and any other file Python code wrote); pick the members."""
-    writers = {e.path: caches.library_of_stack(e.stack)[0] for e in events if e.kind == "write"}
+    writers = {e.path: tuple(e.stack) for e in events if e.kind == "write"}
     records: list[FileRecord] = []
     members: list[tarball.Member] = []
     for rel in walk(box.cache_root):
@@ -161,9 +161,9 @@ def scan(
         for rel in walk(base):
             records.append(_outside_file(root, base, rel, writers.get(str(base / rel))))
     sandboxed = tuple(str(p) + os.sep for p in (box.home, box.cache_root, box.tmp, box.audit_log.parent))
-    for path, writer in sorted(writers.items()):
+    for path, stack in sorted(writers.items()):
         if not path.startswith(sandboxed) and Path(path).is_file():
-            records.append(_outside_file("other", Path("/"), path.lstrip("/"), writer, absolute=True))
+            records.append(_outside_file("other", Path("/"), path.lstrip("/"), stack, absolute=True))
     return adopt_by_neighbour(records), members
 
 
@@ -192,19 +192,49 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
-def attribute(root: Root, path: str, writer: str | None) -> tuple[caches.Attribution, str | None]:
-    """By path pattern first; a path no pattern claims goes to the known library whose code wrote it."""
+def project_modules(source: Path = REPO_ROOT / "src") -> frozenset[str]:
+    """The function's own top-level packages and modules (src/ but the kit): a write from them is its own."""
+    if not source.is_dir():
+        return frozenset()
+    names = {p.name for p in source.iterdir() if (p / "__init__.py").is_file()}
+    names |= {p.stem for p in source.glob("*.py")}
+    return frozenset(names - {"lambdakit"})
+
+
+def attribute(
+    root: Root, path: str, stack: Sequence[str] | None, own: Collection[str] | None = None
+) -> tuple[caches.Attribution, str | None]:
+    """Who is responsible for a file: the library whose pattern claims its path, when that library is on
+    the writing stack; else the function's own code, if on the stack; else the path's library; else the
+    known (or at least named) library that wrote it."""
     who = caches.attribute(root, path)
+    if not stack:
+        return who, "path" if who.known else None
+    on_stack = {cache.library if (cache := caches.by_module(m)) else m for m in stack}
+    if who.known and who.library in on_stack:
+        return who, "path"
+    mine = next((m for m in stack if m in (project_modules() if own is None else own)), None)
+    if mine is not None:
+        return caches.Attribution(caches.own_code(mine), None, None), "writer"
     if who.known:
         return who, "path"
-    cache = caches.by_library(writer) if writer else None
+    writer = caches.library_of_stack(stack)[0]
+    cache = caches.by_library(writer)
     if cache is not None:
         return caches.Attribution(cache.library, cache.env_var, cache), "writer"
+    if writer not in {caches.UNKNOWN, caches.THE_COMMAND}:
+        return caches.Attribution(writer, None, None), "writer"
     return who, None
 
 
-def _cache_file(root: Path, rel: str, writer: str | None) -> tuple[FileRecord, tarball.Member | None]:
-    who, how = attribute("cache", rel, writer)
+def _writer(stack: Sequence[str] | None) -> str | None:
+    return caches.library_of_stack(stack)[0] if stack else None
+
+
+def _cache_file(
+    root: Path, rel: str, stack: Sequence[str] | None
+) -> tuple[FileRecord, tarball.Member | None]:
+    who, how = attribute("cache", rel, stack)
     size = _size(root / rel)
     record = FileRecord(
         path=rel,
@@ -214,7 +244,7 @@ def _cache_file(root: Path, rel: str, writer: str | None) -> tuple[FileRecord, t
         env_var=who.env_var,
         in_cache_root=True,
         shipped=False,
-        writer=writer,
+        writer=_writer(stack),
         attributed_by=how,
     )
     if caches.is_secret(rel):
@@ -227,9 +257,11 @@ def _cache_file(root: Path, rel: str, writer: str | None) -> tuple[FileRecord, t
     return replace(record, shipped=True), kept
 
 
-def _outside_file(root: Root, base: Path, rel: str, writer: str | None, absolute: bool = False) -> FileRecord:
+def _outside_file(
+    root: Root, base: Path, rel: str, stack: Sequence[str] | None, absolute: bool = False
+) -> FileRecord:
     path = "/" + rel if absolute else rel
-    who, how = attribute(root, path, writer)
+    who, how = attribute(root, path, stack)
     return FileRecord(
         path=path,
         root=root,
@@ -239,7 +271,7 @@ def _outside_file(root: Root, base: Path, rel: str, writer: str | None, absolute
         in_cache_root=False,
         shipped=False,
         excluded="secret" if caches.is_secret(path) else None,
-        writer=writer,
+        writer=_writer(stack),
         attributed_by=how,
     )
 
@@ -324,7 +356,7 @@ def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
                 "files": len(group),
                 "bytes": sum(r.bytes for r in group),
                 "paths": [r.display for r in group[:5]],
-                "fix": caches.fix_for_outside(cache, root),
+                "fix": caches.fix_for_outside(cache, root, library),
             }
         )
     return found
@@ -420,17 +452,29 @@ def _clip(line: str, width: int = 60) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def failure(result: sandbox.StepResult, log_path: Path, what: str) -> SnapshotCommandFailed | DiskFull:
+def failure(
+    result: sandbox.StepResult, log_path: Path, what: str, network: Sequence[Mapping[str, Any]] = ()
+) -> SnapshotCommandFailed | DiskFull:
+    """The step's failure in one first line that names the root cause (the log holds what the tail lost)."""
     tail = "\n".join(f"    {line}" for line in result.tail[-12:])
     if any(marker in line for line in result.tail for marker in DISK_FULL_MARKERS):
         return DiskFull(
             f"the disk filled up while {what} ran `{shlex.join(result.argv)}`: free some space "
             f"or pass --output on a larger disk; its last lines:\n{tail}"
         )
+    cause = refusals.root_cause([*_log_lines(log_path), *result.tail], network)
+    because = f": {cause}" if cause else ""
     return SnapshotCommandFailed(
-        f"`{shlex.join(result.argv)}` exited with status {result.returncode} during the {what} "
+        f"`{shlex.join(result.argv)}` exited with status {result.returncode} during the {what}{because} "
         f"(full output: {log_path}); fix the command, then run the snapshot again. Its last lines:\n{tail}"
     )
+
+
+def _log_lines(path: Path, limit: int = 2000) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[-limit:]
+    except OSError:
+        return []
 
 
 # ---------------------------------------------------------------------------------------------- snapshot
@@ -457,7 +501,7 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
         report = build_report(options, records, events, seconds)
         if results[-1].returncode != 0:
             write_report(options.report, report)
-            raise failure(results[-1], options.output / LOG_NAME, "snapshot")
+            raise failure(results[-1], options.output / LOG_NAME, "snapshot", report["network"])
         if not members:
             write_report(options.report, report)
             raise NothingToShip(nothing_to_ship(records, options.report))
@@ -558,7 +602,8 @@ def verify_result(
 ) -> dict[str, Any]:
     network = network_summary(events)
     writes = [e.path for e in events if e.kind == "write" and not allowed_write(e.path, box)]
-    problems = list(dict.fromkeys(reach_out_problem(entry) for entry in network))
+    shipped = shipped_libraries(report)
+    problems = list(dict.fromkeys(reach_out_problem(entry, shipped) for entry in network))
     problems += [
         f"wrote {image_path(path, box)} (only /tmp is writable on Lambda)" for path in sorted(set(writes))
     ]
@@ -596,18 +641,30 @@ def allowed_write(path: str, box: sandbox.Sandbox) -> bool:
     return any(path.startswith(t.rstrip("/") + "/") for t in temps)
 
 
-def reach_out_problem(entry: Mapping[str, Any]) -> str:
+def reach_out_problem(entry: Mapping[str, Any], shipped: Collection[str] = ()) -> str:
+    """The library that reached out, and the fix: pre-load its files, or (already shipped) stop asking."""
     library = entry["library"]
-    cache = next((c for c in caches.CACHES if c.library == library), None)
-    how = cache.preload if cache and cache.preload else "load it once in the snapshot command"
     via = f" (via {entry['via']})" if entry.get("via") else ""
     target = f"{entry['host']}:{entry['port']}" if entry.get("port") is not None else entry["host"]
+    if library in shipped:
+        return (
+            f"{library}{via} reached out to {target} at run time although its files are shipped: the "
+            f"code downloads unconditionally at load; load the shipped files (download only when they are "
+            f"missing), so a cold start never waits for a network Lambda does not give it"
+        )
+    cache = caches.by_library(library)
+    how = cache.preload if cache and cache.preload else "load it once in the snapshot command"
     return f"{library}{via} reached out to {target} at run time: pre-load it: {how}"
+
+
+def shipped_libraries(report: Mapping[str, Any] | None) -> set[str]:
+    return {f["library"] for f in (report or {}).get("files", []) if f.get("shipped")}
 
 
 def failed_problem(result: sandbox.StepResult, log: Path, report: Mapping[str, Any] | None) -> str:
     tail = "\n".join(f"    {line}" for line in result.tail[-10:])
-    hints = []
+    hints = [f"{r.library}: {r.detail}: {r.fix}" for r in refusals.find(result.tail)]
+    cause = refusals.root_cause(result.tail)
     for entry in (report or {}).get("network", []):
         hints.append(reach_out_problem(entry).replace("at run time", "during the snapshot"))
     for flag in (report or {}).get("flags", []):
@@ -618,9 +675,10 @@ def failed_problem(result: sandbox.StepResult, log: Path, report: Mapping[str, A
         if hints
         else ""
     )
+    because = f": {cause}" if cause else ""
     return (
         f"`{shlex.join(result.argv)}` exited with status {result.returncode} offline with only the shipped "
-        f"files (full output: {log}); its last lines:\n{tail}{hint}"
+        f"files{because} (full output: {log}); its last lines:\n{tail}{hint}"
     )
 
 
