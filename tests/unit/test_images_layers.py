@@ -142,6 +142,18 @@ def test_error_responses_are_answers_but_lambda_failures_fail_the_run() -> None:
     assert local.failed([caught])  # the handler caught the error, Lambda would still have failed it
 
 
+def test_an_nltk_download_refused_at_load_is_a_note_even_when_the_answer_is_ok() -> None:
+    text = (
+        '{"label": "positive"}\n[nltk_data] Error loading vader_lexicon: <urlopen error pathsec.urlopen: '
+        "no validated address for host '127.0.0.1'; refusing to connect by unvalidated hostname>"
+    )
+    assert local.explain(text) == []  # the function answered from the shipped data: not a failure
+    (note,) = local.refusal_notes(text)
+    assert note.startswith("refused download: nltk (vader_lexicon") and "nltk.data.find" in note
+    # a refusal that is explained already is not repeated
+    assert local.refusal_notes(text, ["network attempt: nltk tried to connect"]) == []
+
+
 def test_a_download_refused_by_the_offline_switch_counts_as_a_network_attempt() -> None:
     text = (
         "huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://hf.co/api: offline mode.\n"

@@ -43,7 +43,7 @@ from lambdakit.core import proc
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT
 from lambdakit.images import engine, sam
-from lambdakit.snapshot import caches
+from lambdakit.snapshot import caches, refusals
 
 RIE_PORT = 8080
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -163,6 +163,7 @@ class Invocation:
     duration_ms: float | None = None
     outcome: Outcome = "ok"
     explanations: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth a look, but Lambda would not fail the call
 
     @property
     def payload(self) -> Any:
@@ -239,6 +240,7 @@ class FaithfulFunction:
         )
         result.outcome = classify(status, text, logs)
         result.explanations = explain(f"{text}\n{logs}", home=self.home())
+        result.notes = refusal_notes(f"{text}\n{logs}", result.explanations)
         return result
 
     def init_duration_ms(self) -> float | None:
@@ -481,6 +483,17 @@ def explain(text: str, home: str = "/") -> list[str]:
     return list(notes)
 
 
+def refusal_notes(text: str, explained: Sequence[str] = ()) -> list[str]:
+    """Downloads a library tried and only reported (nltk.download returns False): the answer may be ok,
+    but every cold start tries the network first. Notes, not failures; libraries explained already skip."""
+    said = " ".join(explained)
+    return [
+        f"refused download: {r.library} ({r.detail}): {r.fix}"
+        for r in refusals.find(text.splitlines())
+        if r.library not in said
+    ]
+
+
 def explain_write(path: str, home: str, modules: Sequence[str]) -> str:
     """Who wrote PATH (caches table, else the traceback) and how to keep it off the read-only disk."""
     root, relative = _root_of(path, home)
@@ -677,6 +690,8 @@ def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limit
             ] = None
     for note in notes:
         console.print(f"[red]✗[/red] {note}")
+    for note in dict.fromkeys(note for result in results for note in result.notes):
+        console.print(f"[yellow]![/yellow] {note}")
 
 
 def _answer(result: Invocation) -> str:
