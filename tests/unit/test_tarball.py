@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from lambdakit.core.errors import TarballTooLarge
+from lambdakit.core.errors import TarballRejected, TarballTooLarge
 from lambdakit.snapshot import tarball
 
 
@@ -59,7 +60,7 @@ def test_members_are_normalised_and_every_parent_directory_is_present(tmp_path: 
     with tarfile.open(written.path) as tar:
         infos = tar.getmembers()
     names = [i.name for i in infos]
-    assert names[:2] == ["cache", "cache/bin"]
+    assert names[:3] == ["cache", "cache/SHA256SUMS", "cache/bin"]
     assert names == sorted(names, key=lambda n: n.split("/"))
     for info in infos:
         assert (info.mtime, info.uid, info.gid, info.uname, info.gname) == (0, 0, 0, "", "")
@@ -126,3 +127,59 @@ def test_parents_start_at_the_image_paths_first_component(prefix: str, tmp_path:
     dirs = tarball.directories_for(prefix, ["a/b/c.txt"])
     top = prefix.strip("/")
     assert dirs[0] == top.split("/")[0] and f"{top}/a/b" in dirs and f"{top}/a" in dirs
+
+
+def test_the_manifest_lists_every_file_and_link_as_sha256sum_checks_them(tmp_path: Path) -> None:
+    make_tree(tmp_path / "root")
+    written = write(tmp_path / "root", tmp_path / "assets.tar")
+    tarball.extract(written.path, tmp_path / "out")
+    checked = subprocess.run(
+        ["sha256sum", "--check", "--strict", tarball.MANIFEST_NAME],
+        cwd=tmp_path / "out/cache",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert sorted(line.rsplit(": ", 1)[0] for line in checked.stdout.splitlines()) == [
+        "bin/tool",
+        "huggingface/hub/models--a--b/blobs/abc",
+        "huggingface/hub/models--a--b/snapshots/rev/model.bin",  # the link, with its blob's digest
+        "nltk_data/corpora/words",
+    ]
+    assert written.manifest == "cache/SHA256SUMS"
+
+
+def test_flipped_bytes_are_found_against_the_manifest_without_unpacking(tmp_path: Path) -> None:
+    make_tree(tmp_path / "root")
+    written = write(tmp_path / "root", tmp_path / "assets.tar")
+    contents = tarball.read_contents(written.path, "/cache")
+    assert contents.sha256 == written.sha256 and contents.manifest is not None
+    assert tarball.mismatches(contents, contents.manifest) == []
+
+    data = bytearray(written.path.read_bytes())
+    at = data.index(b"weights" * 4) + 3
+    data[at : at + 16] = bytes(16)
+    written.path.write_bytes(bytes(data))
+    damaged = tarball.read_contents(written.path, "/cache")
+    problems = tarball.mismatches(damaged, contents.manifest)
+    assert [p.split(" ")[0] for p in problems] == [
+        "huggingface/hub/models--a--b/blobs/abc",
+        "huggingface/hub/models--a--b/snapshots/rev/model.bin",
+    ]
+
+
+@pytest.mark.parametrize("name", ["plain.bin", "with space", "back\\slash", "new\nline"])
+def test_manifest_lines_round_trip_any_file_name(name: str) -> None:
+    line = tarball.sha256sum_line("ab" * 32, f"dir/{name}")
+    assert tarball.parse_manifest(line) == {f"dir/{name}": "ab" * 32}
+    assert line.count("\n") == 1
+
+
+def test_a_file_that_changes_between_hashing_and_packing_is_refused(tmp_path: Path) -> None:
+    make_tree(tmp_path / "root")
+    members = [tarball.with_digest(m) for m in members_of(tmp_path / "root")]
+    (tmp_path / "root/nltk_data/corpora/words").write_text("c\nd\n")  # same size, other bytes
+    with pytest.raises(TarballRejected, match=r"words changed while it was being packed"):
+        tarball.write(members, "/cache", tmp_path / "assets.tar")
+    assert not list(tmp_path.glob("assets.tar*"))

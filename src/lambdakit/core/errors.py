@@ -91,3 +91,11 @@ class TarballTooLarge(KitError):
 
 class VerifyFailed(KitError):
     """The offline, read-only rerun of the snapshot's COMMAND downloaded, wrote or reached out."""
+
+
+class TarballRejected(KitError):
+    """The asset tarball is empty, or not byte for byte what the last snapshot and its manifest recorded."""
+
+
+class SecretInAssets(KitError):
+    """A file that would ship holds a credential (recognised by its content); the message names the file."""

@@ -5,6 +5,10 @@
 where sha12 is the start of the tarball's sha256. `docker import` stores the tarball as it is, so the same
 bytes give the same layer digest on any machine, and the function image copies it in with `COPY --from`:
 a code change never rebuilds or re-pushes the weights.
+
+Only a tarball the snapshot described ships: it must be non-empty, match `report.json` beside it (its sha256
+and each file's) and its own manifest (`/cache/SHA256SUMS`), and the report must be that of a finished
+snapshot whose verify passed (or was skipped).
 """
 
 from __future__ import annotations
@@ -13,10 +17,9 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import build_dir, project_name
 from lambdakit.images import engine
-from lambdakit.snapshot.tarball import sha256_of
+from lambdakit.snapshot import outputs
 
 LATEST = "latest"
 SHA256_LABEL = "io.lambdakit.assets.sha256"
@@ -37,7 +40,7 @@ class AssetImage:
 
 
 def default_tarball() -> Path:
-    return build_dir() / "assets" / "assets.tar"
+    return build_dir() / "assets" / outputs.TARBALL_NAME
 
 
 def repository_name(project: str | None = None) -> str:
@@ -53,15 +56,18 @@ def import_changes(sha256: str) -> list[str]:
     return [f"LABEL {SHA256_LABEL}={sha256} org.opencontainers.image.title=model-assets"]
 
 
-def build(tarball: Path | None = None, repository: str | None = None, log: object = print) -> AssetImage:
-    """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it."""
+def build(
+    tarball: Path | None = None,
+    repository: str | None = None,
+    log: object = print,
+    report: Path | None = None,
+) -> AssetImage:
+    """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it.
+
+    The tarball must be whole per its manifest, and match REPORT (the snapshot's report.json) when given."""
     tarball = tarball or default_tarball()
-    if not tarball.is_file():
-        raise ConfigError(
-            f"{tarball} is missing; run `nox -s snapshot` first to record the model files into it."
-        )
+    sha256 = outputs.check_tarball(tarball, report)
     repository = repository or repository_name()
-    sha256 = sha256_of(tarball)
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"
     if engine.image_exists(ref):
@@ -82,8 +88,11 @@ def _say(log: object, message: str) -> None:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit assets", description=__doc__.splitlines()[0])
     parser.add_argument("--tarball", type=Path, default=None, help="default: build/assets/assets.tar")
+    parser.add_argument("--report", type=Path, default=None, help="default: report.json beside the tarball")
     parser.add_argument("--repository", default=None, help="default: <project>-assets")
     args = parser.parse_args(argv)
-    image = build(args.tarball, args.repository)
+    tarball = args.tarball or default_tarball()
+    report = args.report or tarball.with_name(outputs.REPORT_NAME)
+    image = build(tarball, args.repository, report=report)
     print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
     return 0

@@ -40,7 +40,7 @@ from rich.table import Table
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError, DiskFull, NothingToShip, SnapshotCommandFailed, VerifyFailed
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
-from lambdakit.snapshot import caches, netaudit, refusals, sandbox, tarball
+from lambdakit.snapshot import caches, netaudit, outputs, refusals, sandbox, tarball
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = 1
@@ -98,6 +98,7 @@ class FileRecord:
     excluded: str | None = None
     writer: str | None = None
     attributed_by: str | None = None
+    sha256: str | None = None  # of a shipped file's bytes, as its manifest line in the tarball says
 
     @property
     def display(self) -> str:
@@ -251,10 +252,13 @@ def _cache_file(
         return replace(record, excluded="secret"), None
     if who.cache is not None and not who.cache.ship:
         return replace(record, excluded=f"not shipped: {who.cache.note}"), None
+    if rel == tarball.MANIFEST_NAME:
+        return replace(record, excluded=f"{rel} is the tarball's manifest: the kit writes its own"), None
     kept = tarball.classify(root, rel)
     if isinstance(kept, tarball.Rejected):
         return replace(record, excluded=kept.reason), None
-    return replace(record, shipped=True), kept
+    kept = tarball.with_digest(kept)
+    return replace(record, shipped=True, sha256=kept.sha256 or None), kept
 
 
 def _outside_file(
@@ -398,6 +402,7 @@ def _record_json(record: FileRecord) -> dict[str, Any]:
             "excluded",
             "writer",
             "attributed_by",
+            "sha256",
         )
     }
 
@@ -514,6 +519,7 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
             "files": written.files,
             "members": written.members,
             "prefix": IMAGE_CACHE_ROOT,
+            "manifest": f"/{written.manifest}",
         }
         write_report(options.report, report)
     finally:
@@ -561,6 +567,7 @@ def verify(options: Options, console: Console, report: Mapping[str, Any] | None 
     image = Path(tempfile.mkdtemp(prefix=".verify-", dir=options.output))
     scratch = Path(tempfile.mkdtemp(prefix="lambdakit-verify-"))
     try:
+        _, damaged = outputs.inspect(options.tarball, report)
         _extract(options.tarball, image / "image")
         cache_root = image / "image" / IMAGE_CACHE_ROOT.strip("/")
         cache_root.mkdir(parents=True, exist_ok=True)
@@ -576,7 +583,10 @@ def verify(options: Options, console: Console, report: Mapping[str, Any] | None 
             log.write("\n# verify\n")
             results = run_commands(options, options.commands, box, env, log, console, "verify", prefix)
         events = netaudit.read(box.audit_log)
-        return verify_result(results, events, box, isolation, time.monotonic() - started, options, report)
+        result = verify_result(results, events, box, isolation, time.monotonic() - started, options, report)
+        result["problems"][:0] = [f"the tarball does not match what was recorded: {p}" for p in damaged]
+        result["passed"] = not result["problems"]
+        return result
     finally:
         shutil.rmtree(image, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
