@@ -155,9 +155,7 @@ def test_verify_alone_fails_on_a_tarball_with_flipped_bytes(copy: Path) -> None:
     assert f"the tarball does not match what was recorded: {MODEL} has sha256" in result.stderr
 
 
-def test_a_whole_tarball_reaches_the_engine_a_silent_one_gets_one_line(
-    copy: Path, tmp_path: Path
-) -> None:
+def test_a_whole_tarball_reaches_the_engine_a_silent_one_gets_one_line(copy: Path, tmp_path: Path) -> None:
     with FakeEngine(tmp_path / "docker.sock", {}) as address:
         result = assets_cli(copy / "assets.tar", env={"DOCKER_HOST": address})
     assert result.returncode == 2
