@@ -40,7 +40,7 @@ def test_int8_tarball_holds_the_int8_export_under_its_image_path(tmp_path: Path)
     with tarfile.open(written.path) as archive:
         files = sorted(m.name for m in archive.getmembers() if m.isfile())
     where = f"cache/huggingface/exports/{EXPORT}"
-    assert files == sorted(f"{where}/{name}" for name in MODEL_FILES)
+    assert files == sorted([f"{where}/{name}" for name in MODEL_FILES] + [f"cache/{tarball.MANIFEST_NAME}"])
     # the function image finds the manifest where the accuracy is read from
     assert quantized.manifest_in_image(export) == f"/{where}/manifest.json"
 
