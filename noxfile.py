@@ -42,19 +42,27 @@ def use_kit_env(session: nox.Session, offline: bool = False) -> None:
 
 
 def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...] = ()) -> None:
-    """Install the locked categories (hash-checked), skipping pip when nothing changed since last time."""
-    lines = lock.locked_requirements(categories, REPO)
+    """Install the locked categories (hash-checked), each package from the index the lock binds it to,
+    skipping pip when nothing changed since last time."""
+    groups = lock.locked_groups(categories, REPO)
+    lines = [f"{url} {line}" if url else line for url, group in groups for line in group]
     digest = hashlib.sha256("\n".join([*lines, *extra]).encode()).hexdigest()
     stamp = Path(session.virtualenv.location) / ".lambdakit-requirements"
     if stamp.is_file() and stamp.read_text() == digest:
         return
-    requirements = lock.write_requirements(REPO / "build" / "requirements" / f"{session.name}.txt", lines)
-    if lines:
-        session.install("-r", str(requirements))
+    for number, (url, group) in enumerate(groups):
+        name = session.name if number == 0 else f"{session.name}-{number}"
+        requirements = lock.write_requirements(REPO / "build" / "requirements" / f"{name}.txt", group)
+        # several indexes: no resolving (the lock is complete), or pip would look for torch on PyPI
+        options = [*(["--no-deps"] if len(groups) > 1 else []), *(["--index-url", url] if url else [])]
+        if group:
+            session.install(*options, "-r", str(requirements))
     if extra:
         # The locked versions stay put: tests must run on the numpy/onnxruntime that ship in the image.
         pins = lock.locked_constraints(categories, REPO)
-        constraints = lock.write_requirements(requirements.with_suffix(".constraints.txt"), pins)
+        constraints = lock.write_requirements(
+            REPO / "build" / "requirements" / f"{session.name}.constraints.txt", pins
+        )
         session.install("-c", str(constraints), *extra)
     stamp.write_text(digest)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
@@ -20,11 +21,43 @@ def locked_requirements(
     categories: tuple[str, ...], repo: Path = REPO_ROOT, hashes: bool = True
 ) -> list[str]:
     """Pinned requirement lines (with hashes) of the given Pipfile categories, from Pipfile.lock."""
+    _, entries = _locked_entries(categories, repo)
+    return [_requirement(name, entry, hashes) for name, entry in entries.items()]
+
+
+def locked_groups(
+    categories: tuple[str, ...], repo: Path = REPO_ROOT, hashes: bool = True
+) -> list[tuple[str | None, list[str]]]:
+    """The same lines grouped by the index each package is bound to (`index = "NAME"` in the Pipfile).
+
+    `(None, lines)` first: packages of the default source, fetched from pip's configured index (so a
+    PIP_INDEX_URL mirror keeps working); then `(url, lines)` per other [[source]] a package names, to be
+    fetched from that index alone, never from PyPI (a CUDA torch or a look-alike package cannot slip in).
+    """
+    lock, entries = _locked_entries(categories, repo)
+    sources = {str(s.get("name")): str(s.get("url")) for s in lock.get("_meta", {}).get("sources", [])}
+    default = next(iter(sources), None)
+    groups: dict[str | None, list[str]] = {None: []}
+    for name, entry in entries.items():
+        index = entry.get("index")
+        if index is not None and str(index) not in sources:
+            raise ConfigError(
+                f"Pipfile.lock binds {name} to index {index!r}, which is not one of its sources "
+                f"({', '.join(sources) or 'none'}): add that [[source]] to the Pipfile and run `pipenv lock`."
+            )
+        url = None if index is None or str(index) == default else sources[str(index)]
+        groups.setdefault(url, []).append(_requirement(name, entry, hashes))
+    return [(url, lines) for url, lines in groups.items() if lines or url is None]
+
+
+def _locked_entries(
+    categories: tuple[str, ...], repo: Path
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     lock_path = repo / "Pipfile.lock"
     if not lock_path.is_file():
         raise ConfigError(f"{lock_path} is missing; run `pipenv lock` to create it from the Pipfile.")
     lock = json.loads(lock_path.read_text(encoding="utf-8"))
-    lines: dict[str, str] = {}
+    entries: dict[str, dict[str, Any]] = {}
     for category in categories:
         section = LOCK_SECTIONS.get(category, category)
         if section not in lock:
@@ -32,8 +65,8 @@ def locked_requirements(
                 f"Pipfile.lock has no [{category}] section; run `pipenv lock` after editing the Pipfile."
             )
         for name, entry in sorted(lock[section].items()):
-            lines[name] = _requirement(name, entry, hashes)
-    return list(lines.values())
+            entries[name] = entry
+    return lock, entries
 
 
 def locked_constraints(categories: tuple[str, ...], repo: Path = REPO_ROOT) -> list[str]:

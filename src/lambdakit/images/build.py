@@ -97,8 +97,10 @@ def stage(
     """
     context = context or context_dir()
     architecture = architecture or template.limits().architecture
-    requirements = (
-        list(requirements) if requirements is not None else lock.locked_requirements(RUNTIME_CATEGORIES)
+    groups = (
+        hostinstall.index_groups(requirements)
+        if requirements is not None
+        else lock.locked_groups(RUNTIME_CATEGORIES)  # each package from the index the lock binds it to
     )
     # one work folder per context, so two contexts never share an install stamp
     key = hashlib.sha256(str(context.resolve()).encode()).hexdigest()[:10]
@@ -106,7 +108,7 @@ def stage(
     platforms = hostinstall.manylinux_platforms(architecture, glibc)
     deps = context / "deps" / TASK_ROOT
     reinstalled = hostinstall.install(
-        deps, requirements, work=work, platforms=platforms, log=log, image_path=f"/{TASK_ROOT}"
+        deps, groups, work=work, platforms=platforms, log=log, image_path=f"/{TASK_ROOT}"
     )
     code = context / "code" / TASK_ROOT
     shutil.rmtree(code, ignore_errors=True)  # a package renamed or deleted since the last build must go

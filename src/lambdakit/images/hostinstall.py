@@ -43,8 +43,10 @@ def pip_target_argv(
     python_version: str = PYTHON_VERSION,
     hashes: bool = True,
     python: str = sys.executable,
+    index_url: str | None = None,
 ) -> list[str]:
-    """`pip install --target` for the Lambda platform: wheels only, no resolution (the lock is complete)."""
+    """`pip install --target` for the Lambda platform: wheels only, no resolution (the lock is complete);
+    from INDEX_URL alone when given, else from pip's configured index."""
     abi = "cp" + python_version.replace(".", "")
     platform_args = [arg for platform in platforms for arg in ("--platform", platform)]
     argv = [
@@ -71,12 +73,24 @@ def pip_target_argv(
     ]
     if hashes:
         argv.append("--require-hashes")
+    if index_url is not None:
+        argv += ["--index-url", index_url]
     return [*argv, *requirements]
+
+
+Group = tuple[str | None, Sequence[str]]  # (index URL or None for pip's own, requirement lines)
+
+
+def index_groups(requirements: Sequence[str] | Sequence[Group]) -> list[Group]:
+    """Plain lines are one group from pip's configured index; `lock.locked_groups` gives one per index."""
+    if all(isinstance(item, str) for item in requirements):
+        return [(None, [str(item) for item in requirements])]
+    return [item for item in requirements if not isinstance(item, str)]
 
 
 def install(
     target: Path,
-    requirements: Sequence[str],
+    requirements: Sequence[str] | Sequence[Group],
     work: Path,
     platforms: Sequence[str],
     hashes: bool = True,
@@ -87,31 +101,41 @@ def install(
 
     WORK (same file system) holds the stamp, the requirements file and the half-done install, so TARGET only
     ever holds a complete install and nothing of the kit's own. IMAGE_PATH is where TARGET lands in the image
-    (the file names compiled into the bytecode).
+    (the file names compiled into the bytecode). REQUIREMENTS grouped by index (`lock.locked_groups`) are
+    installed group by group, each from its own index only.
     """
-    key = _install_key(requirements, [*platforms, image_path or ""])
+    groups = index_groups(requirements)
+    # one group from pip's index keeps the key of a plain list: existing installs stay valid
+    material = (
+        list(groups[0][1])
+        if len(groups) == 1 and groups[0][0] is None
+        else [json.dumps([url, list(lines)]) for url, lines in groups]
+    )
+    key = _install_key(material, [*platforms, image_path or ""])
     work.mkdir(parents=True, exist_ok=True)
     stamp = work / f"{target.name}.stamp.json"
     if target.is_dir() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
         return False
     scratch = work / f"{target.name}.partial"
     shutil.rmtree(scratch, ignore_errors=True)
-    requirements_file = work / f"{target.name}.requirements.txt"
-    requirements_file.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
-    if log is not None:
-        log(f"pip install --target {target} ({len(requirements)} packages, {platforms[0]} and older)")
-    proc.run(
-        pip_target_argv(scratch, ["-r", str(requirements_file)], platforms, hashes=hashes),
-        f"installing {len(requirements)} packages for {platforms[0]} (glibc of the base image)",
-        env=pip_environment(),
-    )
+    for number, (url, lines) in enumerate(groups):
+        requirements_file = work / f"{target.name}.requirements-{number}.txt"
+        requirements_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        where = f" from {url}" if url else ""
+        if log is not None:
+            log(f"pip install --target {target} ({len(lines)} packages{where}, {platforms[0]} and older)")
+        proc.run(
+            pip_target_argv(scratch, ["-r", str(requirements_file)], platforms, hashes=hashes, index_url=url),
+            f"installing {len(lines)} packages{where} for {platforms[0]} (glibc of the base image)",
+            env=pip_environment(),
+        )
     shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
     compile_bytecode(scratch, image_path)
     normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch.rename(target)
-    stamp.write_text(json.dumps({"key": key, "requirements": list(requirements)}, indent=1))
+    stamp.write_text(json.dumps({"key": key, "requirements": [[u, list(r)] for u, r in groups]}, indent=1))
     return True
 
 
