@@ -163,7 +163,8 @@ def deploy(session: nox.Session) -> None:
 def invoke(session: nox.Session) -> None:
     """Invoke the deployed function through the AWS SDK: `-- [EVENT | --text TEXT] [--function NAME]`."""
     use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "invoke", *(session.posargs or ["events/single.json"]))
+    first_event = sorted(str(p.relative_to(REPO)) for p in (REPO / "events").glob("*.json"))[:1]
+    session.run("python", "-m", "lambdakit", "invoke", *(session.posargs or first_event))
 
 
 @nox.session(python=PYTHON)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from lambdakit.aws import deploy, invoke
 from lambdakit.aws.rehearsal import Rehearsal
+from lambdakit.core import config
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
@@ -23,26 +25,33 @@ REVISION_KEY = "revision"
 # Appended to a copy of the handler: direct answers then carry `"revision": ...`, so a redeploy is visible.
 CHANGE = """
 
-_previous_handler = lambda_handler
+_previous_handler = {function}
 
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:  # a rehearsal's code change
+def {function}(event, context):  # a rehearsal's code change (no annotations: any module)
     response = _previous_handler(event, context)
-    if "statusCode" not in response:
+    if isinstance(response, dict) and "statusCode" not in response:
         response["{key}"] = "{revision}"
     return response
 """
 
 
-def changed_source(workdir: Path, revision: str, source_dir: Path = SOURCE_DIR) -> Path:
-    """A copy of the function's source with one code change (the handler tags its answers)."""
+def changed_source(
+    workdir: Path, revision: str, source_dir: Path = SOURCE_DIR, project: ProjectConfig | None = None
+) -> Path:
+    """A copy of the function's source with one code change (the configured handler tags its answers)."""
+    from lambdakit.images import build
+
+    project = project or config.load()
     target = workdir / "src"
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(
-        source_dir / "inference", target / "inference", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    handler = target / "inference" / "handler.py"
+    for package in build.code_packages(source_dir, project):
+        shutil.copytree(source_dir / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
+    handler = target.joinpath(*project.handler_module.split(".")).with_suffix(".py")
+    if not handler.is_file():  # the handler module is a package's __init__
+        handler = target.joinpath(*project.handler_module.split("."), "__init__.py")
     change = CHANGE.replace("{key}", REVISION_KEY).replace("{revision}", revision)
+    change = change.replace("{function}", project.handler_function)
     handler.write_text(handler.read_text(encoding="utf-8") + change, encoding="utf-8")
     return target
 
