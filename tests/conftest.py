@@ -1,4 +1,4 @@
-"""Shared test set-up: the Docker gate and the prepared model.
+"""Shared test set-up: the Docker gate and the demo's prepared model (found on disk, never imported).
 
 Tests marked `docker` need a reachable engine. Without one they skip with the reason, except under
 LAMBDAKIT_REQUIRE_DOCKER=1 (set by .ci/run), where they fail: CI must never pass by skipping them.
@@ -7,6 +7,7 @@ LAMBDAKIT_REQUIRE_DOCKER=1 (set by .ci/run), where they fail: CI must never pass
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 
@@ -40,14 +41,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The prepared default model (`nox -s prepare`); its absence is a failure, not a skip."""
-    from inference import paths
-    from inference.prepare import is_prepared
-
-    directory = paths.model_dir()
-    if not is_prepared(directory):
-        pytest.fail(f"the default model is not prepared in {directory}: run `nox -s prepare` first")
-    return directory
+    """The demo's prepared model (`nox -s prepare`), which the image, bench and rehearsal tests ship as their
+    assets. Found by its manifest under $HF_HOME/exports: the kit's tests never import the function.
+    Its absence is a failure, not a skip."""
+    exports = Path(os.environ.get("HF_HOME") or REPO / ".cache" / "huggingface") / "exports"
+    for manifest in sorted(exports.glob("*/manifest.json")):
+        if json.loads(manifest.read_text(encoding="utf-8")).get("precision", "fp32") == "fp32":
+            return manifest.parent
+    pytest.fail(f"the demo's model is not prepared under {exports}: run `nox -s prepare` first")
 
 
 @pytest.fixture(scope="session")
