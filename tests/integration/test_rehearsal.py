@@ -9,6 +9,7 @@ only substitute here, and it is where a real account would be.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from lambdakit.aws.config import ARN_OUTPUT, NAME_OUTPUT, AwsConfig
 from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
@@ -67,7 +69,6 @@ def local_labels(event: Path, model_dir: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[Story]:
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
-    from lambdakit.aws import deploy
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.config import template
     from lambdakit.images import assets, baseimage, build, engine
@@ -90,7 +91,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     document = template.load()
     template.function_resource(document)["Properties"]["ImageUri"] = local
     YAML().dump(document, built)
-    config = deploy.DeployConfig(stack_name=PROJECT, region="us-east-1", project=PROJECT)
+    config = AwsConfig(stack_name=PROJECT, region="us-east-1", project=PROJECT, built_template=built)
     with Rehearsal.start(region="us-east-1", workdir=work / "stand-in") as stand_in:
         yield Story(stand_in=stand_in, config=config, built_template=built, work=work, context=context)
 
@@ -102,13 +103,13 @@ def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
 
     from lambdakit.aws import deploy, invoke
 
-    story.first = deploy.deploy(story.config, built_template=story.built_template)
+    story.first = deploy.deploy(story.config)
 
     stack = boto3.client("cloudformation").describe_stacks(StackName=PROJECT)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    assert outputs[deploy.NAME_OUTPUT] == story.first.function.name
-    assert outputs[deploy.ARN_OUTPUT].endswith(f":function:{story.first.function.name}")
+    assert outputs[NAME_OUTPUT] == story.first.function.name
+    assert outputs[ARN_OUTPUT].endswith(f":function:{story.first.function.name}")
     code = boto3.client("lambda").get_function(FunctionName=story.first.function.name)["Code"]
     assert code["ImageUri"] == story.first.image_uri  # pinned to the pushed digest
     assert not story.first.assets.skipped and story.first.assets.pushed_bytes > 0
@@ -123,7 +124,7 @@ def test_unchanged_redeploy_is_no_changes_and_pushes_nothing(story: Story) -> No
 
     uploads_before = story.stand_in.upload_count(f"{PROJECT}-assets")
 
-    again = deploy.deploy(story.config, built_template=story.built_template)
+    again = deploy.deploy(story.config)
 
     assert not again.changed
     assert again.assets.skipped and again.code.skipped
@@ -144,7 +145,7 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
         f"{PROJECT}-function:v2", REVISION, asset_image, story.work / "change", BASE, story.context
     )
 
-    story.second = deploy.deploy(story.config, built_template=story.built_template, function_local=local)
+    story.second = deploy.deploy(story.config, function_local=local)
 
     assert story.second.changed and story.second.image_uri != story.first.image_uri
     code = boto3.client("lambda").get_function(FunctionName=story.second.function.name)["Code"]
@@ -169,7 +170,9 @@ def test_invalid_template_fails_and_the_previous_version_keeps_serving(story: St
     YAML().dump(document, broken)
 
     with pytest.raises(DeployFailed, match="previous version keeps serving"):
-        deploy.deploy(story.config, built_template=broken, function_local=f"{PROJECT}-function:v1")
+        deploy.deploy(
+            dataclasses.replace(story.config, built_template=broken), function_local=f"{PROJECT}-function:v1"
+        )
 
     answer = invoke.invoke({"text": "Refund my last invoice"}, story.second.function.name).payload
     assert answer[script_revision_key()] == REVISION

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdakit.aws import config as aws_config
+from lambdakit.core import settings
 from lambdakit.core.errors import (
     ConfigError,
     FunctionErrorResponse,
@@ -49,7 +51,6 @@ MAX_FUNCTION_TIMEOUT = 900  # Lambda's maximum timeout: a safe default when the 
 READ_TIMEOUT_MARGIN = 60  # cold start, image pull and network on top of the function's timeout
 CONNECT_TIMEOUT = 10
 ONE_ATTEMPT = 1  # botocore's total_max_attempts: the first call and no retry
-RIE_FUNCTION_NAME = "function"  # the only name the Runtime Interface Emulator answers to
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def lambda_client(
     }
     if local:
         kwargs |= {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-        kwargs["region_name"] = region or "us-east-1"
+        kwargs["region_name"] = region or settings.LOCAL_REGION
     return boto3.client("lambda", **kwargs)
 
 
@@ -278,21 +279,25 @@ def cli(argv: list[str]) -> int:
         args.events
     )
 
-    from lambdakit.aws import deploy
-
-    config = deploy.DeployConfig.load()
-    region = args.region or config.region
-    timeout = args.function_timeout or deploy.template_timeout() or MAX_FUNCTION_TIMEOUT
+    config = aws_config.load()
+    timeout = args.function_timeout or config.function_timeout_s or MAX_FUNCTION_TIMEOUT
     local = args.endpoint_url is not None
+    region = settings.LOCAL_REGION if local else config.resolve_region(args.region)
     client = lambda_client(
         endpoint_url=args.endpoint_url, region=region, function_timeout=timeout, local=local
     )
-    name = args.function or (deploy.LOGICAL_ID if local else deploy.deployed_function(config, region).name)
+    name = args.function or (aws_config.FUNCTION_ID if local else _deployed_name(config, region))
     failures = 0
     for label, payload in events:
         print(f"# invoke {name} <- {label}", flush=True)
         failures += _show(payload, name, client, quiet_log=args.no_log)
     return 1 if failures else 0
+
+
+def _deployed_name(config: aws_config.AwsConfig, region: str) -> str:
+    from lambdakit.aws import deploy  # deploy's imports (docker, rich) only when the stack is asked
+
+    return deploy.deployed_function(config, region).name
 
 
 def _show(payload: bytes, name: str, client: Any, *, quiet_log: bool) -> int:

@@ -12,9 +12,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lambdakit.aws import config as aws_config
 from lambdakit.aws import deploy, invoke
 from lambdakit.aws.rehearsal import Rehearsal
-from lambdakit.core import config
+from lambdakit.core import config as project_config
+from lambdakit.core import settings
 from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
@@ -42,7 +44,7 @@ def changed_source(
     """A copy of the function's source with one code change (the configured handler tags its answers)."""
     from lambdakit.images import build
 
-    project = project or config.load()
+    project = project or project_config.load()
     target = workdir / "src"
     shutil.rmtree(target, ignore_errors=True)
     for package in build.code_packages(source_dir, project):
@@ -113,8 +115,8 @@ def summary(payload: object) -> str:
     return str(payload)[:100]
 
 
-def rehearse(config: deploy.DeployConfig) -> None:
-    with Rehearsal.start(region=config.region or "us-east-1") as stand_in:
+def rehearse(config: aws_config.AwsConfig) -> None:
+    with Rehearsal.start(region=config.region or settings.LOCAL_REGION) as stand_in:
         print(f"# stand-in up: moto {stand_in.endpoint}, registry {stand_in.registry} ({stand_in.workdir})")
         first = deploy.deploy(config)
         deploy.print_report(first)
@@ -138,5 +140,5 @@ def rehearse(config: deploy.DeployConfig) -> None:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    rehearse(deploy.DeployConfig.load())
+    rehearse(aws_config.load())
     return 0

@@ -99,3 +99,7 @@ class TarballRejected(KitError):
 
 class SecretInAssets(KitError):
     """A file that would ship holds a credential (recognised by its content); the message names the file."""
+
+
+class PushFailed(KitError):
+    """Pushing an image to a registry failed; the message carries the registry's own reason."""

@@ -16,6 +16,8 @@ BUILD_DIRNAME = "build"
 BASE_IMAGE_ENV = "LAMBDAKIT_BASE_IMAGE"
 DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.11"
 REQUIRE_DOCKER_ENV = "LAMBDAKIT_REQUIRE_DOCKER"
+# The region local stand-ins are given (sam local, the emulator, the rehearsal); real AWS calls never use it.
+LOCAL_REGION = "us-east-1"
 
 # Each ML library's cache variable, pointed inside the one cache root (path relative to that root).
 CACHE_SUBDIRS: dict[str, str] = {

@@ -6,9 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from lambdakit.core import proc
-
-DEFAULT_REGION = "us-east-1"
+from lambdakit.core import proc, settings
 
 
 def executable() -> str:
@@ -18,7 +16,7 @@ def executable() -> str:
 def environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """No telemetry, no instance-metadata probing (it hangs `sam local` off EC2), and always a region."""
     env = dict(os.environ if base is None else base)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or settings.LOCAL_REGION
     env.update({"SAM_CLI_TELEMETRY": "0", "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": region})
     return env
 

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from lambdakit.aws.rehearsal import free_port
 from lambdakit.aws.rehearsal import registry as registry_mod
 from lambdakit.core.errors import RehearsalFailed
-from lambdakit.images import engine, hostinstall
+from lambdakit.images import hostinstall
+from lambdakit.images import push as image_push
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 START_TIMEOUT_S = 30.0
@@ -117,19 +116,8 @@ def push(
 ) -> Push:
     """Push IMAGE as REPOSITORY:TAG and count the blobs that were not in the registry before."""
     before = registry.blobs()
-    target = f"{registry.address}/{repository}"
-    docker_client = engine.client()
-    docker_client.images.get(image).tag(target, tag)
     started = time.monotonic()
-    try:
-        for chunk in docker_client.images.push(target, tag, stream=True, decode=True):
-            if "error" in chunk:
-                raise RehearsalFailed(f"docker push {target}:{tag} failed: {chunk['error']}")
-    except docker.errors.APIError as exc:
-        raise RehearsalFailed(f"docker push {target}:{tag} failed: {exc.explanation or exc}") from exc
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            docker_client.images.remove(f"{target}:{tag}", noprune=True)
+    image_push.push(image, f"{registry.address}/{repository}", tag)
     seconds = time.monotonic() - started
     new = {digest: size for digest, size in registry.blobs().items() if digest not in before}
     layers = registry.manifest_layers(repository, tag)

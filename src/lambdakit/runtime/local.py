@@ -39,7 +39,7 @@ import docker.errors
 import docker.types
 
 from lambdakit.config import template
-from lambdakit.core import proc
+from lambdakit.core import proc, settings
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT
 from lambdakit.images import engine, sam
@@ -67,7 +67,7 @@ Outcome = str  # "ok", "error response", "function error", "timeout", "out of me
 
 
 def lambda_environment(
-    limits: template.Limits, function_name: str = template.FUNCTION_ID, region: str = sam.DEFAULT_REGION
+    limits: template.Limits, function_name: str = template.FUNCTION_ID, region: str = settings.LOCAL_REGION
 ) -> dict[str, str]:
     """Variables Lambda sets in every execution environment that the RIE and runtimes read."""
     return {

@@ -32,9 +32,9 @@ from typing import IO
 
 from lambdakit.aws.rehearsal import registry as registry_mod
 from lambdakit.aws.rehearsal.motoext import CONTAINER_LABEL
+from lambdakit.core import settings
 from lambdakit.core.errors import RehearsalFailed
 
-DEFAULT_REGION = "us-east-1"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 MASKED_ENV_PREFIXES = ("AWS_ENDPOINT_URL_",)
@@ -99,7 +99,7 @@ class Rehearsal:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, region: str = DEFAULT_REGION, workdir: Path | None = None) -> Iterator[Rehearsal]:
+    def start(cls, region: str = settings.LOCAL_REGION, workdir: Path | None = None) -> Iterator[Rehearsal]:
         """Start both servers, point this process's environment at them, and undo all of it on exit."""
         with contextlib.ExitStack() as stack:
             if workdir is None:

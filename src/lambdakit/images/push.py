@@ -1,0 +1,127 @@
+"""Pushing an image to a registry — the account's ECR or a loopback one — with the bytes sent on a bar.
+
+The one push of the kit: `deploy` pushes to ECR with the credentials of `GetAuthorizationToken`, the bench
+measures what a push costs against a local registry. Docker's push stream says, per layer, how many bytes
+went up or that the layer was already there; `PushReport` keeps both, and the manifest digest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker.errors
+
+from lambdakit import console
+from lambdakit.core.errors import PushFailed
+from lambdakit.images import engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PushReport:
+    """What one push did: the remote reference, its digest, and which layers went up or were already there."""
+
+    image: str
+    digest: str = ""
+    skipped: bool = False  # the tag was already in the registry: nothing sent
+    pushed: dict[str, int] = field(default_factory=dict)  # layer id -> bytes sent
+    existing: set[str] = field(default_factory=set)
+
+    @property
+    def pushed_bytes(self) -> int:
+        return sum(self.pushed.values())
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.image}: already in the registry, push skipped"
+        return (
+            f"{self.image}: pushed {len(self.pushed)} layer(s), {console.human_bytes(self.pushed_bytes)}; "
+            f"{len(self.existing)} layer(s) already there"
+        )
+
+
+def remote_digest(reference: str, auth: Mapping[str, str] | None = None) -> str | None:
+    """The manifest digest the registry holds for REFERENCE, or None when it has no such tag."""
+    try:
+        answer = engine.client().api.inspect_distribution(reference, auth_config=dict(auth or {}) or None)
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.APIError as exc:
+        if "not found" in str(exc).lower() or "unknown" in str(exc).lower():
+            return None
+        raise PushFailed(f"cannot query {reference} in the registry: {engine.first_line(exc)}") from exc
+    return str(answer["Descriptor"]["digest"])
+
+
+def login(registry: str, username: str, password: str) -> None:
+    """`docker login` for the pushes of this process (the engine keeps the credentials per registry)."""
+    try:
+        engine.client().login(username=username, password=password, registry=registry, reauth=True)
+    except docker.errors.APIError as exc:
+        raise PushFailed(f"docker login to {registry} failed: {engine.first_line(exc)}") from exc
+
+
+def push(
+    local_image: str,
+    remote: str,
+    tag: str,
+    auth: Mapping[str, str] | None = None,
+    skip_existing: bool = False,
+) -> PushReport:
+    """Push LOCAL_IMAGE as REMOTE:TAG (REMOTE = registry/repository) and report what went up.
+
+    `skip_existing` asks the registry first and sends nothing when it already has the tag (immutable tags:
+    the same content tag is the same image). The remote tag is removed locally afterwards.
+    """
+    report = PushReport(image=f"{remote}:{tag}")
+    if skip_existing and (existing := remote_digest(report.image, auth)) is not None:
+        report.digest, report.skipped = existing, True
+        return report
+    docker_client = engine.client()
+    try:
+        docker_client.images.get(local_image).tag(remote, tag)
+        stream = docker_client.api.push(
+            remote, tag, auth_config=dict(auth or {}) or None, stream=True, decode=True
+        )
+        with console.progress(f"push {report.image}", unit="bytes") as bar:
+            fold(stream, report, bar)
+    except docker.errors.APIError as exc:
+        raise PushFailed(f"pushing {report.image} failed: {engine.first_line(exc)}") from exc
+    finally:  # the remote name was only needed for the push; the image keeps its local tags
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.images.remove(report.image, noprune=True)
+    if not report.digest:
+        raise PushFailed(f"pushing {report.image} ended without a digest; check the registry and retry")
+    log.info(report.summary())
+    return report
+
+
+def fold(
+    chunks: Iterable[Mapping[str, Any]], report: PushReport, bar: console.Bar | None = None
+) -> PushReport:
+    """Fold Docker's push stream into REPORT (bytes per pushed layer, layers already there, the digest),
+    moving BAR by the bytes sent so far over the bytes known to be going up."""
+    sent: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for chunk in chunks:
+        if "error" in chunk:
+            raise PushFailed(f"pushing {report.image} failed: {chunk['error']}")
+        layer, status = str(chunk.get("id", "")), str(chunk.get("status", ""))
+        detail = chunk.get("progressDetail") or {}
+        if status == "Pushing":
+            sent[layer] = max(sent.get(layer, 0), int(detail.get("current", 0)))
+            sizes[layer] = max(sizes.get(layer, 0), int(detail.get("total", 0) or 0), sent[layer])
+        elif status == "Pushed":
+            report.pushed[layer] = sent.get(layer, 0)
+        elif status == "Layer already exists" or status.startswith("Mounted from"):
+            report.existing.add(layer)
+        if "Digest" in (chunk.get("aux") or {}):
+            report.digest = str(chunk["aux"]["Digest"])
+        if bar is not None and sizes:
+            bar.update(completed=sum(sent.values()), total=sum(sizes.values()))
+    return report
