@@ -7,6 +7,7 @@ print as one line (`error: ...`) with exit status 2; anything else is a bug and 
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 from lambdakit.core.errors import KitError
@@ -42,6 +43,16 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def setup_logging() -> None:
+    """Log records through rich's handler; plain lines where rich is absent (`env` on a bare interpreter)."""
+    try:
+        from lambdakit import console
+    except ImportError:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        return
+    console.setup()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in {"-h", "--help"}:
@@ -51,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    setup_logging()
     module = importlib.import_module(COMMANDS[name][0])
     try:
         return int(module.cli(rest))
