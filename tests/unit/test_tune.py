@@ -240,3 +240,11 @@ def test_capped_cpu_warning_appears_only_when_a_size_was_capped() -> None:
     assert (
         tune.CAPPED_WARNING in tune.results_document(capped, "x86_64", 3.0, 0.5, "i", {}, 10, 1)["warnings"]
     )
+
+
+def test_the_default_event_is_single_json_else_the_projects_first(tmp_path: Path) -> None:
+    (tmp_path / "b.json").write_text("{}")
+    (tmp_path / "a.json").write_text("{}")
+    assert tune.default_event(tmp_path / "single.json") == tmp_path / "a.json"
+    (tmp_path / "single.json").write_text("{}")
+    assert tune.default_event(tmp_path / "single.json") == tmp_path / "single.json"

@@ -49,6 +49,12 @@ class Staged:
     code_digest: str
 
 
+def applies(source: Path = REPO_ROOT / "src" / "inference") -> bool:
+    """The baseline serves the demo's pipeline with torch: it is measured only while src/inference holds
+    the demo (the files it shares); with any other function the bench has the kit's column alone."""
+    return BASELINE_DIR.is_dir() and all((source / name).is_file() for name in SHARED_CODE)
+
+
 def requirement_lines(path: Path = REQUIREMENTS) -> list[str]:
     lines = [line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [line for line in lines if line]

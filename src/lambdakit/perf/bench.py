@@ -13,6 +13,10 @@ template.yaml unless --memory; CPU = MemorySize/1769), measured in one run and a
 `--quantize` adds a third column, the kit with its int8 export (INFERENCE_PRECISION=int8), measured the same
 way (but not pushed), with its accuracy against fp32 beside the speed.
 
+With a function other than the demo (src/inference without the demo's files), the baseline column is left
+out and the events are the project's own: events/single.json (else the first sample event) as the single
+event, events/batch.json (else the single one again) as the batch.
+
 Writes build/bench/results.json (every figure, the ratios kit/baseline, the machine) and results.md, and
 prints the table. Targets are reported as met or not; nothing here fails because of a number.
 """
@@ -36,6 +40,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdakit.config import template
+from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
 from lambdakit.images import build, engine
@@ -102,6 +107,28 @@ def pin_base(base: str, prefix: str) -> str:
     return f"{prefix}/base:pinned"
 
 
+def bench_events(demo: bool, repo: Path = REPO_ROOT) -> tuple[Any, Any]:
+    """(single, batch): the demo's bench texts, or the project's own sample events."""
+    if demo:
+        return SINGLE_EVENT, BATCH_EVENT
+    events = sorted((repo / "events").glob("*.json"))
+    if not events:
+        raise ConfigError(f"no sample events in {repo / 'events'}: the bench sends them to the function.")
+    by_name = {path.stem: path for path in events}
+    single = by_name.get("single", events[0])
+    batch = by_name.get("batch", single)
+    return json.loads(single.read_text(encoding="utf-8")), json.loads(batch.read_text(encoding="utf-8"))
+
+
+def handler_file(project: config.ProjectConfig | None = None) -> str:
+    """The handler's module under the code layer's package folder (`inference/handler.py`)."""
+    project = project or config.load()
+    return "/".join(project.handler_module.split(".")) + ".py"
+
+
+THREAD_PROBE = ["python3", "-c", "import os; print(len(os.sched_getaffinity(0)))"]
+
+
 def build_contenders(
     base: str,
     log: Log,
@@ -118,37 +145,42 @@ def build_contenders(
     staged = build.stage(context=build_dir() / "bench" / "kit-context", glibc=build.base_glibc(base), log=log)
     log(f"docker build {kit_tag} (base {inputs.base_image}, assets {inputs.asset_image})")
     build.build_image(kit_tag, inputs, context=staged.context)
-    baseline_tag = baseline.build(base, tag=f"{prefix}/baseline:latest", log=log)
-    baseline_context = baseline.stage(log=log).context
+    demo = baseline.applies()
     kit = Contender(
         name=KIT,
         image=kit_tag,
         context=staged.context,
         dockerfile=REPO_ROOT / "Dockerfile",
-        code_file=_relative_file(staged.context / "code", "inference/handler.py"),
+        code_file=_relative_file(staged.context / "code", handler_file()),
         deps_dir=_deepest_single_path(staged.context, "deps"),
         weights_marker=r"--from",
-        thread_probe=[
-            "python3",
-            "-c",
-            "from inference.pipeline import cpu_threads; print(cpu_threads())",
-        ],
+        # the demo sizes its thread pools from the cgroup quota; any function: the CPUs it may use
+        thread_probe=(
+            ["python3", "-c", "from inference.pipeline import cpu_threads; print(cpu_threads())"]
+            if demo
+            else THREAD_PROBE
+        ),
         build_args=inputs.build_args(),
     )
-    contenders = [
-        kit,
-        Contender(
-            name=BASELINE,
-            image=baseline_tag,
-            context=baseline_context,
-            dockerfile=baseline.BASELINE_DIR / "Dockerfile",
-            code_file="code/app.py",
-            deps_dir="deps",
-            weights_marker=r"\bmodel/",
-            thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
-            build_args={"BASE_IMAGE": base},
-        ),
-    ]
+    contenders = [kit]
+    if not demo:
+        log("no baseline: src/inference is not the demo, so the bench measures your function alone")
+    else:
+        baseline_tag = baseline.build(base, tag=f"{prefix}/baseline:latest", log=log)
+        baseline_context = baseline.stage(log=log).context
+        contenders.append(
+            Contender(
+                name=BASELINE,
+                image=baseline_tag,
+                context=baseline_context,
+                dockerfile=baseline.BASELINE_DIR / "Dockerfile",
+                code_file="code/app.py",
+                deps_dir="deps",
+                weights_marker=r"\bmodel/",
+                thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
+                build_args={"BASE_IMAGE": base},
+            )
+        )
     if quantize:
         contenders.append(build_int8(kit, base, log, prefix, int8_asset))
     return contenders
@@ -184,13 +216,13 @@ def _deepest_single_path(context: Path, folder: str) -> str:
         path = children[0]
 
 
-def warm_phases(invokes: int) -> list[measure.Phase]:
+def warm_phases(invokes: int, single: Any = SINGLE_EVENT, batch: Any = BATCH_EVENT) -> list[measure.Phase]:
     return [
-        measure.Phase("cold", SINGLE_EVENT, 1),
-        measure.Phase("warmup", SINGLE_EVENT, WARMUP_INVOKES),
-        measure.Phase("single", SINGLE_EVENT, invokes),
-        measure.Phase("warmup-batch", BATCH_EVENT, WARMUP_INVOKES),
-        measure.Phase("batch8", BATCH_EVENT, invokes),
+        measure.Phase("cold", single, 1),
+        measure.Phase("warmup", single, WARMUP_INVOKES),
+        measure.Phase("single", single, invokes),
+        measure.Phase("warmup-batch", batch, WARMUP_INVOKES),
+        measure.Phase("batch8", batch, invokes),
     ]
 
 
@@ -201,21 +233,23 @@ def measure_all(
     invokes: int,
     client_image: str,
     log: Log,
+    events: tuple[Any, Any] = (SINGLE_EVENT, BATCH_EVENT),
 ) -> dict[str, Measured]:
     """Cold starts alternate kit, baseline, kit, ...; then one warm container each, in the same order."""
+    single, _ = events
     results = {c.name: Measured() for c in contenders}
     for contender in contenders:  # not counted: the first start after a build reads the layers from disk
         log(f"priming run of {contender.name} (not counted)")
-        measure.run(contender.image, limits, [measure.Phase("cold", SINGLE_EVENT, 1)], client_image)
+        measure.run(contender.image, limits, [measure.Phase("cold", single, 1)], client_image)
     for round_ in range(1, cold_starts + 1):
         for contender in contenders:
-            run = measure.run(contender.image, limits, [measure.Phase("cold", SINGLE_EVENT, 1)], client_image)
+            run = measure.run(contender.image, limits, [measure.Phase("cold", single, 1)], client_image)
             results[contender.name].cold.append(run)
             log(f"cold start {round_}/{cold_starts} {contender.name}: {run.cold_start_ms:.0f} ms")
     for contender in contenders:
         log(f"warm: {invokes} invokes of one text and {invokes} of a batch of 8, {contender.name}")
         run = measure.run(
-            contender.image, limits, warm_phases(invokes), client_image, probe=contender.thread_probe
+            contender.image, limits, warm_phases(invokes, *events), client_image, probe=contender.thread_probe
         )
         results[contender.name].warm = run
         results[contender.name].threads = run.probe_output
@@ -354,7 +388,9 @@ def push_bytes(side: dict[str, Any] | None, label: str) -> int | None:
     return None
 
 
-def ratios(kit: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
+def ratios(kit: dict[str, Any], base: dict[str, Any] | None) -> dict[str, float | None]:
+    if base is None:  # no baseline for this function: every ratio unmeasured
+        return dict.fromkeys(RATIO_KEYS)
     pairs = {
         "cold_start": (kit["cold_start_ms"]["median"], base["cold_start_ms"]["median"]),
         "warm_single_p50": (warm_p50(kit, "single"), warm_p50(base, "single")),
@@ -372,6 +408,18 @@ def ratios(kit: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]
         ),
     }
     return {name: _rounded(stats.ratio(a, b)) for name, (a, b) in pairs.items()}
+
+
+RATIO_KEYS = (
+    "cold_start",
+    "warm_single_p50",
+    "warm_batch8_p50",
+    "peak_memory",
+    "image_total",
+    "image_above_base",
+    "push_code_only",
+    "push_dependency_only",
+)
 
 
 def targets(kit: dict[str, Any], ratio: dict[str, float | None]) -> list[dict[str, Any]]:
@@ -538,12 +586,16 @@ def figures() -> list[tuple[str, Show, str | None]]:
 
 
 def columns(results: dict[str, Any]) -> list[str]:
+    if results.get(BASELINE) is None:
+        return ["figure", "your function"]
     names = ["figure", "kit (ONNX Runtime)", "baseline (torch)", "kit / baseline"]
     return names + (["kit int8", "int8 / baseline", "int8 / kit"] if KIT_INT8 in results else [])
 
 
 def table_rows(results: dict[str, Any]) -> list[Row]:
-    kit, base, ratio = results[KIT], results[BASELINE], results["ratios"]
+    kit, base, ratio = results[KIT], results.get(BASELINE), results["ratios"]
+    if base is None:
+        return [(title, show(kit)) for title, show, _ in figures()]
     int8 = results.get(KIT_INT8)
     rows: list[Row] = []
     for title, show, key in figures():
@@ -601,7 +653,8 @@ def _met(met: bool | None) -> str:
 
 
 def print_table(results: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"bench: kit vs baseline at {results['limits']['memory_mb']} MB")
+    versus = " vs baseline" if results.get(BASELINE) is not None else ""
+    table = Table(title=f"bench: kit{versus} at {results['limits']['memory_mb']} MB")
     for column in columns(results):
         table.add_column(column, justify="left" if column == "figure" else "right")
     for row in table_rows(results):
@@ -637,8 +690,9 @@ def run_bench(
 
     base = pin_base(base_image(), prefix)
     contenders = build_contenders(base, log, prefix, asset, quantize, int8_asset)
+    events = bench_events(demo=any(c.name == BASELINE for c in contenders))
     sizes = {c.name: image_report(c.image, base, c) for c in contenders}
-    measured = measure_all(contenders, limits, cold_starts, invokes, base, log)
+    measured = measure_all(contenders, limits, cold_starts, invokes, base, log, events)
     pushed_for = [c for c in contenders if c.name in pushed_sides(push)]
     pushes = measure_pushes(pushed_for, sizes, log) if pushed_for else {}
     sides = {}
@@ -649,7 +703,7 @@ def run_bench(
         }
         side["push"] = pushes.get(contender.name)
         sides[contender.name] = side
-    ratio = ratios(sides[KIT], sides[BASELINE])
+    ratio = ratios(sides[KIT], sides.get(BASELINE))
     bodies = {
         name: {p: m.warm.phases[p].first_body for p in ("single", "batch8")}
         for name, m in measured.items()
@@ -670,11 +724,11 @@ def run_bench(
             "invokes": invokes,
             "warmup": WARMUP_INVOKES,
             "push": push,
-            "single_event": SINGLE_EVENT,
-            "batch_event": BATCH_EVENT,
+            "single_event": events[0],
+            "batch_event": events[1],
         },
         KIT: sides[KIT],
-        BASELINE: sides[BASELINE],
+        BASELINE: sides.get(BASELINE),
         "ratios": ratio,
         "parity": same_labels(bodies),
         "notes": [
@@ -684,7 +738,9 @@ def run_bench(
         ],
     }
     results["targets"] = targets(sides[KIT], ratio)
-    if not results["parity"]["same"]:
+    if BASELINE not in sides:
+        results["parity"] = None
+    elif not results["parity"]["same"]:
         results["notes"].append("The two sides disagree on some labels: check the baseline handler.")
     if int8_bodies is not None:
         add_int8(results, sides[KIT_INT8], labels_of(bodies[KIT]), labels_of(int8_bodies))

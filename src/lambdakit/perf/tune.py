@@ -38,6 +38,18 @@ from lambdakit.perf import measure, pricing, stats
 
 DEFAULT_MEMORY = (512, 1024, 1769, 3008)
 DEFAULT_EVENT = REPO_ROOT / "events" / "single.json"
+
+
+def default_event(preferred: Path = DEFAULT_EVENT) -> Path:
+    """events/single.json, else the first sample event of the project."""
+    if preferred.is_file():
+        return preferred
+    events = sorted(preferred.parent.glob("*.json"))
+    if not events:
+        raise ConfigError(f"no sample events in {preferred.parent}: pass --event FILE.")
+    return events[0]
+
+
 STRATEGIES = ("cost", "speed", "balanced")
 TRIM = 0.2
 MAX_TIMEOUT_S = 900
@@ -358,7 +370,10 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--invokes", type=int, default=100, help="warm invokes per size (default 100)")
     parser.add_argument("--cold-starts", type=int, default=3, help="fresh containers per size (default 3)")
     parser.add_argument(
-        "--event", type=Path, default=DEFAULT_EVENT, help="event file (default events/single.json)"
+        "--event",
+        type=Path,
+        default=None,
+        help="event file (default events/single.json, else the first sample event)",
     )
     parser.add_argument("--image", default=None, help="function image (default: the one `nox -s build` tags)")
     parser.add_argument(
@@ -378,7 +393,7 @@ def cli(argv: list[str]) -> int:
     limits = template.limits(args.template)
     image = args.image or template.image_settings(args.template).local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
-    event = json.loads(args.event.read_text(encoding="utf-8"))
+    event = json.loads((args.event or default_event()).read_text(encoding="utf-8"))
     console = Console()
     out = args.out or build_dir() / "tune"
     points = measure_sizes(
