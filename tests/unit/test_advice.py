@@ -120,6 +120,10 @@ def test_a_failed_snapshots_first_line_names_the_root_cause_found_in_the_log(tmp
     assert "127.0.0.1:8765 (nltk) refused the connection" in first
 
 
-def test_own_code_is_named_after_the_package() -> None:
-    assert caches.own_code("inference") == "inference (your code)"
-    assert command.project_modules() >= {"inference"} and "lambdakit" not in command.project_modules()
+def test_own_code_is_every_package_and_module_of_src_but_the_kit(tmp_path: Path) -> None:
+    for package in ("lambdakit", "myfn"):
+        put(tmp_path / package / "__init__.py")
+    put(tmp_path / "helpers.py")
+    put(tmp_path / "data" / "x.json")
+    assert command.project_modules(tmp_path) == {"myfn", "helpers"}
+    assert caches.own_code("myfn") == "myfn (your code)"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lambdakit.core import config
 from lambdakit.perf import baseline, bench, pushcost
 
 REPO = Path(__file__).resolve().parents[2]
@@ -181,8 +182,12 @@ def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_p
     (tmp_path / "events" / "batch.json").write_text('{"q": [1, 2]}')
     assert bench.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": [1, 2]})
     assert bench.bench_events(demo=True) == (bench.SINGLE_EVENT, bench.BATCH_EVENT)
-    assert baseline.applies(tmp_path / "src" / "inference") is False
-    assert baseline.applies()  # this repository holds the demo
+    demo = tmp_path / "src" / "inference"
+    assert baseline.applies(demo) is False
+    demo.mkdir(parents=True)
+    for name in baseline.SHARED_CODE:
+        (demo / name).write_text("")
+    assert baseline.applies(demo)
 
     ratios = bench.ratios(KIT, None)
     assert set(ratios) == set(bench.ratios(KIT, BASELINE)) and not any(ratios.values())
@@ -190,4 +195,4 @@ def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_p
     assert bench.columns(results) == ["figure", "your function"]
     rows = bench.table_rows(results)
     assert all(len(row) == 2 for row in rows) and rows[0][1] == "450.0 ms"
-    assert bench.handler_file() == "inference/handler.py"
+    assert bench.handler_file(config.ProjectConfig(handler="app.main.handle")) == "app/main.py"

@@ -8,6 +8,7 @@ import pytest
 
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import REPO_ROOT
 
 
 def write(tmp_path: Path, table: str) -> Path:
@@ -57,8 +58,7 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
         config.load(tmp_path)
 
 
-def test_this_repository_is_the_demo_with_its_onnx_export_as_prepare_hook() -> None:
+def test_this_repositorys_table_is_valid_and_names_a_handler_under_src() -> None:
     project = config.load()
-    assert project.project == "triage"
-    assert project.handler == config.DEFAULT_HANDLER
-    assert project.prepare[1:] == ("-m", "inference.prepare")
+    module = REPO_ROOT / "src" / project.handler_module.replace(".", "/")
+    assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()

@@ -186,7 +186,7 @@ def test_dockerfile_layers_are_in_the_order_that_keeps_code_changes_small() -> N
     assert "ENV INFERENCE_PRECISION=${INFERENCE_PRECISION}" in lines
     copies = [line for line in lines if line.startswith("COPY")]
     assert copies == ["COPY --from=assets / /", "COPY deps/ /", "COPY code/ /"]
-    assert lines[-1] == 'CMD ["inference.handler.lambda_handler"]'
+    assert lines[-1] == f'CMD ["{config.load().handler}"]'  # the handler [tool.lambdakit] names
 
 
 def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
