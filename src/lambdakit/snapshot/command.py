@@ -23,7 +23,7 @@ import json
 import os
 import re
 import shlex
-import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -38,15 +38,22 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lambdakit.core import config
-from lambdakit.core.errors import ConfigError, DiskFull, NothingToShip, SnapshotCommandFailed, VerifyFailed
+from lambdakit.core.errors import (
+    ConfigError,
+    DiskFull,
+    KitError,
+    NothingToShip,
+    SnapshotCommandFailed,
+    VerifyFailed,
+)
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
-from lambdakit.snapshot import caches, netaudit, outputs, refusals, sandbox, tarball
+from lambdakit.snapshot import caches, netaudit, outputs, reaper, refusals, sandbox, tarball
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = 1
-TARBALL_NAME = "assets.tar"
-REPORT_NAME = "report.json"
-LOG_NAME = "snapshot.log"
+TARBALL_NAME = outputs.TARBALL_NAME
+REPORT_NAME = outputs.REPORT_NAME
+LOG_NAME = outputs.LOG_NAME
 DISK_FULL_MARKERS = ("No space left on device", "[Errno 28]", "Disk quota exceeded")
 SIZE_UNITS = {
     "": 1,
@@ -407,9 +414,7 @@ def _record_json(record: FileRecord) -> dict[str, Any]:
     }
 
 
-def write_report(path: Path, report: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+write_report = outputs.write_report
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -486,53 +491,88 @@ def _log_lines(path: Path, limit: int = 2000) -> list[str]:
 
 
 def snapshot(options: Options, console: Console) -> dict[str, Any]:
-    """Run, scan, report, write the tarball; then verify unless told not to. Returns the report."""
-    options.output.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=options.output))
-    try:
-        box = sandbox.Sandbox(
-            work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl"
-        ).create()
-        make_cache_dirs(box.cache_root)  # as in a finished image: nltk, for one, uses $NLTK_DATA only then
-        env = sandbox.command_env(options.env, box, verify=False)
-        started = time.monotonic()
-        with _open_log(options.output / LOG_NAME, "w") as log:
-            results = run_commands(
-                options, (*options.prepare, *options.commands), box, env, log, console, "snapshot"
-            )
-        seconds = time.monotonic() - started
-        events = netaudit.read(box.audit_log)
-        records, members = scan(box, events)
-        report = build_report(options, records, events, seconds)
-        if results[-1].returncode != 0:
-            write_report(options.report, report)
-            raise failure(results[-1], options.output / LOG_NAME, "snapshot", report["network"])
-        if not members:
-            write_report(options.report, report)
-            raise NothingToShip(nothing_to_ship(records, options.report))
-        write_report(options.report, report)
-        written = tarball.write(members, IMAGE_CACHE_ROOT, options.tarball, options.max_bytes)
-        report["tarball"] = {
-            "path": _relative(written.path),
-            "sha256": written.sha256,
-            "bytes": written.bytes,
-            "files": written.files,
-            "members": written.members,
-            "prefix": IMAGE_CACHE_ROOT,
-            "manifest": f"/{written.manifest}",
-        }
-        write_report(options.report, report)
-    finally:
-        if not options.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
+    """Run, scan, report, write the tarball, verify unless told not to; then put the report and the tarball
+    in place together (after a failure: the report, and no tarball). Returns the report.
+
+    Everything happens in a locked work folder; an interrupt leaves the previous outputs as they were, and
+    its folder is swept by the next start."""
+    outputs.start(options.output)
+    with outputs.work_folder(options.output, outputs.WORK_PREFIX, keep=options.keep) as work:
+        staged = work / "out"
+        staged.mkdir()
+        box = sandbox.Sandbox(work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl")
+        report, results, records, members = record(options, box.create(), console)
+        try:
+            refused = refusal(options, results, records, members, report)
+            if refused is not None:
+                raise refused
+            written = tarball.write(members, IMAGE_CACHE_ROOT, staged / TARBALL_NAME, options.max_bytes)
+        except KitError:
+            commit(options, staged, report)
+            raise
+        report["tarball"] = tarball_entry(options, written)
+        if not options.keep:  # the sandbox is no longer needed: free its disk before the verify unpacks
+            for folder in (box.home, box.cache_root, box.tmp):
+                outputs.remove_tree(folder)
+        print_summary(report, console)
+        if options.verify:
+            report["verify"] = verify(options, console, report, written.path)
+        commit(options, staged, report)
+        if options.keep:
             console.print(f"sandbox kept in {work}")
-    print_summary(report, console)
     if options.verify:
-        report["verify"] = verify(options, console, report)
-        write_report(options.report, report)
         raise_if_failed(report["verify"])
     return report
+
+
+def record(
+    options: Options, box: sandbox.Sandbox, console: Console
+) -> tuple[dict[str, Any], list[sandbox.StepResult], list[FileRecord], list[tarball.Member]]:
+    """Run the steps in the sandbox and scan what they left: the report (no tarball yet) and its parts."""
+    make_cache_dirs(box.cache_root)  # as in a finished image: nltk, for one, uses $NLTK_DATA only then
+    env = sandbox.command_env(options.env, box, verify=False)
+    started = time.monotonic()
+    with _open_log(options.output / LOG_NAME, "w") as log:
+        results = run_commands(
+            options, (*options.prepare, *options.commands), box, env, log, console, "snapshot"
+        )
+    seconds = time.monotonic() - started
+    events = netaudit.read(box.audit_log)
+    records, members = scan(box, events)
+    return build_report(options, records, events, seconds), results, records, members
+
+
+def refusal(
+    options: Options,
+    results: Sequence[sandbox.StepResult],
+    records: Sequence[FileRecord],
+    members: Sequence[tarball.Member],
+    report: Mapping[str, Any],
+) -> KitError | None:
+    """Why this run must not produce a tarball, if it must not."""
+    if results[-1].returncode != 0:
+        return failure(results[-1], options.output / LOG_NAME, "snapshot", report["network"])
+    if not members:
+        return NothingToShip(nothing_to_ship(records, options.report))
+    return None
+
+
+def tarball_entry(options: Options, written: tarball.Written) -> dict[str, Any]:
+    return {
+        "path": _relative(options.tarball),
+        "sha256": written.sha256,
+        "bytes": written.bytes,
+        "files": written.files,
+        "members": written.members,
+        "prefix": IMAGE_CACHE_ROOT,
+        "manifest": f"/{written.manifest}",
+    }
+
+
+def commit(options: Options, staged: Path, report: Mapping[str, Any]) -> None:
+    """The report and the tarball (the staged one, or none) replace the previous ones together."""
+    write_report(staged / REPORT_NAME, report)
+    outputs.commit(options.output, staged, (TARBALL_NAME, REPORT_NAME))
 
 
 def nothing_to_ship(records: Sequence[FileRecord], report: Path) -> str:
@@ -560,15 +600,23 @@ def _open_log(path: Path, mode: str) -> IO[str]:
 # ---------------------------------------------------------------------------------------------- verify
 
 
-def verify(options: Options, console: Console, report: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Rerun the command with only the tarball's files, offline, cut off; list whatever still reaches out."""
-    if not options.tarball.is_file():
-        raise ConfigError(f"{options.tarball} does not exist: run `nox -s snapshot` (without --verify) first")
-    image = Path(tempfile.mkdtemp(prefix=".verify-", dir=options.output))
-    scratch = Path(tempfile.mkdtemp(prefix="lambdakit-verify-"))
-    try:
-        _, damaged = outputs.inspect(options.tarball, report)
-        _extract(options.tarball, image / "image")
+def verify(
+    options: Options,
+    console: Console,
+    report: Mapping[str, Any] | None = None,
+    tarball_path: Path | None = None,
+) -> dict[str, Any]:
+    """Rerun the command with only the tarball's files, offline, cut off; list whatever still reaches out.
+    The tarball is first checked against its manifest and REPORT."""
+    tarball_path = tarball_path or options.tarball
+    if not tarball_path.is_file():
+        raise ConfigError(f"{tarball_path} does not exist: run `nox -s snapshot` (without --verify) first")
+    with (
+        outputs.work_folder(options.output, outputs.VERIFY_PREFIX) as image,
+        outputs.work_folder(Path(tempfile.gettempdir()), outputs.TEMP_PREFIX) as scratch,
+    ):
+        _, damaged = outputs.inspect(tarball_path, report)
+        _extract(tarball_path, image / "image")
         cache_root = image / "image" / IMAGE_CACHE_ROOT.strip("/")
         cache_root.mkdir(parents=True, exist_ok=True)
         box = sandbox.Sandbox(image / "home", cache_root, scratch / "tmp", scratch / "audit" / "audit.jsonl")
@@ -584,12 +632,9 @@ def verify(options: Options, console: Console, report: Mapping[str, Any] | None 
             results = run_commands(options, options.commands, box, env, log, console, "verify", prefix)
         events = netaudit.read(box.audit_log)
         result = verify_result(results, events, box, isolation, time.monotonic() - started, options, report)
-        result["problems"][:0] = [f"the tarball does not match what was recorded: {p}" for p in damaged]
-        result["passed"] = not result["problems"]
-        return result
-    finally:
-        shutil.rmtree(image, ignore_errors=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+    result["problems"][:0] = [f"the tarball does not match what was recorded: {p}" for p in damaged]
+    result["passed"] = not result["problems"]
+    return result
 
 
 def _extract(source: Path, destination: Path) -> None:
@@ -821,18 +866,25 @@ def options_from(args: argparse.Namespace) -> Options:
     )
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def cli(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     options = options_from(args)
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    reaper.die_with_parent()  # a nox session killed by SIGKILL takes the snapshot with it
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # unwind, so every step and work folder is cleaned up
+        signal.signal(stop, _interrupted)
     if args.verify_only:
+        outputs.start(options.output)
         previous = json.loads(options.report.read_text()) if options.report.is_file() else None
         if previous and not args.command:
             options = replace(options, commands=tuple(tuple(c) for c in previous["command"]))
         result = verify(options, console, previous)
         if previous is not None:
-            previous["verify"] = result
-            write_report(options.report, previous)
+            outputs.update_report(options.output, {**previous, "verify": result})
         print_verify(result, console)
         raise_if_failed(result)
         return 0

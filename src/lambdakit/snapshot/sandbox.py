@@ -2,6 +2,7 @@
 
 Recording: a fresh empty HOME, an empty cache root with the ENV block pointing into it, a private
 TMPDIR, every other known cache variable and offline switch cleared, and the audit hook loaded.
+Every step runs under `reaper`, so nothing it starts outlives it or the kit (even a kit killed by SIGKILL).
 Verifying: the same with the shipped files as the cache root, the offline switches on, and, where the
 kernel allows (root, or an unprivileged user namespace), a new network namespace (no network at all) and
 a mount namespace where `/`, the cache root and HOME are read-only and only the temp dirs stay writable.
@@ -9,11 +10,13 @@ a mount namespace where `/`, the cache root and HOME are read-only and only the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -23,9 +26,10 @@ from typing import IO
 
 from lambdakit.core.errors import SnapshotCommandNotFound
 from lambdakit.core.settings import OFFLINE_ENV, kit_env
-from lambdakit.snapshot import caches, netaudit
+from lambdakit.snapshot import caches, netaudit, reaper
 
 TAIL_LINES = 25
+REAPER = Path(reaper.__file__)
 UNSHARE_AS_ROOT = ("unshare", "--net", "--mount", "--propagation", "private")
 UNSHARE_AS_USER = ("unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private")
 
@@ -159,7 +163,7 @@ def run_step(
     started = time.monotonic()
     log.write(f"$ {shlex.join(argv)}\n")
     with subprocess.Popen(
-        [*prefix, *argv],
+        supervised([*prefix, *argv]),
         env=dict(env),
         cwd=cwd,
         stdout=subprocess.PIPE,
@@ -185,12 +189,18 @@ def run_step(
     return StepResult(tuple(argv), returncode, time.monotonic() - started, tuple(tail))
 
 
+def supervised(argv: Sequence[str]) -> list[str]:
+    """ARGV under the reaper: it ends everything the step starts when the step ends or the kit dies."""
+    return [sys.executable, "-I", "-S", str(REAPER), str(os.getpid()), "--", *argv]
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
-    """End the step's own process group (it was started in a new session), nothing else."""
+    """Ask the step's reaper to end everything below it (it waits `reaper.GRACE_S`, then kills)."""
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+            process.wait(timeout=reaper.GRACE_S + 5)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()

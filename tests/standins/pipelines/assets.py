@@ -3,7 +3,8 @@
     python assets.py STAGE [STAGE ...]
 
 Stages, run in order:
-  weights       write a model ($HF_HOME/exports/tiny/model.onnx, 256 KB) and its tokenizer.json
+  weights       write a model ($HF_HOME/exports/tiny/model.onnx, 256 KB) and its tokenizer.json, unless
+                they are there already (so the verify's read-only rerun passes)
   load          read them back (the verify's offline run: fails when they are missing)
   token         leave a Hub token where `hf auth login` would ($HF_HOME/token)
   hardlink      a hard link to that token named like weights ($HF_HOME/exports/tiny/weights.bin)
@@ -11,6 +12,8 @@ Stages, run in order:
   config=PATH   a credential file at PATH below the cache root (e.g. config=gcloud/credentials.db)
   linger=NAME   leave a grandchild running in its own session (it ignores SIGTERM and SIGHUP), write
                 $STANDIN_MARKERS/NAME.ready, then sleep: the snapshot must end them both
+  offline-linger=NAME   the same, only in the verify's run (the libraries' offline switches are on)
+  linger-then-exit      leave that grandchild running and go on (it holds the step's output open)
   fail          exit 3
 
 Everything is derived from fixed seeds, so two runs leave the same bytes.
@@ -22,6 +25,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +42,8 @@ PLANTS = {
 
 
 def weights() -> None:
+    if (MODEL / "tokenizer.json").is_file():
+        return
     MODEL.mkdir(parents=True, exist_ok=True)
     blocks = (hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(8192))
     (MODEL / "model.onnx").write_bytes(b"".join(blocks))
@@ -50,15 +56,24 @@ def load() -> None:
     print(f"loaded {size} bytes of weights and {len(vocab)} of vocabulary")
 
 
-def linger(name: str) -> None:
-    child = (
-        "import os, signal, time\n"
+def grandchild() -> None:
+    """Start a process in a session of its own that ignores SIGTERM and SIGHUP; return once it is so."""
+    ready = Path(tempfile.mkdtemp()) / "ready"
+    code = (
+        "import os, signal, sys, time\n"
         "os.setsid()\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "open(sys.argv[1], 'w').close()\n"
         "time.sleep(600)\n"
     )
-    subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.DEVNULL)
+    subprocess.Popen([sys.executable, "-c", code, str(ready)], stdin=subprocess.DEVNULL)
+    while not ready.exists():
+        time.sleep(0.01)
+
+
+def linger(name: str) -> None:
+    grandchild()
     markers = Path(os.environ["STANDIN_MARKERS"])
     markers.mkdir(parents=True, exist_ok=True)
     (markers / f"{name}.ready").write_text(str(os.getpid()))
@@ -87,6 +102,11 @@ def main(stages: list[str]) -> None:
             target.write_text('{"note": "a credential file"}\n')
         elif name == "linger":
             linger(value)
+        elif name == "linger-then-exit":
+            grandchild()
+        elif name == "offline-linger":
+            if os.environ.get("HF_HUB_OFFLINE") == "1":
+                linger(value)
         elif name == "fail":
             raise SystemExit(3)
         else:
