@@ -6,7 +6,7 @@
     python -m inference --text "My parcel never arrived"
 
 Prints the handler's response as JSON. Exit status: 0 for a success response, 1 for an error response,
-2 when the command itself cannot run (bad arguments, model not prepared).
+2 when the command itself cannot run (bad arguments, model not prepared or not the recorded bytes).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.errors import InvalidSetting, ModelAssetMissing
+from inference.errors import InvalidSetting, ModelAssetMissing, ModelIntegrityError
 
 
 @dataclass
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     event = {"text": args.text} if args.text is not None else read_event(args.event)
     try:
         from inference.handler import lambda_handler
-    except (ModelAssetMissing, InvalidSetting) as exc:
+    except (ModelAssetMissing, ModelIntegrityError, InvalidSetting) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     response = lambda_handler(event, LocalContext())

@@ -90,3 +90,7 @@ class InvalidSetting(Exception):
 
 class ModelAssetMissing(Exception):
     """A file the pipeline needs is not in the cache root; the message names the file, variable and fix."""
+
+
+class ModelIntegrityError(Exception):
+    """A model file's sha256 is not the one its manifest records; the message names the file and the fix."""

@@ -16,8 +16,15 @@ Decisions
   as "no text". Proxy envelopes may carry any fields; only their body is checked this way.
 * Sending both ``text`` and ``texts`` is an error: the response shape would be ambiguous.
 * Limits: at most ``INFERENCE_MAX_TEXTS`` texts (default 64) of ``INFERENCE_MAX_TEXT_CHARS`` characters
-  (default 20000) each, and a payload of at most 6 MB (Lambda's limit for synchronous invocation, which the
-  local emulator does not enforce).
+  (default 20000) each, counted both as sent and after Unicode normalisation (NFKC turns "ﬃ" into "ffi"; one
+  code point can become 18), and a payload of at most 6 MB (Lambda's limit for synchronous invocation, which
+  the local emulator does not enforce). These bound the work of one request: see docs/performance.md for the
+  worst case.
+* A text with nothing left after normalisation (only whitespace, control or zero-width characters) is
+  `EmptyText`: the model would embed an empty string and still name a label.
+* Messages quote at most a few short pieces of the request (`quote`): a 5 MB field name must not come back
+  in the response or the log.
+* `Request.texts` are normalised (`inference.preprocess.normalise`): the pipeline takes them as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +50,14 @@ from inference.errors import (
     TooManyTexts,
     UnknownField,
 )
+from inference.preprocess import ExpandedTooLong, normalise
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 MAX_TEXTS_ENV = "INFERENCE_MAX_TEXTS"
 MAX_TEXT_CHARS_ENV = "INFERENCE_MAX_TEXT_CHARS"
 ALLOWED_FIELDS = ("text", "texts")
+QUOTED_CHARS = 40  # a quoted piece of the request is cut to this many characters
+QUOTED_ITEMS = 3
 EXAMPLE = '{"text": "My invoice is wrong"} or {"texts": ["...", "..."]}'
 
 
@@ -54,7 +65,7 @@ EXAMPLE = '{"text": "My invoice is wrong"} or {"texts": ["...", "..."]}'
 class Request:
     """What the pipeline is asked: one or more texts, and whether the caller sent a batch."""
 
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # normalised
     batch: bool
 
 
@@ -126,10 +137,10 @@ def _decode_base64(body: str) -> str:
 
 
 def _parse_object(obj: dict[str, Any]) -> Request:
-    unknown = sorted(str(key) for key in obj if key not in ALLOWED_FIELDS)
+    unknown = [key for key in obj if key not in ALLOWED_FIELDS]
     if unknown:
         raise UnknownField(
-            f"Unknown field(s) {', '.join(map(repr, unknown))}; the accepted fields are 'text' (a string) "
+            f"Unknown field(s) {quote(unknown)}; the accepted fields are 'text' (a string) "
             "or 'texts' (a list of strings)."
         )
     if "text" in obj and "texts" in obj:
@@ -155,6 +166,7 @@ def _valid_texts(value: object) -> tuple[str, ...]:
 
 
 def _valid_text(value: object, where: str) -> str:
+    """The text, normalised, once it is a non-empty string within the length limit before and after NFKC."""
     if not isinstance(value, str):
         raise InvalidFieldType(f"'{where}' is a JSON {_json_type(value)}; it must be a string.")
     if not value.strip():
@@ -169,13 +181,37 @@ def _valid_text(value: object, where: str) -> str:
             f"'{where}' holds a lone surrogate at index {exc.start} that is not valid Unicode; "
             "send valid UTF-8 text."
         ) from exc
-    return value
+    try:
+        text = normalise(value, max_chars=limit)
+    except ExpandedTooLong as exc:
+        raise TextTooLong(
+            f"'{where}' has {exc.length} characters after Unicode normalisation (NFKC spells out ligatures "
+            f"and compatibility characters such as 'ﬃ'); send at most {limit} (trim or split it)."
+        ) from None
+    if not text:
+        raise EmptyText(
+            f"'{where}' holds no visible text (only whitespace, control or zero-width characters); "
+            "send the text to classify."
+        )
+    return text
+
+
+def quote(values: Sequence[object]) -> str:
+    """A few of `values` as short reprs, for a message that must not echo a huge request back."""
+    pieces = []
+    for value in values[:QUOTED_ITEMS]:
+        # str() of a huge int raises (over 4300 digits) and says nothing useful anyway
+        text = value if isinstance(value, str) else f"<{_json_type(value)}>"
+        cut = len(text) > QUOTED_CHARS
+        pieces.append(f"{text[:QUOTED_CHARS]!r}... ({len(text)} characters)" if cut else repr(text))
+    more = len(values) - QUOTED_ITEMS
+    return ", ".join(pieces) + (f" and {more} more" if more > 0 else "")
 
 
 def _loads(text: str, what: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError also covers integers of over 4300 digits
         raise InvalidJson(f"{what.capitalize()} is not valid JSON; send {EXAMPLE}.") from exc
 
 

@@ -11,7 +11,7 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIR_ENV = "INFERENCE_MODEL_DIR"
 EXPORT_NAME = "sentence-transformers--all-MiniLM-L6-v2-onnx"
 PREPARE_COMMAND = "nox -s prepare"
-MODEL_FILES = ("model.onnx", "tokenizer.json", "prototypes.json", "manifest.json")
+MODEL_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "prototypes.json", "manifest.json")
 PRECISION_ENV = "INFERENCE_PRECISION"
 PRECISIONS = ("fp32", "int8")
 

@@ -18,15 +18,24 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from inference import paths
+from inference.errors import EmptyText
+from inference.integrity import Digests
 from inference.preprocess import normalise
 
 logger = logging.getLogger(__name__)
 
 MAX_SEQ_LENGTH = 256  # all-MiniLM-L6-v2 was trained with 256; the shipped tokenizer.json says 128
 TEMPERATURE = 0.05  # turns cosine similarities (about 0.0-0.8) into a peaked, readable distribution
+EMBEDDING_DIM = 384
+# Padded tokens per ONNX Runtime run. A run's activations grow with batch x length (attention with its
+# square) and ONNX Runtime's arena keeps its largest size: 64 texts of 256 tokens in one run took the process
+# to 1.2 GB, then 1.7 GB; in runs of 8 such texts it stays at 340 MB at the same speed (docs/performance.md).
+MAX_RUN_TOKENS = 2048
+MODEL_GRAPH_FILES = ("model.onnx", "model.onnx.data")  # the graph, then its weights (external data)
+SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 Embeddings = np.ndarray[Any, np.dtype[np.float32]]
 
 
@@ -44,7 +53,7 @@ def labels_digest(config: dict[str, list[str]]) -> str:
 def cpu_threads() -> int:
     """Threads the CPU quota pays for: Lambda (and `docker --cpus`) throttle threads beyond it."""
     quota = _cgroup_cpu_quota()
-    available = os.cpu_count() or 1
+    available = len(os.sched_getaffinity(0))  # taskset and cpusets limit it too
     return max(1, min(available, math.ceil(quota))) if quota else available
 
 
@@ -70,34 +79,80 @@ class Encoded:
 
 
 class Encoder:
-    """Tokenizer + ONNX sentence-embedding model (mean pooling and L2 normalisation are in the graph)."""
+    """Tokenizer + ONNX sentence-embedding model (mean pooling and L2 normalisation are in the graph).
 
-    def __init__(self, directory: Path) -> None:
-        self.tokenizer = Tokenizer.from_file(str(paths.require_file("tokenizer.json", directory)))
-        # Pad to the longest text of the call, not to the fixed 128 the shipped tokenizer.json asks for.
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a password
+    The graph was optimised by ONNX Runtime at build time (`inference.prepare`) and its weights lie in an
+    external file that ONNX Runtime maps instead of parsing and copying: loading skips the optimiser, and
+    holds the weights once. Every file is checked against its recorded sha256 first (`inference.integrity`).
+    """
+
+    def __init__(self, directory: Path, digests: Digests | None = None) -> None:
+        """`digests` checks every file before use; only the build (`inference.prepare`) goes without."""
+        tokenizer_json = _read("tokenizer.json", directory, digests)
+        self.tokenizer = Tokenizer.from_str(tokenizer_json.decode("utf-8"))
+        self.tokenizer.no_padding()  # each run pads to its own longest text (`_runs`)
         self.tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
+        for name in MODEL_GRAPH_FILES:
+            path = paths.require_file(name, directory)
+            if digests:
+                digests.check(path)
         ort.disable_telemetry_events()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = cpu_threads()
-        options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
-            str(paths.require_file("model.onnx", directory)), options, providers=["CPUExecutionProvider"]
+            str(directory / MODEL_GRAPH_FILES[0]), session_options(), providers=["CPUExecutionProvider"]
         )
+
+    def tokenize(self, texts: Sequence[str]) -> list[Encoding]:
+        return list(self.tokenizer.encode_batch(list(texts)))
+
+    def embed(self, encodings: Sequence[Encoding]) -> Embeddings:
+        """Sentence embeddings in input order, computed in runs of similar length (bounded memory)."""
+        embeddings = np.empty((len(encodings), EMBEDDING_DIM), dtype=np.float32)
+        for run in _runs([len(e.ids) for e in encodings]):
+            embeddings[run] = self._run([encodings[i] for i in run])
+        return embeddings
 
     def encode(self, texts: Sequence[str]) -> Encoded:
-        encodings = self.tokenizer.encode_batch(list(texts))
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        (embeddings,) = self.session.run(["sentence_embedding"], feeds)
+        encodings = self.tokenize(texts)
         return Encoded(
-            embeddings=np.asarray(embeddings, dtype=np.float32),
-            tokens=[sum(e.attention_mask) for e in encodings],
+            embeddings=self.embed(encodings),
+            tokens=[len(e.ids) for e in encodings],
             truncated=[bool(e.overflowing) for e in encodings],
         )
+
+    def _run(self, encodings: Sequence[Encoding]) -> Embeddings:
+        ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (embeddings,) = self.session.run(["sentence_embedding"], feeds)
+        return np.asarray(embeddings, dtype=np.float32)
+
+
+def session_options() -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = cpu_threads()
+    options.inter_op_num_threads = 1
+    # Optimised once at build time; optimising again at every cold start would only cost time.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return options
+
+
+def _read(name: str, directory: Path, digests: Digests | None) -> bytes:
+    return digests.read(name) if digests else paths.require_file(name, directory).read_bytes()
+
+
+def _runs(lengths: Sequence[int]) -> list[list[int]]:
+    """Indices grouped longest first so that no run pads more than MAX_RUN_TOKENS tokens in all."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    runs: list[list[int]] = []
+    for index in order:
+        if runs and (len(runs[-1]) + 1) * lengths[runs[-1][0]] <= MAX_RUN_TOKENS:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
 
 
 class Pipeline:
@@ -112,9 +167,10 @@ class Pipeline:
     @classmethod
     def load(cls, directory: Path | None = None) -> Pipeline:
         directory = directory or paths.model_dir()
-        manifest = json.loads(paths.require_file("manifest.json", directory).read_text())
-        encoder = Encoder(directory)
-        labels, prototypes = _load_prototypes(directory, encoder)
+        digests = Digests(directory)
+        manifest = json.loads(_read("manifest.json", directory, digests))
+        encoder = Encoder(directory, digests)
+        labels, prototypes = _load_prototypes(directory, encoder, digests)
         model = {
             "id": manifest["model_id"],
             "revision": manifest["revision"],
@@ -124,11 +180,18 @@ class Pipeline:
         return cls(encoder, labels, prototypes, model)
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        encoded = self.encoder.encode([normalise(text) for text in texts])
-        similarities = encoded.embeddings @ self.prototypes.T
+        """Label and scores per text; `texts` are normalised (`inference.preprocess.normalise`)."""
+        encodings = self.encoder.tokenize(texts)
+        for number, encoding in enumerate(encodings, start=1):
+            if len(encoding.ids) <= SPECIAL_TOKENS:
+                raise EmptyText(
+                    f"Text {number} of the request holds nothing the model reads (only accents or marks the "
+                    "tokenizer drops); send the text to classify."
+                )
+        similarities = self.encoder.embed(encodings) @ self.prototypes.T
         return [
-            _result(self.labels, row, tokens, truncated)
-            for row, tokens, truncated in zip(similarities, encoded.tokens, encoded.truncated, strict=True)
+            _result(self.labels, row, len(encoding.ids), bool(encoding.overflowing))
+            for row, encoding in zip(similarities, encodings, strict=True)
         ]
 
 
@@ -141,9 +204,9 @@ def compute_prototypes(encoder: Encoder, config: dict[str, list[str]]) -> Embedd
     return prototypes
 
 
-def _load_prototypes(directory: Path, encoder: Encoder) -> tuple[list[str], Embeddings]:
+def _load_prototypes(directory: Path, encoder: Encoder, digests: Digests) -> tuple[list[str], Embeddings]:
     config = labels_config()
-    stored = json.loads(paths.require_file("prototypes.json", directory).read_text())
+    stored = json.loads(_read("prototypes.json", directory, digests))
     if stored.get("labels_sha256") == labels_digest(config):
         return list(stored["labels"]), np.asarray(stored["vectors"], dtype=np.float32)
     # labels.json changed since the model was prepared: still correct, just slower to start.

@@ -94,6 +94,13 @@ BAD_EVENTS = [
     ),
     ("proxy-body-too-large", http_v2(TOO_BIG), errors.PayloadTooLarge),
     ("proxy-unknown-field", http_v2('{"text": "a", "extra": 1}'), errors.UnknownField),
+    # Python's json refuses integers of over 4300 digits with a ValueError that is no JSONDecodeError
+    ("proxy-huge-integer", rest_v1('{"text": 1' + "0" * 5000 + "}"), errors.InvalidJson),
+    ("string-huge-integer", '{"texts": [' + "9" * 5000 + "]}", errors.InvalidJson),
+    ("only-zero-width", {"text": "\u200b\u200c\u2060\ufeff"}, errors.EmptyText),
+    ("only-control-chars", {"text": "\x00\x01\x7f\x9f"}, errors.EmptyText),
+    ("texts-zero-width-item", {"texts": ["ok", "\u200d \u200b"]}, errors.EmptyText),
+    ("expands-past-the-limit", {"text": "\ufb03" * 7000}, errors.TextTooLong),  # "ffi": 21,000 characters
 ]
 
 
@@ -109,6 +116,20 @@ def test_bad_events_raise_their_typed_error(event: object, error: type[errors.In
 def test_error_messages_say_what_to_send() -> None:
     with pytest.raises(errors.UnknownField, match=r"'txt'.*accepted fields are 'text'"):
         parse_event({"txt": "a"})
+
+
+def test_texts_arrive_normalised() -> None:
+    request = parse_event({"texts": ["\ufb03  mail\u200bme at a.b@c.org ", "ok"]})
+    assert request.texts == ("ffi mail me at email address", "ok")
+
+
+def test_huge_field_names_are_not_echoed() -> None:
+    name = "x" * 5_000_000
+    with pytest.raises(errors.UnknownField) as caught:
+        parse_event({name: 1, "text": "a", **{f"extra{i}": i for i in range(10)}})
+    message = caught.value.message
+    assert len(message) < 400, message
+    assert "'xxxx" in message and "(5000000 characters)" in message and "and 8 more" in message
 
 
 def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,6 +96,22 @@ def test_bad_events_become_error_responses(
         assert response["statusCode"] == error.status_code
 
 
+def test_text_the_tokenizer_drops_entirely_is_rejected(handler: Any) -> None:
+    body = handler.lambda_handler({"texts": ["fine", "\u0301\u0308\u0301"]}, None)  # combining marks only
+    assert body["error"]["type"] == "EmptyText" and "Text 2" in body["error"]["message"]
+
+
+def test_a_huge_field_name_comes_back_neither_in_the_response_nor_the_log(
+    handler: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = "n" * 5_000_000
+    with caplog.at_level(logging.INFO, logger="inference"):
+        response = handler.lambda_handler({"httpMethod": "POST", "body": json.dumps({name: 1})}, None)
+    assert response["statusCode"] == 400 and len(response["body"]) < 500
+    assert json.loads(response["body"])["error"]["type"] == "UnknownField"
+    assert caplog.records and all(len(record.getMessage()) < 500 for record in caplog.records)
+
+
 def test_internal_failure_returns_500_with_request_id_and_logs_traceback(
     handler: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -130,8 +146,24 @@ field_names = st.sampled_from(
 event_like = st.dictionaries(field_names, json_values | st.text(alphabet=string.printable), max_size=4)
 
 
+# What the normaliser rewrites or drops, and what the JSON parser refuses beyond its syntax.
+nasty_text = st.text(
+    alphabet=st.sampled_from(["\ufb03", "\ufdfa", "\u200b", "\x00", "\u0301", "a", "@", ".", " "])
+)
+huge_integer = st.integers(min_value=4301, max_value=6000).map(
+    lambda digits: '{"text": ' + "7" * digits + "}"
+)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(event=json_values | event_like | json_values.map(json.dumps))
+@given(
+    event=json_values
+    | event_like
+    | json_values.map(json.dumps)
+    | nasty_text.map(lambda text: {"text": text})
+    | huge_integer
+    | huge_integer.map(lambda body: {"httpMethod": "POST", "body": body})
+)
 def test_arbitrary_json_never_escapes_the_handler(handler: Any, event: Any) -> None:
     response = handler.lambda_handler(event, None)
     body = body_of(response)
