@@ -264,6 +264,15 @@ def quantize_int8(raw: Path, target: Path) -> None:
         root.setLevel(level)
 
 
+def make_int8(fp32_dir: Path, target_dir: Path) -> None:
+    """int8 from the prepared fp32 graph: its weights quantised, then optimised and stored like fp32's."""
+    with tempfile.TemporaryDirectory(prefix=".int8-", dir=target_dir.parent) as scratch:
+        quantized = Path(scratch) / "quantized.onnx"
+        quantize_int8(fp32_dir / "model.onnx", quantized)
+        optimise(quantized, target_dir)
+    shutil.copyfile(fp32_dir / "tokenizer.json", target_dir / "tokenizer.json")
+
+
 def compare_with_fp32(fp32_dir: Path, int8_dir: Path) -> dict[str, float]:
     """Cosine of the int8 embeddings to fp32's, and how often the int8 pipeline keeps fp32's label."""
     from inference.pipeline import Encoder, compute_prototypes, labels_config
@@ -335,9 +344,7 @@ def prepare(output: Path, precision: str = "fp32") -> None:
             work = Path(scratch) / "int8"
             work.mkdir()
             log("quantising to int8 (onnxruntime dynamic quantisation), then optimising", started)
-            quantize_int8(raw, Path(scratch) / "exported-int8.onnx")
-            optimise(Path(scratch) / "exported-int8.onnx", work)
-            shutil.copyfile(fp32 / "tokenizer.json", work / "tokenizer.json")
+            make_int8(fp32, work)
             accuracy = compare_with_fp32(fp32, work)
             log(f"int8 vs fp32: {accuracy}", started)
         log("embedding label prototypes", started)

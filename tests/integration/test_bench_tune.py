@@ -51,7 +51,7 @@ def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     cache_root = tmp_path_factory.mktemp("int8-cache")
     export = quantized.export_dir(cache_root)
     export.mkdir(parents=True)
-    prepare.quantize_int8(model_dir, export)
+    prepare.make_int8(model_dir, export)
     accuracy = prepare.compare_with_fp32(model_dir, export)
     prepare.write_prototypes(export)
     parity = json.loads((model_dir / "manifest.json").read_text())["parity_min_cosine"]
