@@ -34,8 +34,7 @@ import binascii
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from inference.errors import (
     EmptyText,
@@ -61,8 +60,7 @@ QUOTED_ITEMS = 3
 EXAMPLE = '{"text": "My invoice is wrong"} or {"texts": ["...", "..."]}'
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the pipeline is asked: one or more texts, and whether the caller sent a batch."""
 
     texts: tuple[str, ...]  # normalised

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from inference.errors import InferenceError
@@ -30,6 +29,8 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         logger.info("rejected event: %s: %s", exc.error_type, exc.message)
         return _respond({"error": exc.to_dict()}, exc.status_code, proxy)
     except Exception:
+        import uuid  # only on this path: not worth its import at every cold start
+
         request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
         logger.exception("unexpected failure, request id %s", request_id)
         message = f"The function failed unexpectedly; quote request id {request_id} when reporting it."
