@@ -71,6 +71,21 @@ def test_paths_no_row_claims_are_unknown(root: caches.Root, path: str) -> None:
         "keys/id_rsa",
         ".kaggle/kaggle.json",
         "/home/u/.docker/config.json",
+        "docker/config.json",  # DOCKER_CONFIG=$XDG_CACHE_HOME/docker
+        ".config/kaggle/kaggle.json",
+        "kaggle/access_token",
+        ".config/gcloud/credentials.db",
+        "gcloud/access_tokens.db",  # CLOUDSDK_CONFIG=$XDG_CACHE_HOME/gcloud
+        "gcloud/application_default_credentials.json",
+        ".npmrc",
+        "etc/npmrc",
+        "pip/pip.conf",
+        ".config/pip/pip.conf",
+        "certs/client.key",
+        "tls/client-key.pem",
+        "store.p12",
+        ".huggingface/token",
+        ".aws/config",
     ],
 )
 def test_credentials_are_secrets(path: str) -> None:
@@ -78,7 +93,17 @@ def test_credentials_are_secrets(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["huggingface/hub/models--a--b/blobs/token", "tokenizer.json", "env/x", ".envrc"]
+    "path",
+    [
+        "huggingface/hub/models--a--b/blobs/token",
+        "tokenizer.json",
+        "env/x",
+        ".envrc",
+        "huggingface/hub/models--a--b/snapshots/r/config.json",
+        "keys.json",
+        "monkey.pemx",
+        "torch/hub/checkpoints/docker.pt",
+    ],
 )
 def test_model_files_named_like_tokens_are_not_secrets(path: str) -> None:
     assert not caches.is_secret(path)

@@ -253,15 +253,22 @@ CACHES: tuple[Cache, ...] = (
     ),
 )
 
-# Credentials some libraries and tools write next to their caches. Never shipped, always listed.
+# Where tools keep credentials, by their documented default and the folder their variable may move it to
+# (a DOCKER_CONFIG, CLOUDSDK_CONFIG or KAGGLE_CONFIG_DIR pointed into the cache root lands under these
+# names too). Never shipped, always listed. Files elsewhere are still read for credentials (`secrets`).
 SECRET_PATTERNS: tuple[str, ...] = (
+    # Hugging Face: $HF_HOME/token, $HF_HOME/stored_tokens, the old ~/.huggingface/token
     "**/huggingface/token",
     "**/huggingface/stored_tokens",
-    "**/.aws/credentials",
-    "**/.aws/sso/cache/**",
+    "**/.huggingface/token",
+    # AWS: ~/.aws (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), SSO and CLI caches
+    "**/.aws/**",
+    "**/aws/credentials",
+    # netrc, git, ssh, dotenv
     "**/.netrc",
     "**/_netrc",
     "**/.git-credentials",
+    "**/git/credentials",
     "**/.ssh/**",
     "**/id_rsa",
     "**/id_dsa",
@@ -269,9 +276,40 @@ SECRET_PATTERNS: tuple[str, ...] = (
     "**/id_ed25519",
     "**/.env",
     "**/.env.*",
-    "**/.docker/config.json",
-    "**/.kaggle/kaggle.json",
+    # Docker: ~/.docker/config.json or $DOCKER_CONFIG/config.json, the legacy ~/.dockercfg, TLS material
+    "**/.docker/**",
+    "**/docker/config.json",
+    "**/.dockercfg",
+    # Kaggle: ~/.kaggle/kaggle.json, ~/.config/kaggle/kaggle.json, $KAGGLE_CONFIG_DIR; kagglehub's token
+    "**/kaggle.json",
+    "**/.kaggle/**",
+    "**/kaggle/access_token",
+    # Google Cloud: ~/.config/gcloud ($CLOUDSDK_CONFIG), application default credentials
+    "**/.config/gcloud/**",
+    "**/gcloud/credentials.db",
+    "**/gcloud/access_tokens.db",
+    "**/gcloud/legacy_credentials/**",
+    "**/application_default_credentials.json",
+    # npm: ~/.npmrc ($NPM_CONFIG_USERCONFIG), a global etc/npmrc
+    "**/.npmrc",
+    "**/npmrc",
+    # pip and PyPI: pip.conf / pip.ini ($PIP_CONFIG_FILE) may hold an index URL with a password
+    "**/pip.conf",
+    "**/pip.ini",
     "**/.pypirc",
+    # TLS client keys and key stores
+    "**/*.key",
+    "**/*key.pem",
+    "**/*.p12",
+    "**/*.pfx",
+    # other clouds and tools
+    "**/.azure/**",
+    "**/gh/hosts.yml",
+    "**/.boto",
+    "**/.s3cfg",
+    "**/.pgpass",
+    "**/.terraformrc",
+    "**/credentials.tfrc.json",
 )
 
 # Frames of these modules only carry a request; the library that asked is further out on the stack.

@@ -43,11 +43,12 @@ from lambdakit.core.errors import (
     DiskFull,
     KitError,
     NothingToShip,
+    SecretInAssets,
     SnapshotCommandFailed,
     VerifyFailed,
 )
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
-from lambdakit.snapshot import caches, netaudit, outputs, reaper, refusals, sandbox, tarball
+from lambdakit.snapshot import caches, netaudit, outputs, reaper, refusals, sandbox, secrets, tarball
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = 1
@@ -91,6 +92,15 @@ class Options:
         return self.output / REPORT_NAME
 
 
+# Why a file is excluded (FileRecord.excluded); not passwords themselves.
+SECRET = "secret"  # noqa: S105 - a credential by location or link: left out of the tarball, listed
+SECRET_REFUSED = "secret found in its content"  # noqa: S105 - in a file that looked shippable: refused
+RUN_TIME_TOKENS = (
+    "give the function its token through its environment or a secrets manager at run time, "
+    "not through the image"
+)
+
+
 @dataclass(frozen=True)
 class FileRecord:
     """One file the command left behind, where, whose, and whether it ships."""
@@ -106,6 +116,7 @@ class FileRecord:
     writer: str | None = None
     attributed_by: str | None = None
     sha256: str | None = None  # of a shipped file's bytes, as its manifest line in the tarball says
+    secret: str | None = None  # why it is a credential (never shipped; found by content: refused)
 
     @property
     def display(self) -> str:
@@ -159,8 +170,16 @@ def scan(
     writers = {e.path: tuple(e.stack) for e in events if e.kind == "write"}
     records: list[FileRecord] = []
     members: list[tarball.Member] = []
+    places: tuple[tuple[Root, Path], ...] = (("cache", box.cache_root), ("home", box.home), ("tmp", box.tmp))
+    credentials = secrets.inodes_of(
+        (base / rel, display_path(root, rel))
+        for root, base in places
+        for rel in walk(base)
+        if caches.is_secret(rel)
+    )
     for rel in walk(box.cache_root):
-        record, member = _cache_file(box.cache_root, rel, writers.get(str(box.cache_root / rel)))
+        stack = writers.get(str(box.cache_root / rel))
+        record, member = _cache_file(box.cache_root, rel, stack, credentials)
         records.append(record)
         if member is not None:
             members.append(member)
@@ -240,7 +259,7 @@ def _writer(stack: Sequence[str] | None) -> str | None:
 
 
 def _cache_file(
-    root: Path, rel: str, stack: Sequence[str] | None
+    root: Path, rel: str, stack: Sequence[str] | None, credentials: Mapping[secrets.Inode, str]
 ) -> tuple[FileRecord, tarball.Member | None]:
     who, how = attribute("cache", rel, stack)
     size = _size(root / rel)
@@ -255,8 +274,8 @@ def _cache_file(
         writer=_writer(stack),
         attributed_by=how,
     )
-    if caches.is_secret(rel):
-        return replace(record, excluded="secret"), None
+    if why := secrets.by_location(root, rel, credentials):
+        return replace(record, excluded=SECRET, secret=why), None
     if who.cache is not None and not who.cache.ship:
         return replace(record, excluded=f"not shipped: {who.cache.note}"), None
     if rel == tarball.MANIFEST_NAME:
@@ -264,7 +283,12 @@ def _cache_file(
     kept = tarball.classify(root, rel)
     if isinstance(kept, tarball.Rejected):
         return replace(record, excluded=kept.reason), None
-    kept = tarball.with_digest(kept)
+    if kept.kind == "file":
+        digest, found = secrets.digest_and_scan(kept.source)
+        if found is not None:
+            why = f"holds {found.kind} at byte {found.offset}"
+            return replace(record, excluded=SECRET_REFUSED, secret=why), None
+        kept = replace(kept, sha256=digest)
     return replace(record, shipped=True, sha256=kept.sha256 or None), kept
 
 
@@ -281,9 +305,10 @@ def _outside_file(
         env_var=who.env_var,
         in_cache_root=False,
         shipped=False,
-        excluded="secret" if caches.is_secret(path) else None,
+        excluded=SECRET if caches.is_secret(path) else None,
         writer=_writer(stack),
         attributed_by=how,
+        secret="a known credential location" if caches.is_secret(path) else None,
     )
 
 
@@ -312,14 +337,15 @@ def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     outside: dict[tuple[Root, str], list[FileRecord]] = defaultdict(list)
     for record in records:
-        if record.excluded == "secret":
+        if record.secret is not None:
             found.append(
                 {
                     "kind": "secret",
                     "path": record.display,
                     "library": record.library,
-                    "fix": "never shipped: give the function its token through its environment or a "
-                    "secrets manager at run time, not through the image",
+                    "why": record.secret,
+                    "fix": ("refused: " if record.excluded == SECRET_REFUSED else "never shipped: ")
+                    + RUN_TIME_TOKENS,
                 }
             )
         elif (cache := caches.by_library(record.library)) is not None and not cache.ship:
@@ -342,7 +368,7 @@ def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
             )
         elif not record.in_cache_root:
             outside[(record.root, record.library)].append(record)
-        if record.library == caches.UNKNOWN and record.excluded != "secret":
+        if record.library == caches.UNKNOWN and record.secret is None:
             found.append(
                 {
                     "kind": "unknown_library",
@@ -384,10 +410,8 @@ def build_report(
         "seconds": round(seconds, 2),
         "files": [_record_json(r) for r in records],
         "network": network_summary(events),
-        "excluded_secrets": sorted(r.display for r in records if r.excluded == "secret"),
-        "unknown": sorted(
-            r.display for r in records if r.library == caches.UNKNOWN and r.excluded != "secret"
-        ),
+        "excluded_secrets": sorted(r.display for r in records if r.secret is not None),
+        "unknown": sorted(r.display for r in records if r.library == caches.UNKNOWN and r.secret is None),
         "flags": flags(records),
         "tarball": None,
         "verify": None,
@@ -410,6 +434,7 @@ def _record_json(record: FileRecord) -> dict[str, Any]:
             "writer",
             "attributed_by",
             "sha256",
+            "secret",
         )
     }
 
@@ -552,9 +577,20 @@ def refusal(
     """Why this run must not produce a tarball, if it must not."""
     if results[-1].returncode != 0:
         return failure(results[-1], options.output / LOG_NAME, "snapshot", report["network"])
+    if refused := [r for r in records if r.excluded == SECRET_REFUSED]:
+        return SecretInAssets(secret_found(refused))
     if not members:
         return NothingToShip(nothing_to_ship(records, options.report))
     return None
+
+
+def secret_found(refused: Sequence[FileRecord]) -> str:
+    first = refused[0]
+    more = f" (and {len(refused) - 1} more file(s), listed in report.json)" if len(refused) > 1 else ""
+    return (
+        f"refusing to ship {first.display}: it {first.secret}{more}. The command copied or linked a "
+        f"credential into the cache root: remove it there, {RUN_TIME_TOKENS}, then run the snapshot again"
+    )
 
 
 def tarball_entry(options: Options, written: tarball.Written) -> dict[str, Any]:

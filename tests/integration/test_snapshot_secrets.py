@@ -1,0 +1,105 @@
+"""Planted secrets never ship: by location, by hard link, and by content (refused, naming the file).
+
+Runs the real snapshot on a small pipeline that plants them in the cache root; no Docker.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from lambdakit.core.errors import SecretInAssets
+from lambdakit.snapshot import command, tarball
+from tests.standins.pipelines.assets import PLANTS
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
+CONFIGS = (
+    "docker/config.json",  # DOCKER_CONFIG pointed into the cache root
+    ".docker/config.json",
+    "kaggle/kaggle.json",
+    ".config/gcloud/credentials.db",
+    "gcloud/application_default_credentials.json",
+    ".npmrc",
+    "pip/pip.conf",
+    "tls/client.key",
+    "tls/client-key.pem",
+)
+
+
+def snapshot(output: Path, prepare: str) -> dict[str, Any]:
+    options = command.Options(
+        ((sys.executable, str(PIPELINE), "load"),),
+        REPO,
+        output,
+        env=dict(os.environ),
+        prepare=((sys.executable, str(PIPELINE), *prepare.split()),),
+    )
+    return command.snapshot(options, Console(file=io.StringIO(), width=200))
+
+
+def shipped_bytes(output: Path) -> bytes:
+    return (output / "assets.tar").read_bytes()
+
+
+def test_a_hard_link_to_the_hub_token_named_like_weights_never_ships(tmp_path: Path) -> None:
+    report = snapshot(tmp_path, "weights token hardlink")
+    assert PLANTS["hf"].encode() not in shipped_bytes(tmp_path)
+    assert set(report["excluded_secrets"]) >= {
+        "/cache/huggingface/token",
+        "/cache/huggingface/exports/tiny/weights.bin",
+    }
+    link = next(f for f in report["files"] if f["path"] == "huggingface/exports/tiny/weights.bin")
+    assert (link["shipped"], link["secret"]) == (False, "a hard link to /cache/huggingface/token")
+    assert report["verify"]["passed"]
+
+
+def test_credential_files_at_known_config_locations_never_ship(tmp_path: Path) -> None:
+    report = snapshot(tmp_path, "weights " + " ".join(f"config={c}" for c in CONFIGS))
+    contents = tarball.read_contents(tmp_path / "assets.tar", "/cache")
+    assert sorted(contents.files) == [
+        "huggingface/exports/tiny/model.onnx",
+        "huggingface/exports/tiny/tokenizer.json",
+    ]
+    assert set(report["excluded_secrets"]) >= {f"/cache/{c}" for c in CONFIGS}
+
+
+@pytest.mark.parametrize("plant", sorted(PLANTS))
+def test_a_credential_inside_a_file_is_refused_naming_the_file(plant: str, tmp_path: Path) -> None:
+    with pytest.raises(SecretInAssets) as refused:
+        snapshot(tmp_path, f"weights plant={plant}")
+    message = str(refused.value)
+    assert message.startswith(f"refusing to ship /cache/huggingface/exports/tiny/{plant}.bin: it holds ")
+    assert "at byte 9" in message
+    # the run's report says why, and no tarball is left to ship
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["tarball"] is None and not (tmp_path / "assets.tar").exists()
+    flag = next(f for f in report["flags"] if f["kind"] == "secret")
+    assert flag["path"] == f"/cache/huggingface/exports/tiny/{plant}.bin" and flag["fix"].startswith(
+        "refused"
+    )
+
+
+def test_the_cli_refuses_in_one_line(tmp_path: Path) -> None:
+    snapshot_cli = [sys.executable, "-m", "lambdakit", "snapshot", "--output", str(tmp_path), "--"]
+    result = subprocess.run(
+        [*snapshot_cli, sys.executable, str(PIPELINE), "weights", "plant=aws", "load"],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: refusing to ship /cache/huggingface/exports/tiny/aws.bin: it holds an AWS access key id"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
