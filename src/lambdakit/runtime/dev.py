@@ -136,4 +136,7 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--handler", default=None, help="module.function (default: [tool.lambdakit] handler)")
     args = parser.parse_args(argv)
     project = config.load()
+    source = str(settings.REPO_ROOT / "src")
+    if source not in sys.path:  # the function lives in src/ beside the kit: no PYTHONPATH needed
+        sys.path.insert(0, source)
     return run(args.handler or project.handler, args.events or default_events(), project.project)
