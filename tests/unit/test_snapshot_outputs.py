@@ -3,6 +3,7 @@ the tarball replaced together, even by a run killed between the two moves."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from lambdakit.core.errors import TarballRejected
 from lambdakit.snapshot import outputs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +55,10 @@ def test_a_run_killed_between_the_two_moves_is_finished_by_the_next_start(tmp_pa
     (tmp_path / outputs.JOURNAL_NAME).write_text(json.dumps(journal))
     (staged / "assets.tar").replace(tmp_path / "assets.tar")
     assert state(tmp_path) == ("tarball new", {"sha256": "old"})  # the inconsistent moment
-    # WHEN the next run starts
+    # WHEN `assets` looks at the tarball, or the next run starts
+    with contextlib.suppress(TarballRejected):  # these made-up outputs are no tarball
+        outputs.check_tarball(tmp_path / "assets.tar", None)
+    assert state(tmp_path) == ("tarball new", {"sha256": "new"})
     swept = outputs.start(tmp_path)
     # THEN the commit is complete and the dead run's folder is gone
     assert state(tmp_path) == ("tarball new", {"sha256": "new"})
@@ -103,6 +108,7 @@ def test_only_folders_whose_process_is_gone_are_swept(tmp_path: Path) -> None:
 HOLD = """
 import sys, time
 from pathlib import Path
+from lambdakit.core.errors import TarballRejected
 from lambdakit.snapshot import outputs
 with outputs.work_folder(Path(sys.argv[1]), outputs.WORK_PREFIX) as folder:
     print(folder, flush=True)

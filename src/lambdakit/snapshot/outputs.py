@@ -101,6 +101,7 @@ def last_report(path: Path) -> dict[str, Any]:
 def check_tarball(path: Path, report: Path | None) -> str:
     """The tarball's sha256 once it is found whole and as the last snapshot's REPORT (if given) describes it;
     otherwise `TarballRejected` naming what is wrong."""
+    settle(path.parent)
     if not path.is_file():
         raise TarballRejected(
             f"{path} is missing: run `nox -s snapshot` first to record the model files in it"
@@ -169,11 +170,17 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def settle(output: Path) -> None:
+    """Finish a commit an interrupted run left in OUTPUT (nothing to do when there is none)."""
+    if (output / JOURNAL_NAME).exists():
+        with _locked(output):
+            _finish_commit(output)
+
+
 def start(output: Path) -> list[Path]:
     """Before a run: finish a commit an interrupted run left, then sweep abandoned work folders."""
     output.mkdir(parents=True, exist_ok=True)
-    with _locked(output):
-        _finish_commit(output)
+    settle(output)
     return sweep(output, (WORK_PREFIX, VERIFY_PREFIX)) + sweep(Path(tempfile.gettempdir()), (TEMP_PREFIX,))
 
 

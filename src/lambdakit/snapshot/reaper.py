@@ -48,6 +48,8 @@ def die_with_parent(sig: int = signal.SIGTERM) -> bool:
 def descendants(root: int) -> list[int]:
     """Every live process below ROOT, read from /proc (children before their own children)."""
     children: dict[int, list[int]] = {}
+    if not Path("/proc/self/stat").exists():  # no procfs (macOS): the process group is all we can reach
+        return []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
