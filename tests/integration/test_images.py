@@ -22,6 +22,7 @@ from lambdakit.config.template import Limits
 from lambdakit.core import proc
 from lambdakit.images import assets, baseimage, build, engine, sam
 from lambdakit.runtime import local
+from lambdakit.snapshot import tarball
 from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker
@@ -119,6 +120,15 @@ def test_asset_layer_digest_is_the_tarball_and_survives_a_rebuild(
     assert rebuilt.layer == asset_image.layer == f"sha256:{hashlib.sha256(again.read_bytes()).hexdigest()}"
     assert rebuilt.ref == f"{PREFIX}-assets:{rebuilt.sha256[:12]}"
     assert [layer.diff_id for layer in engine.layers(f"{PREFIX}-assets:latest")] == [rebuilt.layer]
+
+
+def test_the_function_image_carries_the_asset_manifest(function_image: str, asset_tarball: Path) -> None:
+    # the function checks the weights it loads at init against this file
+    text = engine.read_file(function_image, f"/cache/{tarball.MANIFEST_NAME}")
+    assert text is not None
+    contents = tarball.read_contents(asset_tarball, "/cache")
+    assert tarball.parse_manifest(text.decode()) == contents.manifest
+    assert contents.manifest is not None and set(contents.manifest) == set(contents.files)
 
 
 def test_function_image_layers_are_base_then_assets_deps_code(function_image: str, base_image: str) -> None:
