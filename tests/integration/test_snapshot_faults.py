@@ -51,9 +51,15 @@ class Run:
             self.argv(*stages), env=self.env, capture_output=True, text=True, timeout=300, check=False
         )
 
-    def start(self, *stages: str) -> subprocess.Popen[bytes]:
+    def start(self, *stages: str, under_nox: bool = False) -> subprocess.Popen[bytes]:
+        """The snapshot, or (UNDER_NOX) a parent that runs it as nox does: a child it waits for."""
+        nox = (
+            [sys.executable, "-c", "import subprocess, sys; subprocess.run(sys.argv[1:])"]
+            if under_nox
+            else []
+        )
         return subprocess.Popen(
-            self.argv(*stages), env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*nox, *self.argv(*stages)], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
     def wait_for(self, name: str, process: subprocess.Popen[bytes]) -> None:
@@ -145,6 +151,20 @@ def test_an_interrupted_snapshot_leaves_no_process_no_debris_and_the_previous_ou
     assert again.returncode == 0, again.stderr
     assert run.debris() == []
     assert outputs.check_tarball(run.output / "assets.tar", run.output / "report.json")
+
+
+def test_a_nox_session_killed_by_sigkill_takes_the_snapshot_with_it(run: Run) -> None:
+    before = digests(run.output)
+    # GIVEN a snapshot run by a parent (as nox runs it), its command running
+    nox = run.start("weights", "load", "linger=step", under_nox=True)
+    run.wait_for("step", nox)
+    # WHEN that parent is killed outright
+    nox.kill()
+    nox.wait(timeout=60)
+    # THEN the snapshot notices, ends its steps and removes its own work folders
+    assert run.survivors() == []
+    assert run.debris() == []
+    assert digests(run.output) == before
 
 
 def test_a_finished_step_takes_what_it_left_running_with_it(run: Run) -> None:
