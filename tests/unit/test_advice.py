@@ -35,16 +35,32 @@ def test_a_file_the_functions_own_code_wrote_is_its_own_whatever_folder_it_chose
     assert who.library == "huggingface_hub"
 
 
+def test_an_export_renamed_into_place_is_its_writers_not_the_path_librarys(box: sandbox.Sandbox) -> None:
+    # GIVEN the demo's prepare: files written in a scratch folder, the folder renamed into $HF_HOME/exports
+    export = box.cache_root / "huggingface/exports/m-onnx"
+    put(export / "model.onnx")
+    put(export / "tokenizer.json")
+    mine = min(command.project_modules())  # this repository's function package (the demo: inference)
+    rename = netaudit.Event("write", path=str(export), stack=("pathlib", mine, "runpy"))
+    # WHEN the sandbox is scanned
+    records, members = command.scan(box, [rename])
+    # THEN both files are the function's own, and they ship
+    assert {r.path: r.library for r in records} == {
+        "huggingface/exports/m-onnx/model.onnx": f"{mine} (your code)",
+        "huggingface/exports/m-onnx/tokenizer.json": f"{mine} (your code)",
+    }
+    assert len(members) == 2
+
+
 def test_a_file_under_home_from_the_functions_code_gets_advice_for_its_code_not_a_librarys(
     box: sandbox.Sandbox,
 ) -> None:
     put(box.home / "scores.json")
-    write = netaudit.Event(
-        "write", path=str(box.home / "scores.json"), stack=("pathlib", "inference", "runpy")
-    )
+    mine = min(command.project_modules())
+    write = netaudit.Event("write", path=str(box.home / "scores.json"), stack=("pathlib", mine, "runpy"))
     records, _ = command.scan(box, [write])
     flag = next(f for f in command.flags(records) if f["kind"] == "outside_cache_root")
-    assert flag["library"] == "inference (your code)"
+    assert flag["library"] == f"{mine} (your code)"
     assert "XDG_CACHE_HOME" in flag["fix"] and "/tmp" in flag["fix"]
     assert "HF_HOME" not in flag["fix"] and "cache_dir" not in flag["fix"]
 

@@ -167,7 +167,7 @@ def scan(
     box: sandbox.Sandbox, events: Sequence[netaudit.Event]
 ) -> tuple[list[FileRecord], list[tarball.Member]]:
     """Attribute every file of the sandbox (and any other file Python code wrote); pick the members."""
-    writers = {e.path: tuple(e.stack) for e in events if e.kind == "write"}
+    writers = with_folder_writes({e.path: tuple(e.stack) for e in events if e.kind == "write"})
     records: list[FileRecord] = []
     members: list[tarball.Member] = []
     places: tuple[tuple[Root, Path], ...] = (("cache", box.cache_root), ("home", box.home), ("tmp", box.tmp))
@@ -192,6 +192,19 @@ def scan(
         if not path.startswith(sandboxed) and Path(path).is_file():
             records.append(_outside_file("other", Path("/"), path.lstrip("/"), stack, absolute=True))
     return adopt_by_neighbour(records), members
+
+
+def with_folder_writes(writers: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """A folder renamed into place (an export written in a scratch folder, then moved atomically) was
+    written whole by that stack: its files inherit it, unless a write of their own says otherwise."""
+    expanded = dict(writers)
+    for path, stack in writers.items():
+        folder = Path(path)
+        if folder.is_dir() and not folder.is_symlink():
+            for file in folder.rglob("*"):
+                if file.is_file():
+                    expanded.setdefault(str(file), stack)
+    return expanded
 
 
 def adopt_by_neighbour(records: Sequence[FileRecord]) -> list[FileRecord]:
