@@ -6,10 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from lambdakit.core.errors import TarballRejected
 from lambdakit.snapshot import outputs
@@ -122,3 +125,24 @@ def test_a_report_update_never_lands_beside_another_runs_tarball(tmp_path: Path)
     assert state(tmp_path) == ("tarball theirs", {"sha256": "theirs"})
     assert outputs.update_report(tmp_path, {"tarball": {"sha256": "theirs"}, "verify": {"passed": True}})
     assert json.loads((tmp_path / "report.json").read_text())["verify"] == {"passed": True}
+
+
+def test_ctrl_c_in_the_middle_of_a_commit_waits_until_both_are_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs_of(tmp_path, "old")
+    real_replace = Path.replace
+
+    def replace_then_interrupt(self: Path, target: Path) -> Path:
+        moved = real_replace(self, target)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal arrives here, between two moves of the commit
+        return moved
+
+    with pytest.raises(KeyboardInterrupt), outputs.work_folder(tmp_path, outputs.WORK_PREFIX) as work:
+        outputs_of(work, "new")
+        monkeypatch.setattr(Path, "replace", replace_then_interrupt)
+        outputs.commit(tmp_path, work, ("assets.tar", "report.json"))
+    monkeypatch.undo()
+    assert state(tmp_path) == ("tarball new", {"sha256": "new"})
+    assert not (tmp_path / outputs.JOURNAL_NAME).exists()

@@ -22,9 +22,11 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import stat
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -194,7 +196,7 @@ def commit(output: Path, staged: Path, names: Sequence[str]) -> None:
         "replace": [n for n in names if (staged / n).exists()],
         "remove": [n for n in names if not (staged / n).exists()],
     }
-    with _locked(output):
+    with _uninterrupted(), _locked(output):
         _write_atomically(output / JOURNAL_NAME, json.dumps(journal))
         _finish_commit(output)
 
@@ -234,6 +236,26 @@ def _write_atomically(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block is done, then deliver them: an interrupt between the
+    two moves would unwind and remove the staged report the journal still points at. (SIGKILL cannot be
+    held: the journal covers it.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be changed in the main thread, where the snapshot commits
+        return
+    pending: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, _: pending.append(signum)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in pending:
+            signal.raise_signal(signum)
 
 
 @contextlib.contextmanager
