@@ -104,23 +104,29 @@ def armed(parent: int) -> bool:
     return os.getppid() == parent  # checked after arming: the kit may have died just before
 
 
+COMMAND_GROUP: list[int] = []  # the command's process group, once it runs
+
+
+def stop(signum: int, frame: FrameType | None) -> None:
+    """Asked to stop (or the kit died): end the command's group and every descendant, then exit."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    for group in COMMAND_GROUP:  # the one way to reach it where there is no /proc
+        _signal(-group, signal.SIGTERM)
+    end_all(signal.SIGTERM, GRACE_S)
+    os._exit(128 + signum)
+
+
 def supervise(argv: list[str]) -> int:
     """Run ARGV in its own process group under this reaper; its wait status."""
+    for sig in STOP_SIGNALS:  # before the command exists: a stop request can never find it unwatched
+        signal.signal(sig, stop)
     try:
         child = os.posix_spawnp(argv[0], argv, dict(os.environ), setpgroup=0)
     except OSError as exc:
         print(f"cannot run {argv[0]!r}: {exc}", file=sys.stderr)
         return 127 << 8
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
-        _signal(-child, signal.SIGTERM)
-        end_all(signal.SIGTERM, GRACE_S)
-        os._exit(128 + signum)
-
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, stop)
+    COMMAND_GROUP.append(child)
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == child:
