@@ -74,7 +74,8 @@ def prepare(session: nox.Session) -> None:
         session.skip("no [tool.lambdakit] prepare hook in pyproject.toml")
     use_kit_env(session)
     install_locked(session, "packages", extra=PREPARE_PACKAGES)
-    session.run(*PROJECT.prepare, *session.posargs)
+    # nox hands `dev`'s and `tests`' arguments to this prerequisite too: only --force reaches the hook
+    session.run(*PROJECT.prepare, *[arg for arg in session.posargs if arg == "--force"])
 
 
 @nox.session(python=PYTHON, requires=PREPARED)

@@ -1,8 +1,8 @@
 """`nox -s dev` on a repository whose function is not the demo: the kit's noxfile, a fixture function.
 
 The copy holds only what the contract asks of a user (docs/own-pipeline.md): their package in src/, its
-handler named in [tool.lambdakit], its events, a Pipfile/Pipfile.lock (empty [packages] here, so no pip
-download), no prepare hook. HOME is a fresh folder that must stay empty.
+handler and build-time hook named in [tool.lambdakit], its events, a Pipfile/Pipfile.lock (empty [packages]
+here, so no pip download). HOME is a fresh folder that must stay empty.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ version = "0.1.0"
 [tool.lambdakit]
 project = "tinyfn"
 handler = "tinyfn.handler.lambda_handler"
+prepare = ["python", "-m", "tinyfn.prepare"]
 """
 PIPFILE = '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n[packages]\n'
 LOCK = {
@@ -63,8 +64,8 @@ def written_by_the_session(home: Path) -> list[str]:
 
 def nox(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    env |= {"HOME": str(home), "NO_COLOR": "1"}
     env = {k: v for k, v in env.items() if not k.startswith(("XDG_", "HF_", "NLTK", "TORCH", "GENSIM"))}
+    env |= {"HOME": str(home), "NO_COLOR": "1", "HF_TOKEN": "hf_test"}  # the hook needs a token
     return subprocess.run(
         [sys.executable, "-m", "nox", "--no-color", "-s", *args],
         cwd=project,
@@ -85,14 +86,12 @@ def test_dev_runs_any_functions_events_online_and_writes_nothing_into_home(
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "# events/one.json: ok" in output and "# events/three.json: ok" in output
+    assert "Session prepare was successful" in output  # the hook ran first, in its own environment
+    assert (project / ".cache" / "tinyfn" / "vocab.txt").is_file()
     # the ENV block's folders existed before the handler ran: its nltk-style load went to the cache root
     assert (project / ".cache" / "nltk_data" / "tinyfn" / "model.txt").is_file()
-    assert sorted(p.name for p in (project / ".cache").iterdir()) >= [
-        "gensim-data",
-        "huggingface",
-        "nltk_data",
-        "torch",
-    ]
+    folders = {p.name for p in (project / ".cache").iterdir()}
+    assert folders >= {"gensim-data", "huggingface", "nltk_data", "torch"}
     assert written_by_the_session(home) == [], "nothing may land in the real HOME during a nox session"
     assert '"hf_hub_offline": null' in output, "online by default: no silent HF_HUB_OFFLINE"
 
