@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.core.errors import ConfigError
-from lambdakit.core.lock import locked_constraints, locked_requirements, pipfile_requirements
+from lambdakit.core.lock import locked_constraints, locked_groups, locked_requirements, pipfile_requirements
 
 LOCK = {
     "_meta": {},
@@ -58,3 +58,25 @@ def test_missing_lock_or_section_names_the_fix(repo: Path, tmp_path: Path) -> No
 def test_the_real_lock_keeps_the_kits_tooling_out_of_the_image() -> None:
     names = {line.split("==")[0] for line in locked_requirements(("packages",), hashes=False)}
     assert not names & {"pytest", "boto3", "nox", "docker", "aws-sam-cli", "moto", "ruff", "mypy"}
+
+
+def test_packages_go_to_the_index_the_lock_binds_and_pypi_to_pips_own(tmp_path: Path) -> None:
+    sources = [
+        {"name": "corp", "url": "https://pypi.corp.example/simple"},
+        {"name": "pypi", "url": "https://pypi.org/simple/"},
+        {"name": "pytorch-cpu", "url": "https://download.pytorch.org/whl/cpu"},
+    ]
+    lock = {
+        "_meta": {"sources": sources},
+        "default": {
+            "internal": {"version": "==1.0"},  # no binding: the Pipfile's first source
+            "numpy": {"version": "==2.0", "index": "pypi"},
+            "torch": {"version": "==2.5.1", "index": "pytorch-cpu"},
+        },
+    }
+    (tmp_path / "Pipfile.lock").write_text(json.dumps(lock))
+    assert locked_groups(("packages",), tmp_path, hashes=False) == [
+        (None, ["numpy==2.0"]),
+        ("https://pypi.corp.example/simple", ["internal==1.0"]),
+        ("https://download.pytorch.org/whl/cpu", ["torch==2.5.1"]),
+    ]

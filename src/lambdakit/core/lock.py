@@ -15,6 +15,7 @@ from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
 LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
+PYPI_SIMPLE = "https://pypi.org/simple"
 
 
 def locked_requirements(
@@ -30,9 +31,10 @@ def locked_groups(
 ) -> list[tuple[str | None, list[str]]]:
     """The same lines grouped by the index each package is bound to (`index = "NAME"` in the Pipfile).
 
-    `(None, lines)` first: packages of the default source, fetched from pip's configured index (so a
-    PIP_INDEX_URL mirror keeps working); then `(url, lines)` per other [[source]] a package names, to be
-    fetched from that index alone, never from PyPI (a CUDA torch or a look-alike package cannot slip in).
+    `(None, lines)` first: packages from PyPI, fetched from pip's configured index (so a PIP_INDEX_URL
+    mirror of PyPI keeps working); then `(url, lines)` per other index — the Pipfile's first [[source]] when
+    it is not PyPI, and each source a package names — fetched from that index alone (a CUDA torch or a
+    look-alike package cannot slip in from PyPI).
     """
     lock, entries = _locked_entries(categories, repo)
     sources = {str(s.get("name")): str(s.get("url")) for s in lock.get("_meta", {}).get("sources", [])}
@@ -45,7 +47,8 @@ def locked_groups(
                 f"Pipfile.lock binds {name} to index {index!r}, which is not one of its sources "
                 f"({', '.join(sources) or 'none'}): add that [[source]] to the Pipfile and run `pipenv lock`."
             )
-        url = None if index is None or str(index) == default else sources[str(index)]
+        url = sources.get(str(index or default))
+        url = None if url is None or url.rstrip("/") == PYPI_SIMPLE else url
         groups.setdefault(url, []).append(_requirement(name, entry, hashes))
     return [(url, lines) for url, lines in groups.items() if lines or url is None]
 
