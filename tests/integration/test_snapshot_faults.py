@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit.snapshot import outputs
+from lambdakit.snapshot import integrity
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
@@ -143,14 +143,14 @@ def test_an_interrupted_snapshot_leaves_no_process_no_debris_and_the_previous_ou
     # THEN nothing it started keeps running, and the previous report and tarball are untouched
     assert run.survivors() == []
     assert digests(run.output) == before
-    assert outputs.check_tarball(run.output / "assets.tar", run.output / "report.json")
+    assert integrity.check_tarball(run.output / "assets.tar", run.output / "report.json")
     if sig != signal.SIGKILL:  # it could clean up after itself
         assert run.debris() == []
     # AND the next run sweeps whatever was left and replaces both outputs
     again = run.finish("weights", "load")
     assert again.returncode == 0, again.stderr
     assert run.debris() == []
-    assert outputs.check_tarball(run.output / "assets.tar", run.output / "report.json")
+    assert integrity.check_tarball(run.output / "assets.tar", run.output / "report.json")
 
 
 def test_a_nox_session_killed_by_sigkill_takes_the_snapshot_with_it(run: Run) -> None:

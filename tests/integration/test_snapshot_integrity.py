@@ -22,7 +22,7 @@ import pytest
 from rich.console import Console
 
 from lambdakit.core.errors import TarballRejected
-from lambdakit.snapshot import command, outputs, tarball
+from lambdakit.snapshot import command, integrity, tarball
 from tests.unit.test_engine_timeouts import FakeEngine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def assets_cli(tar: Path, env: dict[str, str] | None = None) -> subprocess.Compl
 
 def test_the_report_and_the_manifest_record_each_shipped_files_sha256(recorded: Path, tmp_path: Path) -> None:
     report = json.loads((recorded / "report.json").read_text())
-    digests = outputs.shipped_digests(report)
+    digests = integrity.shipped_digests(report)
     subprocess.run([sys.executable, str(PIPELINE), "weights"], env={"HF_HOME": str(tmp_path)}, check=True)
     source = (tmp_path / "exports/tiny/model.onnx").read_bytes()
     assert digests[MODEL] == hashlib.sha256(source).hexdigest()
@@ -88,7 +88,7 @@ def test_the_report_and_the_manifest_record_each_shipped_files_sha256(recorded: 
     assert contents.manifest == digests
     assert report["tarball"]["manifest"] == "/cache/SHA256SUMS"
     assert (
-        outputs.check_tarball(recorded / "assets.tar", recorded / "report.json")
+        integrity.check_tarball(recorded / "assets.tar", recorded / "report.json")
         == report["tarball"]["sha256"]
     )
 
@@ -112,30 +112,30 @@ def test_a_consistent_forgery_is_still_caught_by_the_report(copy: Path, tmp_path
     tarball.write([m for m in members if isinstance(m, tarball.Member)], "/cache", copy / "assets.tar")
     # THEN it matches its own manifest but not the snapshot's report
     with pytest.raises(TarballRejected, match=rf"{MODEL} has sha256 .* \(per the report: changed since"):
-        outputs.check_tarball(copy / "assets.tar", copy / "report.json")
-    assert outputs.check_tarball(copy / "assets.tar", None)  # alone it looks whole
+        integrity.check_tarball(copy / "assets.tar", copy / "report.json")
+    assert integrity.check_tarball(copy / "assets.tar", None)  # alone it looks whole
 
 
 def test_assets_refuses_an_empty_tarball(copy: Path, tmp_path: Path) -> None:
     (copy / "assets.tar").write_bytes(b"")
     with pytest.raises(TarballRejected, match=r"is empty \(0 bytes\)"):
-        outputs.check_tarball(copy / "assets.tar", copy / "report.json")
+        integrity.check_tarball(copy / "assets.tar", copy / "report.json")
     directory = tarfile.TarInfo("cache")
     directory.type = tarfile.DIRTYPE
     with tarfile.open(tmp_path / "dirs.tar", "w") as archive:
         archive.addfile(directory)
     with pytest.raises(TarballRejected, match="holds no file"):
-        outputs.check_tarball(tmp_path / "dirs.tar", None)
+        integrity.check_tarball(tmp_path / "dirs.tar", None)
 
 
 def test_assets_refuses_a_tarball_without_a_finished_verified_snapshot(copy: Path) -> None:
     report = json.loads((copy / "report.json").read_text())
     (copy / "report.json").write_text(json.dumps({**report, "verify": {"passed": False, "problems": ["x"]}}))
     with pytest.raises(TarballRejected, match=r"verify failed \(x\)"):
-        outputs.check_tarball(copy / "assets.tar", copy / "report.json")
+        integrity.check_tarball(copy / "assets.tar", copy / "report.json")
     (copy / "report.json").write_text(json.dumps({**report, "tarball": None}))
     with pytest.raises(TarballRejected, match="the last snapshot did not finish"):
-        outputs.check_tarball(copy / "assets.tar", copy / "report.json")
+        integrity.check_tarball(copy / "assets.tar", copy / "report.json")
     (copy / "report.json").unlink()
     result = assets_cli(copy / "assets.tar")
     assert result.returncode == 2 and f"there is no {copy / 'report.json'}" in result.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.core.errors import TarballRejected
-from lambdakit.snapshot import outputs
+from lambdakit.snapshot import integrity, outputs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_a_run_killed_between_the_two_moves_is_finished_by_the_next_start(tmp_pa
     assert state(tmp_path) == ("tarball new", {"sha256": "old"})  # the inconsistent moment
     # WHEN `assets` looks at the tarball, or the next run starts
     with contextlib.suppress(TarballRejected):  # these made-up outputs are no tarball
-        outputs.check_tarball(tmp_path / "assets.tar", None)
+        integrity.check_tarball(tmp_path / "assets.tar", None)
     assert state(tmp_path) == ("tarball new", {"sha256": "new"})
     swept = outputs.start(tmp_path)
     # THEN the commit is complete and the dead run's folder is gone
@@ -112,7 +112,7 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from lambdakit.core.errors import TarballRejected
-from lambdakit.snapshot import outputs
+from lambdakit.snapshot import integrity, outputs
 with outputs.work_folder(Path(sys.argv[1]), outputs.WORK_PREFIX) as folder:
     print(folder, flush=True)
     time.sleep(600)

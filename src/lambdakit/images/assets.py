@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lambdakit.core.settings import build_dir, project_name
 from lambdakit.images import engine
-from lambdakit.snapshot import outputs
+from lambdakit.snapshot import integrity, outputs
 
 LATEST = "latest"
 SHA256_LABEL = "io.lambdakit.assets.sha256"
@@ -66,7 +66,7 @@ def build(
 
     The tarball must be whole per its manifest, and match REPORT (the snapshot's report.json) when given."""
     tarball = tarball or default_tarball()
-    sha256 = outputs.check_tarball(tarball, report)
+    sha256 = integrity.check_tarball(tarball, report)
     repository = repository or repository_name()
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"

@@ -48,7 +48,17 @@ from lambdakit.core.errors import (
     VerifyFailed,
 )
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
-from lambdakit.snapshot import caches, netaudit, outputs, reaper, refusals, sandbox, secrets, tarball
+from lambdakit.snapshot import (
+    caches,
+    integrity,
+    netaudit,
+    outputs,
+    reaper,
+    refusals,
+    sandbox,
+    secrets,
+    tarball,
+)
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = 1
@@ -664,7 +674,7 @@ def verify(
         outputs.work_folder(options.output, outputs.VERIFY_PREFIX) as image,
         outputs.work_folder(Path(tempfile.gettempdir()), outputs.TEMP_PREFIX) as scratch,
     ):
-        _, damaged = outputs.inspect(tarball_path, report)
+        _, damaged = integrity.inspect(tarball_path, report)
         _extract(tarball_path, image / "image")
         cache_root = image / "image" / IMAGE_CACHE_ROOT.strip("/")
         cache_root.mkdir(parents=True, exist_ok=True)
