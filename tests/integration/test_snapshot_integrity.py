@@ -136,6 +136,9 @@ def test_assets_refuses_a_tarball_without_a_finished_verified_snapshot(copy: Pat
     (copy / "report.json").write_text(json.dumps({**report, "tarball": None}))
     with pytest.raises(TarballRejected, match="the last snapshot did not finish"):
         integrity.check_tarball(copy / "assets.tar", copy / "report.json")
+    (copy / "report.json").write_text(json.dumps({**report, "schema": 1}))
+    with pytest.raises(TarballRejected, match=r"another version of the kit \(schema 1, this one reads 2\)"):
+        integrity.check_tarball(copy / "assets.tar", copy / "report.json")
     (copy / "report.json").unlink()
     result = assets_cli(copy / "assets.tar")
     assert result.returncode == 2 and f"there is no {copy / 'report.json'}" in result.stderr

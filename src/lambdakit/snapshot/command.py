@@ -61,7 +61,7 @@ from lambdakit.snapshot import (
 )
 from lambdakit.snapshot.caches import Root
 
-REPORT_SCHEMA = 1
+REPORT_SCHEMA = outputs.REPORT_SCHEMA
 TARBALL_NAME = outputs.TARBALL_NAME
 REPORT_NAME = outputs.REPORT_NAME
 LOG_NAME = outputs.LOG_NAME

@@ -56,6 +56,11 @@ def last_report(path: Path) -> dict[str, Any]:
             f"there is no {path}: only a tarball the snapshot described can ship; {RERUN} (or pass --report)"
         )
     report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if report.get("schema") != outputs.REPORT_SCHEMA:
+        raise TarballRejected(
+            f"{path} was written by another version of the kit (schema {report.get('schema')}, this one "
+            f"reads {outputs.REPORT_SCHEMA}): {RERUN}"
+        )
     if not report.get("tarball"):
         raise TarballRejected(
             f"the last snapshot did not finish ({path} lists no tarball): fix what it reported, then {RERUN}"
