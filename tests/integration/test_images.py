@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from lambdakit.config import template
 from lambdakit.config.template import Limits
 from lambdakit.core import proc
+from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.images import assets, baseimage, build, engine, sam
 from lambdakit.runtime import local
 from lambdakit.snapshot import tarball
@@ -104,6 +105,11 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     assert config["WorkingDir"] == "/var/task"
     version = engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
     assert version.startswith("3.11.")
+
+
+def test_a_probe_that_never_ends_gets_a_one_line_error_after_its_timeout(base_image: str) -> None:
+    with pytest.raises(ImageBuildFailed, match=r"^`sleep 600` did not finish within 2 s in "):
+        engine.run_once(base_image, ["sleep", "600"], timeout_s=2)
 
 
 def test_asset_layer_digest_is_the_tarball_and_survives_a_rebuild(

@@ -166,24 +166,33 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
     return str(status.get("status", ""))
 
 
-def run_once(image: str, command: list[str]) -> str:
-    """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output."""
+def run_once(image: str, command: list[str], timeout_s: float = RUN_TIMEOUT_S) -> str:
+    """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output.
+
+    Started detached and waited for with a bound: the SDK's own `containers.run` waits with no timeout."""
+    shown = " ".join(command)
+    container = None
     try:
-        with answering(f"running `{command[0]}` in {image}", RUN_TIMEOUT_S):
-            output = client(RUN_TIMEOUT_S).containers.run(
-                image,
-                command=command[1:],
-                entrypoint=[command[0]],
-                network_mode="none",
-                remove=True,
-                stdout=True,
-                stderr=True,
+        with answering(f"starting `{command[0]}` in {image}"):
+            container = client().containers.run(
+                image, command=command[1:], entrypoint=[command[0]], network_mode="none", detach=True
             )
-    except docker.errors.ContainerError as exc:
-        raise ImageBuildFailed(f"`{' '.join(command)}` failed in {image}: {first_line(exc)}") from exc
+        try:
+            status = container.wait(timeout=timeout_s)
+        except SILENT_ENGINE as exc:
+            raise ImageBuildFailed(f"`{shown}` did not finish within {timeout_s:.0f} s in {image}") from exc
+        with answering(f"reading the output of `{command[0]}` in {image}"):
+            output = bytes(container.logs(stdout=True, stderr=True)).decode("utf-8", "replace")
     except docker.errors.APIError as exc:
         raise DockerUnavailable(f"The engine could not run {image}: {first_line(exc)}") from exc
-    return bytes(output).decode("utf-8", "replace")
+    finally:
+        if container is not None:
+            with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
+                container.remove(force=True)
+    if status.get("StatusCode") != 0:
+        last = output.strip().splitlines()[-1:] or ["no output"]
+        raise ImageBuildFailed(f"`{shown}` failed in {image} (exit {status.get('StatusCode')}): {last[0]}")
+    return output
 
 
 def tag_image(image: str, repository: str, tag: str) -> None:
