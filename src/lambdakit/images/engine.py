@@ -119,6 +119,7 @@ def build(
                 nocache=nocache,
                 decode=True,
                 pull=False,
+                timeout=LONG_TIMEOUT_S,  # the SDK's default for a build is no timeout at all
             )
             image_id, tail = _follow_build(stream, tag, log)
     except docker.errors.APIError as exc:
