@@ -23,11 +23,16 @@ def put(path: Path) -> None:
 
 
 def test_a_file_the_functions_own_code_wrote_is_its_own_whatever_folder_it_chose() -> None:
-    # an export written by the project's prepare (through torch) into $HF_HOME is not huggingface_hub's
+    # a file the project's code writes itself into $HF_HOME is not huggingface_hub's
     who, how = command.attribute(
-        "cache", "huggingface/exports/m/model.onnx", ("torch", "myfn", "runpy"), own={"myfn"}
+        "cache", "huggingface/exports/m/model.onnx", ("pathlib", "myfn", "runpy"), own={"myfn"}
     )
     assert (who.library, how) == ("myfn (your code)", "writer")
+    # a library the project calls is the one that wrote, even one the table does not know
+    who, _ = command.attribute("home", ".spacy/x", ("pathlib", "spacy", "myfn"), own={"myfn"})
+    assert who.library == "spacy"
+    who, _ = command.attribute("home", "words/x", ("pathlib", "nltk", "myfn"), own={"myfn"})
+    assert (who.library, who.env_var) == ("nltk", "NLTK_DATA")
     # a download by huggingface_hub called from the same code stays the library's
     who, _ = command.attribute(
         "cache", "huggingface/hub/models--x/blob", ("huggingface_hub", "myfn"), {"myfn"}

@@ -255,23 +255,23 @@ def attribute(
     root: Root, path: str, stack: Sequence[str] | None, own: Collection[str] | None = None
 ) -> tuple[caches.Attribution, str | None]:
     """Who is responsible for a file: the library whose pattern claims its path, when that library is on
-    the writing stack; else the function's own code, if on the stack; else the path's library; else the
-    known (or at least named) library that wrote it."""
+    the writing stack; else the innermost library that wrote it (a known one: its advice covers a folder
+    passed by the caller); else the function's own code, when the writing frame is its; else the path's
+    library; else the writing module, named even when the table has no row for it."""
     who = caches.attribute(root, path)
     if not stack:
         return who, "path" if who.known else None
     on_stack = {cache.library if (cache := caches.by_module(m)) else m for m in stack}
     if who.known and who.library in on_stack:
         return who, "path"
-    mine = next((m for m in stack if m in (project_modules() if own is None else own)), None)
-    if mine is not None:
-        return caches.Attribution(caches.own_code(mine), None, None), "writer"
-    if who.known:
-        return who, "path"
     writer = caches.library_of_stack(stack)[0]
     cache = caches.by_library(writer)
     if cache is not None:
         return caches.Attribution(cache.library, cache.env_var, cache), "writer"
+    if writer in (project_modules() if own is None else own):
+        return caches.Attribution(caches.own_code(writer), None, None), "writer"
+    if who.known:
+        return who, "path"
     if writer not in {caches.UNKNOWN, caches.THE_COMMAND}:
         return caches.Attribution(writer, None, None), "writer"
     return who, None
