@@ -76,6 +76,7 @@ def test_paths_no_row_claims_are_unknown(root: caches.Root, path: str) -> None:
         "kaggle/access_token",
         ".config/gcloud/credentials.db",
         "gcloud/access_tokens.db",  # CLOUDSDK_CONFIG=$XDG_CACHE_HOME/gcloud
+        "gc/credentials.db",  # CLOUDSDK_CONFIG anywhere
         "gcloud/application_default_credentials.json",
         ".npmrc",
         "etc/npmrc",

@@ -34,6 +34,11 @@ def test_each_planted_credential_is_named_with_its_offset(plant: str) -> None:
     assert found.offset == 5007
 
 
+def test_a_google_access_token_in_a_credentials_database_is_found() -> None:
+    found = secrets.scan(b"SQLite format 3\x00" + noise(300) + b"ya29." + b"a0AfB_byC" * 8 + noise(300))
+    assert found is not None and "Google OAuth" in found.kind
+
+
 def test_a_docker_config_with_a_registry_password_is_found() -> None:
     config = (
         b'{\n  "auths": {\n    "registry.example.com": {\n      "auth": "dXNlcjpwYXNzd29yZA=="\n    }\n  }\n}'

@@ -286,8 +286,8 @@ SECRET_PATTERNS: tuple[str, ...] = (
     "**/kaggle/access_token",
     # Google Cloud: ~/.config/gcloud ($CLOUDSDK_CONFIG), application default credentials
     "**/.config/gcloud/**",
-    "**/gcloud/credentials.db",
-    "**/gcloud/access_tokens.db",
+    "**/credentials.db",  # gcloud's names, wherever CLOUDSDK_CONFIG points
+    "**/access_tokens.db",
     "**/gcloud/legacy_credentials/**",
     "**/application_default_credentials.json",
     # npm: ~/.npmrc ($NPM_CONFIG_USERCONFIG), a global etc/npmrc

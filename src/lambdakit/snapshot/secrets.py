@@ -49,6 +49,11 @@ ANCHORED: tuple[tuple[str, bytes, re.Pattern[bytes]], ...] = (
         re.compile(rb"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"),
     ),
     (
+        "a Google OAuth access token (ya29....)",
+        b"ya29.",
+        re.compile(rb"ya29\.[0-9A-Za-z_-]{20,}"),
+    ),
+    (
         "a registry password (a docker config's auths)",
         b'"auths"',
         re.compile(rb'"auths"\s*:\s*\{.{0,4096}?"(?:auth|identitytoken)"\s*:\s*"[^"]{8,}"', re.DOTALL),
