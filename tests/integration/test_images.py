@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from lambdakit.config.template import Limits
 from lambdakit.core import proc
 from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.images import assets, baseimage, build, engine, sam
-from lambdakit.runtime import local
+from lambdakit.runtime import explain, local
+from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
 from lambdakit.snapshot import tarball
 from tests.assets_fixture import write_assets_tarball
 
@@ -175,33 +177,59 @@ def test_code_only_change_rebuilds_only_the_code_layer(
         engine.remove_image(changed)
 
 
+def faithful(image: str, limits: Limits, handler: str | None = None) -> ExecutionEnvironment:
+    return ExecutionEnvironment.start(
+        Function(image, limits, handler=handler), name=f"{PREFIX}-{uuid.uuid4().hex[:8]}"
+    )
+
+
+def explained(env: ExecutionEnvironment, result: Invocation, limits: Limits = SMALL) -> Invocation:
+    explain.notes_for([result], limits, home=env.home())
+    return result
+
+
 def test_faithful_run_answers_like_python_m_inference(
     function_image: str, faithful_limits: Limits, sample_events: dict[str, Path]
 ) -> None:
     from inference.__main__ import LocalContext, read_event
     from inference.handler import lambda_handler
 
-    with local.FaithfulFunction.start(function_image, faithful_limits, name=f"{PREFIX}-faithful") as function:
+    with faithful(function_image, faithful_limits) as env:
         for name, path in sample_events.items():
-            result = function.invoke(path.read_bytes(), name=name)
+            result = explained(env, env.invoke(path.read_bytes(), name=name), faithful_limits)
             assert result.outcome == "ok", result.body
             assert result.explanations == []
             expected = lambda_handler(read_event(str(path)), LocalContext())
             assert labels_of(result.payload) == labels_of(expected), name
         # a bad event is an error response, and the same warm container answers the next one
-        bad = function.invoke({"txt": "typo"}, name="bad")
+        bad = env.invoke({"txt": "typo"}, name="bad")
         assert bad.outcome == "error response"
         assert bad.payload["error"]["type"] == "UnknownField"
-        again = function.invoke({"text": "I was charged twice"}, name="again")
+        again = env.invoke({"text": "I was charged twice"}, name="again")
         assert labels_of(again.payload) == ["billing"]
-        init_ms, peak = function.init_duration_ms(), function.peak_memory_bytes()
-    assert function.cold_start_ms is not None and init_ms is not None and 0 < init_ms < function.cold_start_ms
-    assert peak is not None and 50 * 2**20 < peak < faithful_limits.memory_bytes
+        init_ms, peak, rss = env.init_duration_ms(), env.peak_memory_bytes(), env.runtime_peak_rss_bytes()
+    assert env.cold_start_ms is not None and init_ms is not None and 0 < init_ms < env.cold_start_ms
+    assert peak is not None and 50 * 2**20 < peak < faithful_limits.memory_mb * 2**20
+    assert rss is not None and 50 * 2**20 < rss <= peak
+
+
+def test_the_function_sees_lambdas_limits_from_inside(bad_image: str) -> None:
+    probe = (
+        "import os, socket, pathlib; "
+        "cg = pathlib.Path('/sys/fs/cgroup/memory/memory.limit_in_bytes'); "
+        "cg = cg if cg.exists() else pathlib.Path('/sys/fs/cgroup/memory.max'); "
+        "print(os.getuid(), os.access('/', os.W_OK), os.access('/tmp', os.W_OK), "
+        "sorted(name for _, name in socket.if_nameindex()), int(cg.read_text()) // 2**20, "
+        "os.environ['AWS_LAMBDA_FUNCTION_TIMEOUT'])"
+    )
+    with faithful(bad_image, SMALL, handler="bad_handler.write_tmp") as env:
+        seen = env.run_in_function(["python3", "-c", probe])
+    assert seen == f"993 False True ['lo'] {SMALL.memory_mb} {SMALL.timeout_s}"
 
 
 def test_faithful_run_explains_a_write_to_home(bad_image: str) -> None:
-    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_home") as function:
-        result = function.invoke({}, name="write_home")
+    with faithful(bad_image, SMALL, handler="bad_handler.write_home") as env:
+        result = explained(env, env.invoke({}, name="write_home"))
     assert result.outcome == "function error"
     assert "Read-only file system" in result.payload["errorMessage"]
     (note,) = result.explanations
@@ -210,27 +238,34 @@ def test_faithful_run_explains_a_write_to_home(bad_image: str) -> None:
 
 
 def test_faithful_run_allows_writes_to_tmp(bad_image: str) -> None:
-    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.write_tmp") as function:
-        result = function.invoke({}, name="write_tmp")
+    with faithful(bad_image, SMALL, handler="bad_handler.write_tmp") as env:
+        result = explained(env, env.invoke({}, name="write_tmp"))
     assert result.outcome == "ok" and result.payload == {"wrote": "/tmp/somelib/state.json"}
     assert not local.failed([result])
 
 
 def test_faithful_run_explains_a_network_attempt(bad_image: str) -> None:
-    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.open_socket") as function:
-        result = function.invoke({}, name="open_socket")
+    with faithful(bad_image, SMALL, handler="bad_handler.open_socket") as env:
+        result = explained(env, env.invoke({}, name="open_socket"))
     assert result.outcome == "function error"
     (note,) = result.explanations
     assert note.startswith("network attempt: bad_handler") and "snapshot" in note
 
 
 def test_faithful_run_reports_timeout_and_out_of_memory(bad_image: str) -> None:
-    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.sleep_past_timeout") as function:
-        assert function.invoke({"seconds": 0.1}).outcome == "ok"
-        assert function.invoke({"seconds": SMALL.timeout_s + 2}).outcome == "timeout"
-    with local.FaithfulFunction.start(bad_image, SMALL, handler="bad_handler.allocate") as function:
-        assert function.invoke({"mb": 16}).outcome == "ok"
-        assert function.invoke({"mb": SMALL.memory_mb + 100}).outcome == "out of memory"
+    with faithful(bad_image, SMALL, handler="bad_handler.sleep_past_timeout") as env:
+        assert env.invoke({"seconds": 0.1}).outcome == "ok"
+        assert env.invoke({"seconds": SMALL.timeout_s + 2}).outcome == "timeout"
+    with faithful(bad_image, SMALL, handler="bad_handler.allocate") as env:
+        assert env.invoke({"mb": 16}).outcome == "ok"
+        killed = env.invoke({"mb": SMALL.memory_mb + 100}, name="too_big")
+        assert killed.outcome == "out of memory" and killed.failed
+        # the killed runtime's peak, not the restarted one's: the cgroup reached the limit
+        assert (
+            killed.peak_memory_bytes is not None and killed.peak_memory_bytes > 0.9 * SMALL.memory_mb * 2**20
+        )
+        assert env.invoke({"mb": 16}).outcome == "ok"  # the emulator restarts the runtime, as Lambda does
+        assert (env.runtime_peak_rss_bytes() or 0) < killed.peak_memory_bytes
 
 
 def test_sam_local_invoke_returns_the_handlers_response(function_image: str, sam_project: Path) -> None:
@@ -245,5 +280,6 @@ def test_sam_local_invoke_returns_the_handlers_response(function_image: str, sam
 
 
 def test_sam_validate_lint_passes() -> None:
-    output = proc.run(sam.validate_argv(template.TEMPLATE), "sam validate --lint", env=sam.environment())
+    argv = [sam.executable(), "validate", "--template-file", str(template.TEMPLATE), "--lint"]
+    output = proc.run(argv, "sam validate --lint", env=sam.environment())
     assert "is a valid SAM Template" in output

@@ -9,11 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from lambdakit.config import template
-from lambdakit.config.template import Limits
 from lambdakit.core import config, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import baseimage, build, engine, hostinstall, sam
-from lambdakit.runtime import local
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,56 +113,6 @@ def test_sam_environment_is_offline_safe() -> None:
     assert env["SAM_CLI_TELEMETRY"] == "0" and env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert sam.environment({"AWS_REGION": "eu-west-1"})["AWS_DEFAULT_REGION"] == "eu-west-1"
-
-
-def test_sam_local_invoke_names_the_function_event_and_built_template(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(sam, "executable", lambda: "sam")
-    argv = local.sam_local_invoke_argv(Path("e.json"), Path("b/template.yaml"), extra=["--debug"])
-    assert argv == [
-        "sam",
-        "local",
-        "invoke",
-        "InferenceFunction",
-        "--template-file",
-        "b/template.yaml",
-        "--event",
-        "e.json",
-        "--skip-pull-image",
-        "--debug",
-    ]
-
-
-def test_faithful_container_has_lambdas_limits() -> None:
-    limits = Limits(memory_mb=1024, timeout_s=60, ephemeral_mb=2048)
-    options = local.container_options("img", limits, "name")
-    assert options["read_only"] is True and options["network_mode"] == "none"
-    assert options["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=2048m,mode=1777"}
-    assert options["mem_limit"] == options["memswap_limit"] == "1024m"  # no swap
-    assert options["nano_cpus"] == 1024 * 10**9 // 1769
-    assert not options["user"].startswith("0")
-    assert options["environment"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
-    assert options["environment"]["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "60"
-    assert options["command"] is None
-    assert local.container_options("img", limits, "n", handler="m.f")["command"] == ["m.f"]
-
-
-def test_faithful_docker_run_line_matches_the_sdk_options() -> None:
-    limits = Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512)
-    argv = local.docker_run_argv("img", limits, "n")
-    text = " ".join(argv)
-    for part in (
-        "--read-only",
-        "--network none",
-        "--memory 1769m",
-        "--memory-swap 1769m",
-        "--cpus 1.000",
-        "--tmpfs /tmp:rw,nosuid,nodev,size=512m,mode=1777",
-        "AWS_LAMBDA_FUNCTION_TIMEOUT=30",
-    ):
-        assert part in text
-    assert argv[-1] == "img"
 
 
 def test_dockerfile_env_block_is_the_kits_offline_env() -> None:

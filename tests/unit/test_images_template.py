@@ -104,6 +104,6 @@ def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
 
 def test_limits_math_for_a_smaller_function() -> None:
     half = template.limits().with_memory(884)
-    assert round(half.cpus, 3) == 0.5 and half.memory_bytes == 884 * 2**20
+    assert round(half.cpus, 3) == 0.5 and half.memory_mb == 884
     with pytest.raises(ConfigError):
         half.with_memory(20000)

@@ -82,49 +82,6 @@ def test_ratio_is_none_when_unknown_or_zero() -> None:
     assert stats.ratio(1.0, 0.0) is None
 
 
-# --- the emulator's log, as the RIE of aws-sam-cli prints it ---
-
-RIE_LOG = (
-    "24 Nov 2026 05:37:31,434 [INFO] (rapid) INIT RTDONE(status: success)\n"
-    "24 Nov 2026 05:37:31,434 [INFO] (rapid) INIT REPORT(durationMs: 1225.632000)\n"
-    "END RequestId: 2ed3c750\n"
-    "REPORT RequestId: 2ed3c750\tInit Duration: 0.07 ms\tDuration: 1239.07 ms\tBilled Duration: 1240 ms\t"
-    "Memory Size: 1769 MB\tMax Memory Used: 1769 MB\t\n"
-    "START RequestId: 544ab7e1 Version: $LATEST\n"
-    "REPORT RequestId: 2e9906ad\tDuration: 9.02 ms\tBilled Duration: 10 ms\tMemory Size: 1769 MB\t\n"
-    "REPORT RequestId: 4cf229b7\tDuration: 8.50 ms\tBilled Duration: 9 ms\tMemory Size: 1769 MB\t\n"
-)
-
-
-def test_init_report_is_the_real_init_duration() -> None:
-    assert measure.parse_init_report(RIE_LOG) == pytest.approx(1225.632)
-    assert measure.parse_init_report("no init here") is None
-
-
-def test_report_lines_give_duration_and_the_lazy_init_duration() -> None:
-    assert measure.parse_reports(RIE_LOG) == [(1239.07, 0.07), (9.02, None), (8.5, None)]
-
-
 def test_durations_split_into_phases_only_when_counts_add_up() -> None:
     assert measure.split_durations([1.0, 2.0, 3.0], [1, 2]) == [[1.0], [2.0, 3.0]]
     assert measure.split_durations([1.0, 2.0], [1, 2]) == [[], []]
-
-
-def test_cpus_follow_memory_but_never_exceed_the_host() -> None:
-    from lambdakit.config.template import Limits
-
-    assert measure.effective_cpus(Limits(1769, 30, 512), host_cpus=2) == 1.0
-    assert measure.effective_cpus(Limits(512, 30, 512), host_cpus=2) == pytest.approx(0.289, abs=1e-3)
-    assert measure.effective_cpus(Limits(10240, 30, 512), host_cpus=2) == 2.0
-
-
-def test_function_container_is_faithful_but_shares_the_clients_loopback() -> None:
-    from lambdakit.config.template import Limits
-
-    options = measure.function_run_kwargs("img", Limits(1024, 30, 512), 0.579, "client-id", "fn")
-    assert options["network_mode"] == "container:client-id"
-    assert options["read_only"] is True
-    assert options["mem_limit"] == options["memswap_limit"] == "1024m"
-    assert options["nano_cpus"] == 579_000_000
-    assert options["user"] != "root" and not str(options["user"]).startswith("0:")
-    assert options["environment"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"

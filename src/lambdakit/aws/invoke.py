@@ -45,8 +45,8 @@ from lambdakit.core.errors import (
     InvokeFailed,
     InvokePayloadTooLarge,
 )
+from lambdakit.runtime.emulator import MAX_PAYLOAD_BYTES, handler_error, runtime_error
 
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's request limit for a synchronous invocation
 MAX_FUNCTION_TIMEOUT = 900  # Lambda's maximum timeout: a safe default when the function's own is unknown
 READ_TIMEOUT_MARGIN = 60  # cold start, image pull and network on top of the function's timeout
 CONNECT_TIMEOUT = 10
@@ -130,9 +130,9 @@ def decode_body(raw: bytes) -> Any:
 def check_result(result: InvokeResult) -> None:
     """Raise the typed error an error answer stands for; return quietly for a success."""
     payload = result.payload
-    if result.function_error or (isinstance(payload, dict) and "errorType" in payload):
-        error_type = str(payload.get("errorType", "Unknown")) if isinstance(payload, dict) else "Unknown"
-        message = str(payload.get("errorMessage", "")) if isinstance(payload, dict) else str(payload)[:500]
+    failure = runtime_error(payload)
+    if result.function_error or failure is not None:
+        error_type, message = failure or ("Unknown", str(payload)[:500])
         how = f"FunctionError={result.function_error}" if result.function_error else "error body"
         raise FunctionFailed(
             f"the function failed ({how}): {error_type}: {message or '(no message)'}",
@@ -149,25 +149,6 @@ def check_result(result: InvokeResult) -> None:
             payload=payload,
             log_tail=result.log_tail,
         )
-
-
-def handler_error(payload: Any) -> tuple[str, str] | None:
-    """(type, message) of the handler's own error answer, direct (`{"error": ...}`) or proxy (statusCode)."""
-    if not isinstance(payload, dict):
-        return None
-    if "statusCode" in payload:
-        status = int(payload["statusCode"])
-        if status < 400:
-            return None
-        body = decode_body(str(payload.get("body", "")).encode("utf-8"))
-        found = handler_error(body)
-        return found or (f"HTTP {status}", str(body)[:500])
-    error = payload.get("error")
-    if isinstance(error, dict):
-        return str(error.get("type", "Error")), str(error.get("message", ""))
-    if error is not None:
-        return "Error", str(error)
-    return None
 
 
 def invoke(

@@ -64,10 +64,6 @@ class Limits:
     def nano_cpus(self) -> int:
         return int(self.memory_mb * 1_000_000_000 // MB_PER_VCPU)
 
-    @property
-    def memory_bytes(self) -> int:
-        return self.memory_mb * 1024 * 1024
-
     def with_memory(self, memory_mb: int) -> Limits:
         _check_range("MemorySize", memory_mb)
         return dataclasses.replace(self, memory_mb=memory_mb)

@@ -65,6 +65,10 @@ class ImageMissing(KitError):
     """An image the step needs is not in the local engine; the message names the command that builds it."""
 
 
+class ContainerFailed(KitError):
+    """The engine could not start, reach or read a container the kit runs."""
+
+
 class EmulatorFailed(KitError):
     """The Lambda-faithful container could not start, or its emulator could not be reached."""
 

@@ -1,4 +1,4 @@
-"""The Docker engine, through the Docker SDK: one client, image builds and imports, layer facts.
+"""The Docker engine, through the Docker SDK: one client, image builds and imports, layer facts, containers.
 
 Every engine error leaves this module as a one-line `KitError` that says what to do; nothing else in the
 kit catches `docker.errors` itself. Every call has a timeout suited to it: an engine that accepts the
@@ -11,6 +11,7 @@ import contextlib
 import functools
 import io
 import json
+import math
 import os
 import re
 import tarfile
@@ -21,9 +22,10 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.types
 import requests.exceptions  # type: ignore[import-untyped]  # the SDK's transport: its timeouts surface as these
 
-from lambdakit.core.errors import DockerUnavailable, ImageBuildFailed, ImageMissing
+from lambdakit.core.errors import ContainerFailed, DockerUnavailable, ImageBuildFailed, ImageMissing
 
 # Read timeouts (the longest silence allowed while waiting for an answer), one per kind of call.
 PING_TIMEOUT_S = 5.0  # first contact: a healthy engine answers in milliseconds, a hung one never
@@ -312,3 +314,111 @@ def read_file(image: str, path: str) -> bytes | None:
         if container is not None:
             with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
                 container.remove(force=True)
+
+
+# --- containers: the Lambda execution environment (lambdakit.runtime) and the rehearsal start them here
+
+
+def host_cpus() -> int:
+    """CPUs the engine's host has (Docker refuses a `--cpus` above it)."""
+    return int(client().info().get("NCPU") or 1)
+
+
+def ulimit(name: str, limit: int) -> Any:
+    """A `ulimits` entry for `start_container` (soft = hard, as Lambda sets them)."""
+    return docker.types.Ulimit(name=name, soft=limit, hard=limit)
+
+
+def start_container(options: Mapping[str, Any]) -> Any:
+    """`docker run -d` with the SDK's `containers.run` OPTIONS; the started container, its state loaded."""
+    name = options.get("name") or options["image"]
+    try:
+        container = client().containers.run(**{**options, "detach": True})
+        container.reload()
+    except docker.errors.ImageNotFound as exc:
+        raise ImageMissing(f"Image {options['image']} is not in the local engine; build it first.") from exc
+    except docker.errors.APIError as exc:
+        raise ContainerFailed(f"The engine could not start {name}: {first_line(exc)}") from exc
+    return container
+
+
+def remove_container(container: Any) -> None:
+    """Stop and remove a container this process started; one already gone is fine."""
+    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+        container.remove(force=True)
+
+
+def remove_labelled(label: str) -> int:
+    """Remove every container carrying LABEL (`key=value`, unique to one run); how many there were."""
+    try:
+        found = client().containers.list(all=True, filters={"label": label})
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(
+            f"The engine could not list containers labelled {label}: {first_line(exc)}"
+        ) from exc
+    for container in found:
+        remove_container(container)
+    return len(found)
+
+
+def container_state(container: Any) -> dict[str, Any]:
+    """`docker inspect`'s State (Status, OOMKilled, ExitCode, ...); empty when the container is gone."""
+    try:
+        container.reload()
+    except docker.errors.APIError:
+        return {}
+    return dict(container.attrs.get("State") or {})
+
+
+def container_logs(container: Any, stderr: bool = True) -> str:
+    """Everything the container printed (stdout, and stderr unless told); empty when it is gone."""
+    try:
+        return bytes(container.logs(stdout=True, stderr=stderr)).decode("utf-8", "replace")
+    except docker.errors.APIError:
+        return ""
+
+
+def exec_in(container: Any, argv: list[str], user: str = "") -> tuple[int, str]:
+    """`docker exec`: (exit code, stdout) of ARGV in a running container."""
+    try:
+        code, output = container.exec_run(argv, user=user, stdout=True, stderr=False)
+    except docker.errors.APIError as exc:
+        raise ContainerFailed(f"`{argv[0]}` could not run in {container.name}: {first_line(exc)}") from exc
+    return int(code if code is not None else -1), bytes(output or b"").decode("utf-8", "replace")
+
+
+def put_file(container: Any, folder: str, name: str, data: bytes) -> None:
+    """Write DATA as FOLDER/NAME into a container (mode 0644), without a bind mount: works from anywhere."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    try:
+        container.put_archive(folder, archive.getvalue())
+    except docker.errors.APIError as exc:
+        raise ContainerFailed(f"Could not copy {name} into {container.name}: {first_line(exc)}") from exc
+
+
+def wait_for_exit(container: Any, timeout_s: float) -> None:
+    """Block until the container's main process exits, or raise `ContainerFailed` after TIMEOUT_S."""
+    try:
+        container.wait(timeout=math.ceil(timeout_s))
+    except Exception as exc:  # the SDK raises requests' ReadTimeout or ConnectionError here
+        raise ContainerFailed(
+            f"{container.name} did not finish within {timeout_s:.0f} s ({type(exc).__name__})."
+        ) from exc
+
+
+def pull(reference: str) -> None:
+    """`docker pull` from a registry the engine reaches (the rehearsal's local one)."""
+    try:
+        client().images.pull(reference)
+    except docker.errors.APIError as exc:
+        raise ContainerFailed(f"docker pull {reference} failed: {first_line(exc)}") from exc
+
+
+def untag(reference: str) -> None:
+    """Drop one tag and keep the layers (other tags share them); a missing tag is fine."""
+    with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
+        client().images.remove(reference, noprune=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from lambdakit.core import proc, settings
 
@@ -26,7 +25,3 @@ def parameter_overrides(values: Mapping[str, str]) -> list[str]:
     if not values:
         return []
     return ["--parameter-overrides", " ".join(f"{key}={value}" for key, value in values.items())]
-
-
-def validate_argv(template: Path, lint: bool = True) -> list[str]:
-    return [executable(), "validate", "--template-file", str(template), *(["--lint"] if lint else [])]

@@ -176,15 +176,12 @@ class Rehearsal:
 
 def remove_containers(server_id: str) -> None:
     """Containers a moto server left behind (killed before it could clean up), found by their label."""
-    try:
-        import docker
+    from lambdakit.core.errors import KitError
+    from lambdakit.images import engine
 
-        client = docker.from_env()
-        for container in client.containers.list(
-            all=True, filters={"label": f"{CONTAINER_LABEL}={server_id}"}
-        ):
-            container.remove(force=True)
-    except Exception as exc:  # no engine, nothing to clean: a rehearsal that failed earlier already says why
+    try:
+        engine.remove_labelled(f"{CONTAINER_LABEL}={server_id}")
+    except KitError as exc:  # no engine, nothing to clean: a rehearsal that failed earlier already says why
         print(f"rehearsal: could not list leftover containers: {exc}", file=sys.stderr)
 
 

@@ -13,10 +13,11 @@ extensions patch moto's classes in this process only, before the server starts:
 2. **ECR registry endpoint.** `GetAuthorizationToken` answers with a fixed `*.dkr.ecr.*.amazonaws.com`
    host; here `proxyEndpoint` names the local registry, so `docker login` and pushes go there.
 3. **Invoke of image functions.** moto cannot run `PackageType: Image`. Here the function's `ImageUri` is
-   pulled from the local registry and run through its Runtime Interface Emulator, as Lambda would: one warm
-   container per function and image, read-only root, writable `/tmp`, memory and timeout from the
-   function's configuration. The event is POSTed to it, `errorType` answers become `FunctionError:
-   Unhandled`, and the container's log since the call is the `LogType=Tail` result (last 4 KB).
+   pulled from the local registry and run in the kit's Lambda execution environment
+   (`lambdakit.runtime.environment`, the same as `nox -s local -- --faithful`): one warm environment per
+   function and image, with the limits of the function's configuration. Answers Lambda reports as failures
+   (the emulator's verdict) become `FunctionError: Unhandled`, and the log since the call is the
+   `LogType=Tail` result (last 4 KB).
 
 Everything else (CloudFormation, S3, IAM, STS, ECR repositories, Lambda configuration) is stock moto.
 """
@@ -27,21 +28,15 @@ import argparse
 import atexit
 import base64
 import copy
-import json
 import os
 import signal
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 CONTAINER_LABEL = "lambdakit.aws.rehearsal"
-RIE_PORT = "8080/tcp"
-RIE_PATH = "/2015-03-31/functions/function/invocations"
 LOG_TAIL_BYTES = 4096
 
 
@@ -131,118 +126,59 @@ def install_registry_endpoint(registry: str) -> None:
 
 
 class ImageFunctions:
-    """Warm emulator containers of image functions, one per (function, image), removed on exit."""
+    """Warm execution environments of image functions, one per (function, image), removed on exit."""
 
     def __init__(self, server_id: str) -> None:
         self.server_id = server_id
         self.lock = threading.Lock()
-        self.warm: dict[str, tuple[str, Any, int]] = {}  # function ARN -> (image URI, container, host port)
+        self.warm: dict[str, tuple[str, Any]] = {}  # function ARN -> (image URI, execution environment)
 
     def invoke(self, fn: Any, body: bytes) -> tuple[bytes, bool, str]:
         """(payload, errored, log tail) of one synchronous invocation of `fn`'s image."""
         with self.lock:
-            container, port = self._container(fn)
-        before = len(container.logs())
-        status, payload = post_event(f"http://127.0.0.1:{port}{RIE_PATH}", body, int(fn.timeout) + 30)
-        log = _log_since(container, before)
+            environment = self._environment(fn)
+        result = environment.invoke(body, name=fn.function_name)
         fn.logs_backend.ensure_log_group(fn.logs_group_name)  # CloudWatch Logs gets the log, as in Lambda
-        fn.save_logs(log)
-        return payload, _is_error(payload, status), log[-LOG_TAIL_BYTES:]
+        fn.save_logs(result.log)
+        return result.body.encode("utf-8"), result.failed, result.log[-LOG_TAIL_BYTES:]
 
-    def _container(self, fn: Any) -> tuple[Any, int]:
-        import docker
+    def _environment(self, fn: Any) -> Any:
+        from lambdakit.config.template import Limits
+        from lambdakit.images import engine
+        from lambdakit.runtime.environment import ExecutionEnvironment, Function
 
         image_uri = fn.code["ImageUri"]
         warm = self.warm.get(fn.function_arn)
         if warm and warm[0] == image_uri:
-            return warm[1], warm[2]
+            return warm[1]
         if warm:
-            _remove(warm[1])
-            _untag(warm[0])
-        client = docker.from_env()
-        client.images.pull(image_uri)  # from the local registry: what was deployed, not the local build
-        container = client.containers.run(
+            warm[1].stop()
+            engine.untag(warm[0])
+        engine.pull(image_uri)  # from the local registry: what was deployed, not the local build
+        limits = Limits(int(fn.memory_size), int(fn.timeout), int(fn.ephemeral_storage))
+        function = Function(
             image_uri,
-            detach=True,
-            name=f"lambdakit-rehearsal-{fn.function_name}-{uuid.uuid4().hex[:6]}"[:63],
-            labels={CONTAINER_LABEL: self.server_id},
-            ports={RIE_PORT: ("127.0.0.1", None)},
+            limits,
             environment={
                 "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
-                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
                 "AWS_REGION": fn.region,
                 **fn.environment_vars,
             },
-            mem_limit=f"{fn.memory_size}m",
-            read_only=True,
-            tmpfs={"/tmp": f"rw,size={int(fn.ephemeral_storage)}m"},  # noqa: S108  (Lambda's writable /tmp)
+            labels={CONTAINER_LABEL: self.server_id},
         )
-        container.reload()
-        port = int(container.attrs["NetworkSettings"]["Ports"][RIE_PORT][0]["HostPort"])
-        self.warm[fn.function_arn] = (image_uri, container, port)
-        return container, port
+        name = f"lambdakit-rehearsal-{fn.function_name}"[:48] + f"-{uuid.uuid4().hex[:6]}"
+        environment = ExecutionEnvironment.start(function, name=name)
+        self.warm[fn.function_arn] = (image_uri, environment)
+        return environment
 
     def remove_all(self) -> None:
+        from lambdakit.images import engine
+
         with self.lock:
-            for image_uri, container, _ in self.warm.values():
-                _remove(container)
-                _untag(image_uri)
+            for image_uri, environment in self.warm.values():
+                environment.stop()
+                engine.untag(image_uri)
             self.warm.clear()
-
-
-def post_event(url: str, body: bytes, timeout: float, start_wait: float = 20.0) -> tuple[int, bytes]:
-    """POST the event to the emulator, waiting for it to listen; (HTTP status, body)."""
-    deadline = time.monotonic() + start_wait
-    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310  (loopback URL we built)
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                return int(response.status), bytes(response.read())
-        except urllib.error.HTTPError as exc:  # 502 when the runtime died (out of memory, exit)
-            return int(exc.code), bytes(exc.read())
-        except (ConnectionError, urllib.error.URLError):  # the emulator is still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def _log_since(container: Any, offset: int, wait: float = 2.0) -> str:
-    """The container's log after OFFSET, once the emulator has written the call's REPORT line (it does so
-    just after answering)."""
-    deadline = time.monotonic() + wait
-    while True:
-        log = container.logs()[offset:].decode("utf-8", errors="replace")
-        if "REPORT RequestId" in log or time.monotonic() > deadline:
-            return str(log)
-        time.sleep(0.05)
-
-
-def _is_error(payload: bytes, status: int) -> bool:
-    if status >= 400:
-        return True
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "errorType" in body
-
-
-def _remove(container: Any) -> None:
-    try:
-        container.remove(force=True)
-    except Exception as exc:  # already gone, or the engine is shutting down: nothing left to clean
-        print(f"rehearsal: could not remove {container.name}: {exc}", file=sys.stderr)
-
-
-def _untag(image_uri: str) -> None:
-    """Drop the registry reference the pull made (the layers stay: the local images share them)."""
-    import docker
-
-    try:
-        docker.from_env().images.remove(image_uri, noprune=True)
-    except Exception as exc:  # already gone: nothing to clean
-        print(f"rehearsal: could not untag {image_uri}: {exc}", file=sys.stderr)
 
 
 def install_image_invoke(functions: ImageFunctions) -> None:
