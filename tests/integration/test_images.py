@@ -210,7 +210,9 @@ def test_faithful_run_answers_like_python_m_inference(
         init_ms, peak, rss = env.init_duration_ms(), env.peak_memory_bytes(), env.runtime_peak_rss_bytes()
     assert env.cold_start_ms is not None and init_ms is not None and 0 < init_ms < env.cold_start_ms
     assert peak is not None and 50 * 2**20 < peak < faithful_limits.memory_mb * 2**20
-    assert rss is not None and 50 * 2**20 < rss <= peak
+    assert (
+        rss is not None and 50 * 2**20 < rss < faithful_limits.memory_mb * 2**20
+    )  # VmHWM counts shared pages
 
 
 def test_the_function_sees_lambdas_limits_from_inside(bad_image: str) -> None:
