@@ -321,7 +321,8 @@ def read_file(image: str, path: str) -> bytes | None:
 
 def host_cpus() -> int:
     """CPUs the engine's host has (Docker refuses a `--cpus` above it)."""
-    return int(client().info().get("NCPU") or 1)
+    with answering("reading the engine's info"):
+        return int(client().info().get("NCPU") or 1)
 
 
 def ulimit(name: str, limit: int) -> Any:
@@ -333,8 +334,9 @@ def start_container(options: Mapping[str, Any]) -> Any:
     """`docker run -d` with the SDK's `containers.run` OPTIONS; the started container, its state loaded."""
     name = options.get("name") or options["image"]
     try:
-        container = client().containers.run(**{**options, "detach": True})
-        container.reload()
+        with answering(f"starting {name}"):
+            container = client().containers.run(**{**options, "detach": True})
+            container.reload()
     except docker.errors.ImageNotFound as exc:
         raise ImageMissing(f"Image {options['image']} is not in the local engine; build it first.") from exc
     except docker.errors.APIError as exc:
@@ -344,14 +346,15 @@ def start_container(options: Mapping[str, Any]) -> Any:
 
 def remove_container(container: Any) -> None:
     """Stop and remove a container this process started; one already gone is fine."""
-    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+    with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
         container.remove(force=True)
 
 
 def remove_labelled(label: str) -> int:
     """Remove every container carrying LABEL (`key=value`, unique to one run); how many there were."""
     try:
-        found = client().containers.list(all=True, filters={"label": label})
+        with answering(f"listing containers labelled {label}"):
+            found = client().containers.list(all=True, filters={"label": label})
     except docker.errors.APIError as exc:
         raise DockerUnavailable(
             f"The engine could not list containers labelled {label}: {first_line(exc)}"
@@ -364,7 +367,8 @@ def remove_labelled(label: str) -> int:
 def container_state(container: Any) -> dict[str, Any]:
     """`docker inspect`'s State (Status, OOMKilled, ExitCode, ...); empty when the container is gone."""
     try:
-        container.reload()
+        with answering(f"inspecting {container.name}"):
+            container.reload()
     except docker.errors.APIError:
         return {}
     return dict(container.attrs.get("State") or {})
@@ -373,15 +377,22 @@ def container_state(container: Any) -> dict[str, Any]:
 def container_logs(container: Any, stderr: bool = True) -> str:
     """Everything the container printed (stdout, and stderr unless told); empty when it is gone."""
     try:
-        return bytes(container.logs(stdout=True, stderr=stderr)).decode("utf-8", "replace")
+        with answering(f"reading the log of {container.name}"):
+            return bytes(container.logs(stdout=True, stderr=stderr)).decode("utf-8", "replace")
     except docker.errors.APIError:
         return ""
 
 
-def exec_in(container: Any, argv: list[str], user: str = "") -> tuple[int, str]:
-    """`docker exec`: (exit code, stdout) of ARGV in a running container."""
+def exec_in(
+    container: Any, argv: list[str], user: str = "", timeout_s: float | None = None
+) -> tuple[int, str]:
+    """`docker exec`: (exit code, stdout) of ARGV in a running container, allowed TIMEOUT_S of silence."""
+    api = client(timeout_s).api
     try:
-        code, output = container.exec_run(argv, user=user, stdout=True, stderr=False)
+        with answering(f"running {argv[0]} in {container.name}", timeout_s):
+            exec_id = api.exec_create(container.id, argv, stdout=True, stderr=False, user=user)["Id"]
+            output = api.exec_start(exec_id)
+            code = api.exec_inspect(exec_id).get("ExitCode")
     except docker.errors.APIError as exc:
         raise ContainerFailed(f"`{argv[0]}` could not run in {container.name}: {first_line(exc)}") from exc
     return int(code if code is not None else -1), bytes(output or b"").decode("utf-8", "replace")
@@ -395,7 +406,8 @@ def put_file(container: Any, folder: str, name: str, data: bytes) -> None:
         info.size, info.mode = len(data), 0o644
         tar.addfile(info, io.BytesIO(data))
     try:
-        container.put_archive(folder, archive.getvalue())
+        with answering(f"copying {name} into {container.name}"):
+            container.put_archive(folder, archive.getvalue())
     except docker.errors.APIError as exc:
         raise ContainerFailed(f"Could not copy {name} into {container.name}: {first_line(exc)}") from exc
 
@@ -403,8 +415,8 @@ def put_file(container: Any, folder: str, name: str, data: bytes) -> None:
 def wait_for_exit(container: Any, timeout_s: float) -> None:
     """Block until the container's main process exits, or raise `ContainerFailed` after TIMEOUT_S."""
     try:
-        container.wait(timeout=math.ceil(timeout_s))
-    except Exception as exc:  # the SDK raises requests' ReadTimeout or ConnectionError here
+        client(timeout_s).api.wait(container.id, timeout=math.ceil(timeout_s))
+    except (docker.errors.APIError, *SILENT_ENGINE) as exc:
         raise ContainerFailed(
             f"{container.name} did not finish within {timeout_s:.0f} s ({type(exc).__name__})."
         ) from exc
@@ -413,12 +425,13 @@ def wait_for_exit(container: Any, timeout_s: float) -> None:
 def pull(reference: str) -> None:
     """`docker pull` from a registry the engine reaches (the rehearsal's local one)."""
     try:
-        client().images.pull(reference)
+        with answering(f"pulling {reference}", LONG_TIMEOUT_S):
+            client(LONG_TIMEOUT_S).images.pull(reference)
     except docker.errors.APIError as exc:
         raise ContainerFailed(f"docker pull {reference} failed: {first_line(exc)}") from exc
 
 
 def untag(reference: str) -> None:
     """Drop one tag and keep the layers (other tags share them); a missing tag is fine."""
-    with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
+    with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
         client().images.remove(reference, noprune=True)

@@ -241,7 +241,9 @@ class ExecutionEnvironment:
             self.function.limits,
             READY_TIMEOUT_S,
         )
-        code, output = engine.exec_in(self.client, ["python3", "-c", client_source(), json.dumps(plan)])
+        timeout_s = READY_TIMEOUT_S + plan["invoke_timeout_s"] + CLIENT_MARGIN_S
+        argv = ["python3", "-c", client_source(), json.dumps(plan)]
+        code, output = engine.exec_in(self.client, argv, timeout_s=timeout_s)
         (phase,) = self._client_result(output, code)["phases"]
         if self.cold_start_ms is None:
             self.cold_start_ms = (float(phase["first_response_at"]) - self.started) * 1000
