@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 
 from lambdakit.aws import invoke
 from lambdakit.core.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
+from lambdakit.runtime import emulator
 
 FUNCTION = "triage-InferenceFunction-ABC"
 
@@ -148,14 +149,14 @@ def test_api_refusal_becomes_invoke_failed(client: Any, stub: Stubber) -> None:
 
 
 def test_payload_over_6_mb_is_refused_before_sending(client: Any, stub: Stubber) -> None:
-    text = "x" * (invoke.MAX_PAYLOAD_BYTES - len('{"text": ""}') + 1)
+    text = "x" * (emulator.MAX_PAYLOAD_BYTES - len('{"text": ""}') + 1)
 
     with pytest.raises(InvokePayloadTooLarge, match="6 MB"):
         invoke.invoke({"text": text}, FUNCTION, client=client)  # the stub has no response: nothing was sent
 
 
 def test_payload_of_exactly_6_mb_is_sent(client: Any, stub: Stubber) -> None:
-    text = "x" * (invoke.MAX_PAYLOAD_BYTES - len('{"text": ""}'))
+    text = "x" * (emulator.MAX_PAYLOAD_BYTES - len('{"text": ""}'))
     body = json.dumps({"text": text}).encode()
     stub.add_response("invoke", answer({"label": "billing"}), expected(body))
 
