@@ -46,10 +46,10 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="module")
 def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An asset image of the prepared model quantised to int8 (prepare's own steps that need no torch)."""
-    from inference import prepare
+    from inference import paths, prepare
 
     cache_root = tmp_path_factory.mktemp("int8-cache")
-    export = quantized.export_dir(cache_root)
+    export = paths.model_dir_for(cache_root, quantized.INT8)  # where the demo's prepare puts it
     export.mkdir(parents=True)
     prepare.make_int8(model_dir, export)
     accuracy = prepare.compare_with_fp32(model_dir, export)

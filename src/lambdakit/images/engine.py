@@ -331,15 +331,23 @@ def ulimit(name: str, limit: int) -> Any:
 
 
 def start_container(options: Mapping[str, Any]) -> Any:
-    """`docker run -d` with the SDK's `containers.run` OPTIONS; the started container, its state loaded."""
+    """`docker run -d` with the SDK's `containers.run` OPTIONS; the started container, its state loaded.
+
+    Create, then start (not `run`: it would pull a missing image from Docker Hub instead of saying so); a
+    container that was created but could not start is removed.
+    """
     name = options.get("name") or options["image"]
+    container = None
     try:
         with answering(f"starting {name}"):
-            container = client().containers.run(**{**options, "detach": True})
+            container = client().containers.create(**options)
+            container.start()
             container.reload()
     except docker.errors.ImageNotFound as exc:
         raise ImageMissing(f"Image {options['image']} is not in the local engine; build it first.") from exc
     except docker.errors.APIError as exc:
+        if container is not None:
+            remove_container(container)
         raise ContainerFailed(f"The engine could not start {name}: {first_line(exc)}") from exc
     return container
 
