@@ -213,7 +213,9 @@ def build(
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
     inputs = inputs or resolve_inputs()
-    check_handler(context_dir(template_path) / template.image_settings(template_path).dockerfile)
+    # `build/function/../../Dockerfile` by its text: in a fresh clone build/function does not exist yet
+    relative = template.image_settings(template_path).dockerfile
+    check_handler(Path(os.path.normpath(context_dir(template_path) / relative)))
     _check_base(inputs.base_image, log)
     glibc = base_glibc(inputs.base_image)
     staged = stage(context_dir(template_path), template.limits(template_path).architecture, glibc, log=log)
