@@ -1,0 +1,1 @@
+"""Review sentiment: NLTK's VADER on each review, cut to the window of the MiniLM tokenizer first."""
