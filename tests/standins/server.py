@@ -33,9 +33,14 @@ class StandIn:
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.server.shutdown()
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop answering (a client then gets "connection refused"); stopping twice is harmless."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout=5)
         self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 class RecordingHandler(BaseHTTPRequestHandler):

@@ -1,0 +1,204 @@
+"""Each example in examples/ adopted into a copy of the repository, then the whole workflow through nox.
+
+The copy gets the five adoption steps of docs/own-pipeline.md (tests/adoption.py), including a real
+`pipenv lock`. Then, as a user would: `nox -s dev`, `nox -s tests -- tests/function` and `nox -s snapshot`
+with the hubs up (real nltk and huggingface_hub clients against stand-ins on 127.0.0.1 serving real files
+from PyPI packages, named by `HF_ENDPOINT` and `NLTK_DOWNLOAD_URL`), then with the hubs stopped
+`nox -s assets`, `nox -s build` and `nox -s local -- --faithful`.
+
+Speed: the stand-in base image is shared by tag; each example's nox venvs live under build/examples/ and are
+reused by later runs; the sessions that install the same locked categories share one venv (symlinks in the
+--envdir), as nox would otherwise install the kit's tooling four times over.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdakit.core import settings
+from lambdakit.images import baseimage
+from tests import adoption
+from tests.standins import realdata
+from tests.standins.hfhub import HubStandIn
+from tests.standins.nltkindex import NltkStandIn
+
+pytestmark = pytest.mark.docker
+
+PREFIX = "lambdakit-test-examples"
+SHARED_VENV = "tests"  # created first (after dev); the sessions below install the same locked categories
+KIT_SESSIONS = ("snapshot", "assets", "build", "local")
+NOX_TIMEOUT_S = 900
+FAITHFUL_LINE = re.compile(r"^# (?P<event>\S+\.json) → (?P<outcome>.+)$")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The labels each sample event must get, and the libraries the snapshot must attribute files to."""
+
+    labels: dict[str, list[str]]
+    libraries: set[str]
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+EXPECTED = {
+    "review-sentiment": Expected(
+        labels={
+            "batch.json": ["negative", "neutral", "positive"],
+            "long.json": ["positive"],
+            "single.json": ["positive"],
+        },
+        libraries={"nltk", "huggingface_hub"},
+        extra={"long.json": {"tokens": 128, "truncated": True}},
+    ),
+    "ticket-topics": Expected(
+        labels={"batch.json": ["shipping", "technical", "account"], "single.json": ["billing"]},
+        libraries={"nltk"},
+    ),
+}
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    output: str
+
+
+@dataclass
+class Run:
+    example: str
+    root: Path
+    steps: list[Step] = field(default_factory=list)
+
+    def nox(self, session: str, *args: str, env: dict[str, str]) -> str:
+        """`nox -s SESSION -- ARGS` in the copy; its output, or a failure that shows the end of it."""
+        envdir = settings.build_dir(adoption.REPO) / "examples" / self.example / "nox"
+        share_venvs(envdir)
+        argv = [sys.executable, "-m", "nox", "--envdir", str(envdir), "-s", session]
+        started = time.monotonic()
+        done = subprocess.run(
+            [*argv, "--", *args] if args else argv,
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=NOX_TIMEOUT_S,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        self.steps.append(Step(f"nox -s {session}", time.monotonic() - started, output))
+        assert done.returncode == 0, f"nox -s {session} {' '.join(args)} failed:\n{output[-6000:]}"
+        return output
+
+
+def share_venvs(envdir: Path) -> None:
+    envdir.mkdir(parents=True, exist_ok=True)
+    for name in KIT_SESSIONS:
+        link = envdir / name
+        if not link.is_symlink():
+            link.symlink_to(SHARED_VENV)
+
+
+def timed(run: Run, name: str, argv: list[str], env: dict[str, str]) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        argv, cwd=run.root, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    run.steps.append(Step(name, time.monotonic() - started, done.stdout + done.stderr))
+    assert done.returncode == 0, f"{name} failed:\n{(done.stdout + done.stderr)[-4000:]}"
+
+
+def faithful_answers(output: str) -> dict[str, tuple[str, Any]]:
+    """`nox -s local -- --faithful` prints `# EVENT → OUTCOME` and the answer on the next line."""
+    lines = output.splitlines()
+    answers = {}
+    for number, line in enumerate(lines[:-1]):
+        match = FAITHFUL_LINE.match(line.strip())
+        if match:
+            body = lines[number + 1].strip()
+            answers[match["event"]] = (match["outcome"], json.loads(body) if body.startswith("{") else body)
+    return answers
+
+
+def labels_of(answer: dict[str, Any]) -> list[str]:
+    return [r["label"] for r in answer["results"]] if "results" in answer else [answer["label"]]
+
+
+@pytest.fixture(scope="module")
+def base_image() -> str:
+    return baseimage.build(log=lambda _: None)
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def example(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def hubs() -> Iterator[tuple[HubStandIn, NltkStandIn]]:
+    hub = HubStandIn(realdata.minilm_repo())
+    index = NltkStandIn([realdata.vader_lexicon(), realdata.stopwords()])
+    with hub, index:
+        yield hub, index
+
+
+def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
+    example: str, base_image: str, hubs: tuple[HubStandIn, NltkStandIn], tmp_path: Path
+) -> None:
+    hub, index = hubs
+    expected = EXPECTED[example]
+    # GIVEN a copy of the repository that adopted the example by the five steps (pipenv lock included)
+    adopted = adoption.adopt(example, tmp_path / "repo", project=f"{PREFIX}-{example}")
+    run = Run(example, adopted.root)
+    online = adoption.user_env(
+        HF_ENDPOINT=hub.url, NLTK_DOWNLOAD_URL=index.index_url, LAMBDAKIT_BASE_IMAGE=base_image
+    )
+    lock_env = online | {
+        "PIPENV_VENV_IN_PROJECT": "1",
+        "PIPENV_IGNORE_VIRTUALENVS": "1",
+        "PIPENV_NOSPIN": "1",
+    }
+    timed(run, "pipenv lock", [str(adoption.pipenv()), "lock", "--categories", "packages"], lock_env)
+    touched = adoption.changed_files(adopted.root)
+    assert {"Pipfile", "Pipfile.lock", "pyproject.toml"} <= touched
+    assert all(path.startswith(adoption.STEP_DIRS) or path in adoption.STEP_FILES for path in touched), (
+        touched
+    )
+
+    # WHEN the dev loop, the function's tests and the snapshot run with the hubs up
+    dev = run.nox("dev", env=online)
+    assert all(f"events/{name}: ok" in dev for name in expected.labels), dev[-3000:]
+    assert " passed" in run.nox("tests", "tests/function", env=online)
+    run.nox("snapshot", env=online)
+    report = json.loads((adopted.root / "build" / "assets" / "report.json").read_text())
+
+    # THEN the snapshot shipped the downloads, attributed to the libraries that made them
+    shipped = {f["library"] for f in report["files"] if f["shipped"]}
+    assert expected.libraries <= shipped, report["files"]
+    assert report["verify"]["passed"] is True
+
+    # WHEN the hubs are gone and the image is built and run under Lambda's limits
+    hub.stop()
+    index.stop()
+    offline = adoption.user_env(LAMBDAKIT_BASE_IMAGE=base_image)
+    run.nox("assets", env=offline)
+    run.nox("build", env=offline)
+    answers = faithful_answers(run.nox("local", "--faithful", env=offline))
+
+    # THEN every sample event gets the answer the pipeline gives
+    assert {name: outcome for name, (outcome, _) in answers.items()} == dict.fromkeys(expected.labels, "ok")
+    for name, labels in expected.labels.items():
+        assert labels_of(answers[name][1]) == labels, (name, answers[name])
+    for name, fields in expected.extra.items():
+        assert {key: answers[name][1][key] for key in fields} == fields
+    print("\n".join(f"{example}: {step.name} {step.seconds:.0f} s" for step in run.steps))
