@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit.core import settings
+from lambdakit.snapshot.tarball import sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -47,22 +48,24 @@ def repository_files() -> list[str]:
     return [name for name in listed.split("\0") if name and (REPO / name).is_file()]
 
 
-def copy_repository(target: Path) -> Path:
+def copy_repository(target: Path) -> dict[str, str]:
+    """Copy the repository's files into `target`; the sha256 of each as copied."""
+    copied = {}
     for name in repository_files():
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target / name)
-    return target
+        copied[name] = sha256_of(target / name)
+    return copied
 
 
-def changed_files(root: Path, ignore: tuple[str, ...] = (".venv",)) -> set[str]:
-    """Paths added, removed or modified in `root` compared with this repository."""
-    ours = set(repository_files())
-    theirs = {
-        str(path.relative_to(root))
+def changed_files(root: Path, copied: dict[str, str], ignore: tuple[str, ...] = (".venv",)) -> set[str]:
+    """Paths added, removed or modified in `root` since it was copied."""
+    now = {
+        str(path.relative_to(root)): sha256_of(path)
         for path in root.rglob("*")
         if path.is_file() and path.relative_to(root).parts[0] not in ignore
     }
-    return (ours ^ theirs) | {n for n in ours & theirs if (REPO / n).read_bytes() != (root / n).read_bytes()}
+    return {name for name in copied.keys() | now.keys() if copied.get(name) != now.get(name)}
 
 
 def replace_dir(target: Path, source: Path) -> None:
@@ -99,12 +102,17 @@ class Adopted:
     root: Path
     example: Path
     project: str
+    copied: dict[str, str]  # the repository's files as copied, by sha256
+
+    def changed_files(self) -> set[str]:
+        return changed_files(self.root, self.copied)
 
 
 def adopt(example: str, target: Path, project: str) -> Adopted:
-    """Steps 1, 3, 4, 5 and the [packages] edit of step 2; `lock()` is the rest of step 2."""
+    """Steps 1, 3, 4, 5 and the [packages] edit of step 2; `pipenv lock` in the copy is the rest of step 2."""
     source = EXAMPLES / example
-    root = copy_repository(target)
+    root = target
+    copied = copy_repository(root)
     replace_dir(root / "src" / "inference", source / "src" / "inference")
     pipfile = root / "Pipfile"
     text = replace_table(
@@ -117,7 +125,7 @@ def adopt(example: str, target: Path, project: str) -> Adopted:
     replace_dir(root / "tests" / "function", source / "tests" / "function")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(with_project(without_prepare_hook(pyproject.read_text()), project))
-    return Adopted(root, source, project)
+    return Adopted(root, source, project, copied)
 
 
 def pipenv() -> Path:
@@ -134,8 +142,15 @@ def pipenv() -> Path:
 
 
 def user_env(**extra: str) -> dict[str, str]:
-    """A developer's shell: this environment without what the outer nox session set, plus `extra`."""
-    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENV}
+    """A developer's shell: this environment without what the outer nox session set, plus `extra`.
+
+    pip keeps the developer's wheel cache: the kit's sessions point XDG_CACHE_HOME (pip's default base) at
+    the copy's fresh cache root, which would download every wheel again.
+    """
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENV} | {
+        "PIP_CACHE_DIR": pip_cache
+    }
     outer_venv = os.environ.get("VIRTUAL_ENV")
     if outer_venv:
         path = env.get("PATH", "").split(os.pathsep)
