@@ -114,8 +114,12 @@ def share_venvs(envdir: Path, env: dict[str, str]) -> None:
     envdir.mkdir(parents=True, exist_ok=True)
     for name in KIT_SESSIONS:
         link = envdir / name
-        if not link.is_symlink():
-            link.symlink_to(KIT_VENV)
+        if link.is_symlink() and link.readlink() == KIT_VENV:
+            continue
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)  # a venv of this test's own from before the venvs were shared
+        link.unlink(missing_ok=True)
+        link.symlink_to(KIT_VENV)
 
 
 def timed(run: Run, name: str, argv: list[str], env: dict[str, str]) -> None:
