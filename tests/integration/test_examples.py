@@ -13,6 +13,7 @@ would otherwise install five times per example.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shutil
@@ -47,10 +48,10 @@ FAITHFUL_LINE = re.compile(r"^# (?P<event>\S+\.json) → (?P<outcome>.+)$")
 
 @dataclass(frozen=True)
 class Expected:
-    """The labels each sample event must get, and the libraries the snapshot must attribute files to."""
+    """The labels each sample event must get, and the library each downloaded file is shipped for."""
 
     labels: dict[str, list[str]]
-    libraries: set[str]
+    downloads: dict[str, str]  # a path in the cache root (a blob's is its symlink's) -> the library
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -61,12 +62,17 @@ EXPECTED = {
             "long.json": ["positive"],
             "single.json": ["positive"],
         },
-        libraries={"nltk", "huggingface_hub"},
+        downloads={
+            "nltk_data/sentiment/vader_lexicon.zip": "nltk",
+            "huggingface/hub/models--sentence-transformers--all-MiniLM-L6-v2/snapshots/*/tokenizer.json": (
+                "huggingface_hub"
+            ),
+        },
         extra={"long.json": {"tokens": 128, "truncated": True}},
     ),
     "ticket-topics": Expected(
         labels={"batch.json": ["shipping", "technical", "account"], "single.json": ["billing"]},
-        libraries={"nltk"},
+        downloads={"nltk_data/corpora/stopwords/english": "nltk"},
     ),
 }
 
@@ -196,8 +202,9 @@ def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
     report = json.loads((adopted.root / "build" / "assets" / "report.json").read_text())
 
     # THEN the snapshot shipped the downloads, attributed to the libraries that made them
-    shipped = {f["library"] for f in report["files"] if f["shipped"]}
-    assert expected.libraries <= shipped, report["files"]
+    shipped = {f["path"]: f["library"] for f in report["files"] if f["shipped"]}
+    for pattern, library in expected.downloads.items():
+        assert [shipped[path] for path in fnmatch.filter(shipped, pattern)] == [library], (pattern, shipped)
     assert report["verify"]["passed"] is True
 
     # WHEN the hubs are gone and the image is built and run under Lambda's limits
