@@ -137,6 +137,20 @@ def timed(run: Run, name: str, argv: list[str], env: dict[str, str]) -> None:
     assert done.returncode == 0, f"{name} failed:\n{(done.stdout + done.stderr)[-4000:]}"
 
 
+def dev_answers(output: str) -> list[Any]:
+    """`nox -s dev` prints each response as indented JSON: from a line `{` to the next line `}`."""
+    answers, block = [], None
+    for line in output.splitlines():
+        if line == "{":
+            block = [line]
+        elif block is not None:
+            block.append(line)
+            if line == "}":
+                answers.append(json.loads("\n".join(block)))
+                block = None
+    return answers
+
+
 def faithful_answers(output: str) -> dict[str, tuple[str, Any]]:
     """`nox -s local -- --faithful` prints `# EVENT → OUTCOME` and the answer on the next line."""
     lines = output.splitlines()
@@ -221,4 +235,6 @@ def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
         assert labels_of(answers[name][1]) == labels, (name, answers[name])
     for name, fields in expected.extra.items():
         assert {key: answers[name][1][key] for key in fields} == fields
+    # and the very answer the dev loop gave, field for field
+    assert [answers[name][1] for name in sorted(expected.labels)] == dev_answers(dev)
     print("\n".join(f"{example}: {step.name} {step.seconds:.0f} s" for step in run.steps))
