@@ -38,4 +38,4 @@ def nltk_resource(package: str, resource: str) -> None:
 
 def hub_file(repo_id: str, filename: str) -> str:
     """A file of a Hugging Face Hub repo, from $HF_HUB_CACHE (downloaded from $HF_ENDPOINT when missing)."""
-    return hf_hub_download(repo_id, filename)
+    return str(hf_hub_download(repo_id, filename))
