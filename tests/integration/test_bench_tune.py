@@ -38,7 +38,7 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
     yield base, asset.ref
-    ours = ("kit:latest", "baseline:latest", "base:pinned")
+    ours = ("kit:latest", "baseline:latest", "base:pinned", "floor:latest")
     for tag in (*(f"{PREFIX}/{name}" for name in ours), asset.ref, f"{PREFIX}-assets:latest"):
         engine.remove_image(tag)
 
@@ -109,6 +109,13 @@ def test_bench_then_tune_run_end_to_end(
     assert results["ratios_int8_kit"]["cold_start"] is not None
     assert results["kit_int8"]["push"] is None
     assert "| kit int8 |" in (out / "results.md").read_text()
+
+    # the cold start's breakdown: each side's parts, beside the floor an empty handler on the base sets
+    breakdown = results["cold_start_breakdown"]
+    for side in ("kit", "baseline", "kit_int8"):
+        assert breakdown["sides"][side]["imports_ms"] > 0 and breakdown["sides"][side]["init_code_ms"] > 0
+    assert 0 < breakdown["floor_cold_start_ms"] < results["kit"]["cold_start_ms"]["median"]
+    assert "| floor: an empty handler" in (out / "results.md").read_text()
 
     # WHEN tune runs the kit's image at two sizes with --apply THEN the template gets what it recommends
     project = tmp_path / "template.yaml"

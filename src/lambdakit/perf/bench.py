@@ -44,7 +44,7 @@ from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
 from lambdakit.images import build, engine
-from lambdakit.perf import baseline, measure, pushcost, quantized, stats
+from lambdakit.perf import baseline, breakdown, measure, pushcost, quantized, stats
 
 TAG_PREFIX = "lambdakit-bench"
 KIT, BASELINE, KIT_INT8 = "kit", "baseline", "kit_int8"
@@ -90,6 +90,7 @@ class Contender:
     weights_marker: str
     thread_probe: list[str]
     build_args: dict[str, str]
+    handler_module: str  # whose import the cold start's breakdown splits (`lambdakit.perf.breakdown`)
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Measured:
     cold: list[measure.RunResult] = field(default_factory=list)
     warm: measure.RunResult | None = None
     threads: str | None = None
+    breakdown: breakdown.Breakdown | None = None
 
 
 def pin_base(base: str, prefix: str) -> str:
@@ -161,6 +163,7 @@ def build_contenders(
             else THREAD_PROBE
         ),
         build_args=inputs.build_args(),
+        handler_module=breakdown.handler_module(config.load().handler),
     )
     contenders = [kit]
     if not demo:
@@ -179,6 +182,7 @@ def build_contenders(
                 weights_marker=r"\bmodel/",
                 thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
                 build_args={"BASE_IMAGE": base},
+                handler_module="app",
             )
         )
     if quantize:
@@ -247,6 +251,9 @@ def measure_all(
             results[contender.name].cold.append(run)
             log(f"cold start {round_}/{cold_starts} {contender.name}: {run.cold_start_ms:.0f} ms")
     for contender in contenders:
+        log(f"cold start with -X importtime (for its breakdown, not counted), {contender.name}")
+        results[contender.name].breakdown = cold_start_breakdown(contender, limits, single, client_image)
+    for contender in contenders:
         log(f"warm: {invokes} invokes of one text and {invokes} of a batch of 8, {contender.name}")
         run = measure.run(
             contender.image, limits, warm_phases(invokes, *events), client_image, probe=contender.thread_probe
@@ -254,6 +261,33 @@ def measure_all(
         results[contender.name].warm = run
         results[contender.name].threads = run.probe_output
     return results
+
+
+def cold_start_breakdown(
+    contender: Contender, limits: template.Limits, event: Any, client_image: str
+) -> breakdown.Breakdown | None:
+    """One more cold start, with Python's import profile in the log; None if the handler's line is missing."""
+    run = measure.run(
+        contender.image,
+        limits,
+        [measure.Phase("cold", event, 1)],
+        client_image,
+        environment=breakdown.IMPORTTIME_ENV,
+    )
+    times = breakdown.import_times(run.log, contender.handler_module)
+    durations = run.phases["cold"].duration_ms
+    if times is None or not durations:
+        return None
+    return breakdown.breakdown(run.cold_start_ms, durations[0], times)
+
+
+def floor_cold_starts(base: str, limits: template.Limits, runs: int, prefix: str, log: Log) -> float:
+    """Median cold start of an empty handler on BASE, measured like the sides: the floor."""
+    tag = f"{prefix}/floor:latest"
+    log(f"docker build {tag} (an empty handler on {base}), then {runs} cold starts")
+    engine.build(breakdown.stage_floor(build_dir() / "bench" / "floor"), tag, buildargs={"BASE_IMAGE": base})
+    cold = [measure.run(tag, limits, [measure.Phase("cold", {}, 1)], base).cold_start_ms for _ in range(runs)]
+    return statistics.median(cold)
 
 
 def image_report(tag: str, base: str, contender: Contender | None = None) -> dict[str, Any]:
@@ -507,6 +541,7 @@ def markdown(results: dict[str, Any]) -> str:
     names = columns(results)
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
+    lines += breakdown_lines(results.get("cold_start_breakdown"))
     for title, key in (("target", "targets"), ("target (kit int8)", "targets_int8")):
         if key in results:
             lines += ["", f"| {title} | measured | met |", "|---|---|---|"]
@@ -521,6 +556,28 @@ def markdown(results: dict[str, Any]) -> str:
         *[f"- {note}" for note in results["notes"]],
     ]
     return "\n".join(lines) + "\n"
+
+
+BREAKDOWN_PARTS = (
+    ("runtime start (container, emulator, runtime client)", "runtime_start_ms"),
+    ("imports (what the handler's module imports)", "imports_ms"),
+    ("init code (the module's own top level: model load)", "init_code_ms"),
+    ("first invoke (REPORT Duration)", "first_invoke_ms"),
+    ("cold start of this run (with -X importtime)", "cold_start_ms"),
+)
+
+
+def breakdown_lines(entry: dict[str, Any] | None) -> list[str]:
+    """The cold start's parts per side, beside the empty handler's cold start (the floor)."""
+    if not entry:
+        return []
+    sides = entry["sides"]
+    lines = ["", "| cold start, part | " + " | ".join(sides) + " |", "|---|" + "---|" * len(sides)]
+    for label, key in BREAKDOWN_PARTS:
+        lines.append(f"| {label} | " + " | ".join(_ms(p[key] if p else None) for p in sides.values()) + " |")
+    floor = _ms(entry["floor_cold_start_ms"])
+    lines.append(f"| floor: an empty handler on the same base (median) | {floor} |")
+    return lines
 
 
 Row = tuple[str, ...]
@@ -693,6 +750,7 @@ def run_bench(
     events = bench_events(demo=any(c.name == BASELINE for c in contenders))
     sizes = {c.name: image_report(c.image, base, c) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log, events)
+    floor_ms = floor_cold_starts(base, limits, cold_starts, prefix, log)
     pushed_for = [c for c in contenders if c.name in pushed_sides(push)]
     pushes = measure_pushes(pushed_for, sizes, log) if pushed_for else {}
     sides = {}
@@ -730,6 +788,9 @@ def run_bench(
         KIT: sides[KIT],
         BASELINE: sides.get(BASELINE),
         "ratios": ratio,
+        "cold_start_breakdown": breakdown.report(
+            floor_ms, {name: m.breakdown for name, m in measured.items()}
+        ),
         "parity": same_labels(bodies),
         "notes": [
             NOISE_NOTE,

@@ -15,7 +15,7 @@ One measured run = one fresh execution environment (`lambdakit.runtime.environme
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,7 @@ class RunResult:
     oom_killed: bool = False
     notes: list[str] = field(default_factory=list)
     probe_output: str | None = None
+    log: str = ""
 
 
 def split_durations(reports: list[float], counts: Sequence[int]) -> list[list[float]]:
@@ -83,15 +84,18 @@ def run(
     client_image: str,
     start_timeout_s: float = START_TIMEOUT_S,
     probe: Sequence[str] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> RunResult:
     """One fresh, Lambda-faithful environment of IMAGE; the first phase's first invoke is the cold start.
 
     PROBE, if given, runs in the function container after the memory was read (e.g. to ask how many
-    threads its runtime chose under this CPU quota); its output is kept as `probe_output`.
+    threads its runtime chose under this CPU quota); its output is kept as `probe_output`. ENVIRONMENT adds
+    variables to the function's (PYTHONPROFILEIMPORTTIME for the cold start's breakdown); the function's
+    log is kept as `log`.
     """
     steps = [{"name": p.name, "event": p.event, "count": p.count} for p in phases]
     plan = plan_for(steps, limits, start_timeout_s)
-    function = Function(image, limits, labels={CONTAINER_LABEL: "1"})
+    function = Function(image, limits, environment=dict(environment or {}), labels={CONTAINER_LABEL: "1"})
     with ExecutionEnvironment.start(function, plan=plan, client_image=client_image) as env:
         outcome = env.plan_result(start_timeout_s + sum(p.count for p in phases) * plan["invoke_timeout_s"])
         oom = env.oom_killed()
@@ -138,6 +142,7 @@ def _result(
         rss_mb=_mb(rss),
         oom_killed=oom,
         notes=notes,
+        log=log,
     )
 
 
