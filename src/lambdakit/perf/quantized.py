@@ -71,15 +71,29 @@ def asset_image(repository: str, log: Log, cache_root: Path | None = None, out: 
 
 
 def read_accuracy(image: str, export: Path | None = None) -> dict[str, Any]:
-    """The int8 manifest's `int8_vs_fp32` (label agreement, min/mean cosine on prepare's texts)."""
-    text = engine.read_file(image, manifest_in_image(export))
-    manifest = json.loads(text) if text is not None else {}
-    if manifest.get("precision") != INT8 or "int8_vs_fp32" not in manifest:
-        raise ConfigError(
-            f"{image} has no int8 manifest with its accuracy at {manifest_in_image(export)}: its asset "
-            f"image does not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
-        )
-    return dict(manifest["int8_vs_fp32"])
+    """The int8 manifest's `int8_vs_fp32` (label agreement, min/mean cosine on prepare's texts), read from
+    IMAGE: at EXPORT's place, else wherever the image's SHA256SUMS lists an export manifest."""
+    candidates = [manifest_in_image(export)] if export else export_manifests_in_image(image)
+    for path in candidates:
+        text = engine.read_file(image, path)
+        manifest = json.loads(text) if text is not None else {}
+        if manifest.get("precision") == INT8 and "int8_vs_fp32" in manifest:
+            return dict(manifest["int8_vs_fp32"])
+    raise ConfigError(
+        f"{image} has no int8 manifest with its accuracy ({', '.join(candidates) or 'no export manifest'}): "
+        f"its asset image does not hold a current int8 export; {PREPARE_FIX}, or pass an int8 asset image."
+    )
+
+
+def export_manifests_in_image(image: str) -> list[str]:
+    """Every `<exports>/*/manifest.json` the image's SHA256SUMS (the snapshot's manifest) lists."""
+    sums = engine.read_file(image, f"{IMAGE_CACHE_ROOT}/{tarball.MANIFEST_NAME}")
+    listed = tarball.parse_manifest(sums.decode("utf-8")) if sums else {}
+    return [
+        f"{IMAGE_CACHE_ROOT}/{name}"
+        for name in sorted(listed)
+        if name.startswith(f"{EXPORTS}/") and name.endswith(f"/{MANIFEST}")
+    ]
 
 
 def label_agreement(reference: Sequence[str], candidate: Sequence[str]) -> dict[str, Any]:
