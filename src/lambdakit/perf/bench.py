@@ -90,7 +90,6 @@ class Contender:
     weights_marker: str
     thread_probe: list[str]
     build_args: dict[str, str]
-    handler_module: str  # whose import the cold start's breakdown splits (`lambdakit.perf.breakdown`)
 
 
 @dataclass
@@ -163,7 +162,6 @@ def build_contenders(
             else THREAD_PROBE
         ),
         build_args=inputs.build_args(),
-        handler_module=breakdown.handler_module(config.load().handler),
     )
     contenders = [kit]
     if not demo:
@@ -182,7 +180,6 @@ def build_contenders(
                 weights_marker=r"\bmodel/",
                 thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
                 build_args={"BASE_IMAGE": base},
-                handler_module="app",
             )
         )
     if quantize:
@@ -266,7 +263,7 @@ def measure_all(
 def cold_start_breakdown(
     contender: Contender, limits: template.Limits, event: Any, client_image: str
 ) -> breakdown.Breakdown | None:
-    """One more cold start, with Python's import profile in the log; None if the handler's line is missing."""
+    """One more cold start, with Python's import profile in the log; None if the log lacks what it needs."""
     run = measure.run(
         contender.image,
         limits,
@@ -274,11 +271,9 @@ def cold_start_breakdown(
         client_image,
         environment=breakdown.IMPORTTIME_ENV,
     )
-    times = breakdown.import_times(run.log, contender.handler_module)
-    durations = run.phases["cold"].duration_ms
-    if times is None or not durations:
+    if run.init_report_ms is None:
         return None
-    return breakdown.breakdown(run.cold_start_ms, durations[0], times)
+    return breakdown.breakdown(run.cold_start_ms, run.init_report_ms, run.log)
 
 
 def floor_cold_starts(base: str, limits: template.Limits, runs: int, prefix: str, log: Log) -> float:
@@ -559,7 +554,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 BREAKDOWN_PARTS = (
-    ("runtime start (container, emulator, runtime client)", "runtime_start_ms"),
+    ("runtime start (container, emulator, interpreter)", "runtime_start_ms"),
+    ("runtime client's imports", "runtime_imports_ms"),
     ("imports (what the handler's module imports)", "imports_ms"),
     ("init code (the module's own top level: model load)", "init_code_ms"),
     ("first invoke (REPORT Duration)", "first_invoke_ms"),
