@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from lambdakit.core import lock
+from lambdakit.core import lock, settings
 from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
 from lambdakit.images import engine
 
@@ -49,6 +49,7 @@ CLI_VERSION = "0.89.0"
 CLI_DIR = build_dir(REPO) / "devcontainer-cli"
 CLI = CLI_DIR / "node_modules" / ".bin" / "devcontainer"
 PREFIX = "lambdakit-test-devcontainer"
+PROJECT = "lambdakit-test-dc"  # the clone's [tool.lambdakit] project: its images never meet anyone else's
 REMOTE_USER = "vscode"
 # The CLI maps vscode's uid to the host user's, except for root (uid 0 is taken): vscode keeps 1000.
 IMAGE_UID = 1000
@@ -157,7 +158,9 @@ def wheelhouse(target: Path) -> str:
         )
     locked = lock.locked_requirements(("packages", "dev-packages"), repo=REPO)
     tools = [f"pipenv=={dockerfile_arg('PIPENV_VERSION')}", f"nox=={dockerfile_arg('NOX_VERSION')}"]
-    key = sha12(*locked, *tools)
+    # the demo's build-time hook (`nox -s prepare`, and the snapshot's first step) needs torch & co.
+    prepare = lock.pipfile_requirements("prepare-packages", REPO, missing_ok=True)
+    key = sha12(*locked, *tools, *prepare)
     stamp = target / ".key"
     if stamp.is_file() and stamp.read_text() == key:
         return key
@@ -168,6 +171,9 @@ def wheelhouse(target: Path) -> str:
     pip += ["-d", str(target)]
     run([*pip, "-r", str(requirements)], timeout=1200)
     run([*pip, *tools], timeout=600)
+    if prepare:
+        pins = lock.write_requirements(WORK / "constraints.txt", lock.locked_constraints(("packages",), REPO))
+        run([*pip, "-c", str(pins), *prepare], timeout=1800)  # torch: PIP_FIND_LINKS holds the CPU wheel
     stamp.write_text(key)
     return key
 
@@ -342,6 +348,22 @@ def remove_everything(workspace: Path) -> None:
                     docker_client.images.remove(name, noprune=True)
 
 
+def name_the_project(workspace: Path, project: str) -> None:
+    """`[tool.lambdakit] project` is the knob users turn so checkouts share one engine safely."""
+    pyproject = workspace / "pyproject.toml"
+    text, count = re.subn(r'(?m)^project = "[^"]*"$', f'project = "{project}"', pyproject.read_text())
+    assert count == 1, "pyproject.toml has no `project = ...` line under [tool.lambdakit]"
+    pyproject.write_text(text)
+
+
+def remove_project_images(project: str) -> None:
+    """The images the workflow inside built under the project's names (nothing else is touched)."""
+    for image in engine.client().images.list():
+        for tag in image.tags:
+            if tag.startswith(f"{project}-") or tag == f"inferencefunction:{project}":
+                engine.remove_image(tag)
+
+
 @pytest.fixture(scope="module")
 def devcontainer(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[DevContainer]:
     cli = devcontainer_cli()
@@ -355,6 +377,7 @@ def devcontainer(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> I
         "LAMBDAKIT_DEVCONTAINER_DOCKER_CLI": docker_cli,
     }
     workspace = fresh_clone(root / WORKSPACE_NAME)
+    name_the_project(workspace, PROJECT)
     box = DevContainer(cli, workspace, home, env, base)
     try:
         log(f"devcontainer up {workspace} (base {base})")
@@ -363,14 +386,15 @@ def devcontainer(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> I
         yield box
     finally:
         remove_everything(workspace)
+        remove_project_images(PROJECT)
 
 
 # --- what users rely on -----------------------------------------------------------------------------------
 
 
 def test_the_toolchain_answers_inside(devcontainer: DevContainer) -> None:
-    engine = devcontainer.exec("docker", "info", "--format", "{{.ServerVersion}}").stdout.strip()
-    assert engine == engine.client().version()["Version"]  # the host's engine, not one inside
+    server = devcontainer.exec("docker", "info", "--format", "{{.ServerVersion}}").stdout.strip()
+    assert server == engine.client().version()["Version"]  # the host's engine, not one inside
     assert devcontainer.exec("sam", "--version").stdout.startswith("SAM CLI, version")
     assert devcontainer.exec("pipenv", "--version").stdout.startswith("pipenv, version")
     assert devcontainer.exec("pre-commit", "--version").stdout.startswith("pre-commit")
@@ -430,11 +454,12 @@ def test_the_unit_tests_pass_inside(devcontainer: DevContainer) -> None:
 
 
 def test_docker_outside_of_docker_uses_host_paths_and_host_ports(devcontainer: DevContainer) -> None:
-    # What `sam local` needs from inside: bind mounts named by host path ($LOCAL_WORKSPACE_FOLDER), and a port
-    # published on the host that the Dev Container reaches (the --container-host/-interface values it sets).
+    # What `sam local` and the rehearsal need from inside: bind mounts named by host path
+    # ($LOCAL_WORKSPACE_FOLDER), and a port the engine publishes on its loopback, reached at 127.0.0.1 (the
+    # Dev Container shares the engine's network namespace: SAM's defaults work, nothing listens beyond it).
     name = f"{PREFIX}-probe-{uuid.uuid4().hex[:8]}"
     serve = (
-        f'docker run -d --rm --name {name} -p "$LAMBDAKIT_SAM_CONTAINER_HOST_INTERFACE::8000" '
+        f"docker run -d --rm --name {name} -p 127.0.0.1::8000 "
         f'-v "$LOCAL_WORKSPACE_FOLDER:/workspace:ro" -w /workspace {devcontainer.base_image} '
         "python3 -m http.server 8000"
     )
@@ -442,7 +467,7 @@ def test_docker_outside_of_docker_uses_host_paths_and_host_ports(devcontainer: D
         devcontainer.exec("sh", "-c", serve)
         server = engine.client().containers.get(name)
         port = server.ports["8000/tcp"][0]["HostPort"]
-        fetch = 'exec python3 -c "$1" "http://$LAMBDAKIT_SAM_CONTAINER_HOST:$2/pyproject.toml"'
+        fetch = 'exec python3 -c "$1" "http://127.0.0.1:$2/pyproject.toml"'
         served = devcontainer.exec("sh", "-c", fetch, "sh", FETCH_WITH_RETRIES, port).stdout
     finally:
         for container in engine.client().containers.list(all=True, filters={"name": name}):
@@ -470,3 +495,83 @@ def test_the_cache_volume_survives_a_rebuilt_container(devcontainer: DevContaine
     # the seeded model is in the same volume: the rebuilt container runs the handler without preparing again
     answer = devcontainer.exec("python", "-m", "inference", "--text", "I was charged twice this month")
     assert json.loads(answer.stdout)["label"]
+
+
+# --- the whole workflow inside, as vscode, against the host's engine ----------------------------------------
+
+WORKFLOW = (
+    ("snapshot", ("nox", "-s", "snapshot")),
+    ("assets", ("nox", "-s", "assets")),
+    ("build", ("nox", "-s", "build")),
+    ("local", ("nox", "-s", "local")),
+    ("faithful", ("nox", "-s", "local", "--", "--faithful")),
+    ("rehearse", ("nox", "-s", "rehearse")),
+)
+
+
+@pytest.fixture(scope="module")
+def workflow(devcontainer: DevContainer) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each step in order, as a user types it; a failed step stops the rest (they would only repeat it)."""
+    from lambdakit.images import baseimage
+
+    base = baseimage.build(log=log)  # the stand-in Lambda base, shared with the host's runs by its tag
+    steps: dict[str, subprocess.CompletedProcess[str]] = {}
+    for name, argv in WORKFLOW:
+        log(f"inside: {' '.join(argv)}")
+        steps[name] = devcontainer.exec("env", f"{settings.BASE_IMAGE_ENV}={base}", *argv, check=False)
+        if steps[name].returncode != 0:
+            break
+    return steps
+
+
+def step(workflow: dict[str, subprocess.CompletedProcess[str]], name: str) -> str:
+    if name not in workflow:
+        pytest.fail(f"`{name}` did not run: an earlier step failed")
+    result = workflow[name]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"`{name}` exited {result.returncode}:\n{output[-5000:]}"
+    return output
+
+
+def test_snapshot_then_assets_inside(
+    devcontainer: DevContainer, workflow: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    step(workflow, "snapshot")
+    assert (devcontainer.workspace / "build" / "assets" / "assets.tar").is_file()
+    step(workflow, "assets")
+    tags = [tag for image in engine.client().images.list(name=f"{PROJECT}-assets") for tag in image.tags]
+    assert f"{PROJECT}-assets:latest" in tags, tags
+
+
+def test_build_inside_tags_the_projects_function_image(
+    workflow: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    step(workflow, "build")
+    assert engine.image_exists(f"inferencefunction:{PROJECT}")
+
+
+def test_sam_local_invoke_inside_answers_every_event(
+    devcontainer: DevContainer, workflow: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    output = step(workflow, "local")
+    events = sorted(p.name for p in (devcontainer.workspace / "events").glob("*.json"))
+    for name in events:
+        assert f"-e events/{name}" in output or f"events/{name}" in output, name
+    assert output.count('"label') >= len(events), output[-3000:]
+
+
+def test_the_faithful_run_inside_answers_every_event_without_root(
+    devcontainer: DevContainer, workflow: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    output = step(workflow, "faithful")
+    for path in sorted((devcontainer.workspace / "events").glob("*.json")):
+        assert f"# {path.name} → ok" in output, output[-3000:]
+    assert "Lambda-faithful run" in output and "uid 993" in output
+
+
+def test_the_rehearsal_inside_deploys_invokes_and_redeploys(
+    workflow: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    output = step(workflow, "rehearse")
+    assert "# invoke again: the answers now carry the change" in output, output[-3000:]
+    assert "# stand-in stopped" in output and "Session rehearse was successful" in output

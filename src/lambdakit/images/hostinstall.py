@@ -134,7 +134,7 @@ def install(
     normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch.rename(target)
+    shutil.move(scratch, target)  # a rename, or a copy (modes and mtimes kept) across file systems
     stamp.write_text(json.dumps({"key": key, "requirements": [[u, list(r)] for u, r in groups]}, indent=1))
     return True
 
