@@ -4,7 +4,7 @@
 # Hermetic: no step uses the network. The context (build/function/) is staged on the host by
 # lambdakit.images: deps/ (pip --target for the Lambda platform) and code/, each holding var/task/... with
 # every folder and file at mtime 0 and copied to /, so the same input gives the same layer digest.
-ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.11
+ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.13
 ARG ASSET_IMAGE=triage-assets:latest
 # The classic builder does not expand variables in `COPY --from`; a named stage does the same job.
 FROM ${ASSET_IMAGE} AS assets

@@ -126,7 +126,7 @@ def build_function_image(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="base-image")
 def base_image(session: nox.Session) -> None:
-    """Build the offline stand-in Lambda base `lambdakit/lambda-python:3.11` (debootstrap; -- --rebuild)."""
+    """Build the offline stand-in Lambda base `lambdakit/lambda-python:<python>` (-- --architecture arm64)."""
     use_kit_tools(session)
     session.run("python", "-m", "lambdakit", "base-image", *session.posargs)
 

@@ -253,13 +253,20 @@ def quantize_int8(raw: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # The quantiser logs every attention MatMul it leaves in float (expected, and noise here), and
-    # onnxruntime 1.16's quantiser trips onnx.mapping deprecation notices.
+    # it may trip onnx's deprecation notices.
     root, level = logging.getLogger(), logging.getLogger().level
     root.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            quantize_dynamic(str(raw), str(target), weight_type=QuantType.QInt8)
+            # The optimised graph's fused (com.microsoft) nodes have no ONNX shape inference: their outputs
+            # are float, which onnxruntime >= 1.2x's quantiser must be told.
+            quantize_dynamic(
+                str(raw),
+                str(target),
+                weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
+            )
     finally:
         root.setLevel(level)
 

@@ -2,7 +2,8 @@
 
 The figures themselves (cold start, latency, sizes against the targets) are benchmark output, never asserted
 here: this machine's timing says nothing about a CI runner's. What is asserted is what users rely on — both
-images built on the same base and answering with the same labels, every figure present, the push
+images built (the kit on the project's Python, the torch baseline on a 3.11 base of the same kind: CPU torch
+is cp311 only here) and answering with the same labels, every figure present, the push
 measurement telling a code change from a dependency change, `--quantize`'s int8 column sharing the kit's
 dependency and code layers with its accuracy beside it, and `tune --apply` writing what it recommends.
 Images are tagged `lambdakit-test-bench/*` and removed at the end; the baseline's layers stay cached.
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
-from lambdakit.core.settings import BASE_IMAGE_ENV
+from lambdakit.core import runtimes
+from lambdakit.core.settings import BASE_IMAGE_ENV, project_runtime
 from lambdakit.images import assets, baseimage, engine
 from lambdakit.perf import bench, quantized, tune
 from tests.assets_fixture import write_assets_tarball
@@ -38,7 +40,7 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
     yield base, asset.ref
-    ours = ("kit:latest", "baseline:latest", "base:pinned", "floor:latest")
+    ours = ("kit:latest", "baseline:latest", "base:pinned", "baseline/base:pinned", "floor:latest")
     for tag in (*(f"{PREFIX}/{name}" for name in ours), asset.ref, f"{PREFIX}-assets:latest"):
         engine.remove_image(tag)
 
@@ -75,6 +77,13 @@ def test_bench_then_tune_run_end_to_end(
     quantize = ["--quantize", "--int8-asset-image", int8_asset]
     assert bench.cli([*argv, "--asset-image", asset, "--tag-prefix", PREFIX, *quantize]) == 0
     results = json.loads((out / "results.json").read_text())
+    # the kit on the project's runtime; the torch baseline on the 3.11 stand-in (CPU torch is cp311 only here)
+    for image, runtime in (
+        (base, project_runtime()),
+        (results["baseline_base_image"], runtimes.RUNTIMES["3.11"]),
+    ):
+        labels = engine.require_image(image, "built by the bench").labels
+        assert labels[runtimes.RUNTIME_LABEL] == runtime.identifier
     for side in ("kit", "baseline", "kit_int8"):
         figures = results[side]
         assert len(figures["cold_start_ms"]["runs"]) == 2

@@ -54,6 +54,7 @@ REMOTE_USER = "vscode"
 # The CLI maps vscode's uid to the host user's, except for root (uid 0 is taken): vscode keeps 1000.
 IMAGE_UID = 1000
 WORKSPACE_NAME = "lambda-ml-kit"
+ROOTFS_SUITE = "bookworm"  # Debian 12: python3 is 3.11, the dev loop's Python (noxfile PYTHON)
 CLI_TIMEOUT_S = 1800
 
 BASE_DOCKERFILE = """\
@@ -184,14 +185,14 @@ def rootfs_image() -> str:
     from lambdakit.images import baseimage
 
     try:
-        tarball = baseimage.rootfs_tarball(build_dir(REPO) / "base-image", log=log)
+        tarball = baseimage.rootfs_tarball(build_dir(REPO) / "base-image", ROOTFS_SUITE, log=log)
     except KitError as exc:
         pytest.fail(f"cannot build the Debian rootfs for the test's base image: {exc}")
     digest = hashlib.sha256()
     with tarball.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
-    tag = f"{baseimage.SUITE}-{digest.hexdigest()[:12]}"
+    tag = f"{ROOTFS_SUITE}-{digest.hexdigest()[:12]}"
     image = f"{baseimage.ROOTFS_REPOSITORY}:{tag}"
     if not engine.image_exists(image):
         log(f"docker import {tarball.name} as {image}")

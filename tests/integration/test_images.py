@@ -1,6 +1,6 @@
 """The images on a real engine: stand-in base, asset image, function image via `sam build`, and the runs.
 
-Everything heavy is built once per session and reused by tag: the base (`lambdakit/lambda-python:3.11`, shared
+Everything heavy is built once per session and reused by tag: the base (`lambdakit/lambda-python:3.13`, shared
 with `nox -s base-image`), then images under this area's own names (`lambdakit-test-images-*`,
 `inferencefunction:lambdakit-test-images`). The asset tarball is made here from the prepared model with the
 same recipe the snapshot step follows (tests/assets_fixture.py).
@@ -20,8 +20,9 @@ from ruamel.yaml import YAML
 
 from lambdakit.config import template
 from lambdakit.config.template import Limits
-from lambdakit.core import proc
+from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ImageBuildFailed
+from lambdakit.core.settings import project_runtime
 from lambdakit.images import assets, baseimage, build, engine, sam
 from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
@@ -35,6 +36,26 @@ FIXTURES = REPO / "tests" / "fixtures"
 PREFIX = "lambdakit-test-images"
 FUNCTION_TAG = PREFIX  # `sam build` names the image <logical id>:<DockerTag>
 SMALL = Limits(memory_mb=256, timeout_s=3, ephemeral_mb=512)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2])
+
+
+def assert_same_answers(got: object, expected: object) -> None:
+    """Same label and token count per text, scores within 1e-4, whatever the response's shape."""
+    if isinstance(got, dict) and "body" in got and isinstance(expected, dict):
+        assert_same_answers(json.loads(got["body"]), json.loads(expected["body"]))
+        return
+    assert isinstance(got, dict) and isinstance(expected, dict), (got, expected)
+    pairs = zip(got.get("results", [got]), expected.get("results", [expected]), strict=True)
+    for ours, theirs in pairs:
+        assert (ours["label"], ours["tokens"]) == (theirs["label"], theirs["tokens"])
+        assert ours["scores"].keys() == theirs["scores"].keys()
+        assert all(abs(ours["scores"][k] - theirs["scores"][k]) < 1e-4 for k in ours["scores"]), (
+            ours,
+            theirs,
+        )
 
 
 def labels_of(response: object) -> list[str]:
@@ -106,7 +127,17 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
     assert config["WorkingDir"] == "/var/task"
     version = engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
-    assert version.startswith("3.11.")
+    assert version.startswith(f"{project_runtime().python}.")  # [tool.lambdakit] python
+    assert config["Labels"][runtimes.RUNTIME_LABEL] == project_runtime().identifier
+
+
+def test_function_image_runs_the_project_python_with_current_runtime_libraries(function_image: str) -> None:
+    probe = (
+        "import sys, numpy, onnxruntime as o; print(sys.version.split()[0], numpy.__version__, o.__version__)"
+    )
+    python, numpy, onnxruntime = engine.run_once(function_image, ["python3", "-c", probe]).split()
+    assert python.startswith(f"{project_runtime().python}.")
+    assert version_tuple(numpy) >= (2, 0) and version_tuple(onnxruntime) >= (1, 20)
 
 
 def test_a_probe_that_never_ends_gets_a_one_line_error_after_its_timeout(base_image: str) -> None:
@@ -163,7 +194,7 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     handler.write_text(handler.read_text() + "\n# a code-only change\n")
     context = tmp_path / "context"
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
-    build.stage(context, source_dir=source, glibc=build.base_glibc(base_image), log=lambda _: None)
+    build.stage(context, build.target_for(base_image), source_dir=source, log=lambda _: None)
     # WHEN it is built without the build cache (every layer made afresh)
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
     changed = build.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
@@ -200,7 +231,8 @@ def test_faithful_run_answers_like_python_m_inference(
             assert result.outcome == "ok", result.body
             assert result.explanations == []
             expected = lambda_handler(read_event(str(path)), LocalContext())
-            assert labels_of(result.payload) == labels_of(expected), name
+            # the dev loop (this machine's Python) and the image (the runtime's) run the same locked releases
+            assert_same_answers(result.payload, expected)
         # a bad event is an error response, and the same warm container answers the next one
         bad = env.invoke({"txt": "typo"}, name="bad")
         assert bad.outcome == "error response"

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.docker
 
 PROJECT = "lambdakit-test-deploy"
 REVISION = "rehearsal-test-2"
-BASE = "lambdakit/lambda-python:3.11"  # the stand-in base (`nox -s base-image`): nothing can be pulled here
+BASE = "lambdakit/lambda-python:3.13"  # the stand-in base (`nox -s base-image`): nothing can be pulled here
 
 
 @dataclass
@@ -71,21 +71,16 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.config import template
-    from lambdakit.images import assets, baseimage, build, engine
+    from lambdakit.images import assets, baseimage, build
 
     work = tmp_path_factory.mktemp("rehearsal")
-    if not engine.image_exists(baseimage.TAG):
-        baseimage.build()
+    base = baseimage.build(log=lambda _: None)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    inputs = build.resolve_inputs(base=baseimage.TAG, asset=asset.ref)
+    inputs = build.resolve_inputs(base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(
-        context=context,
-        architecture=template.limits().architecture,
-        glibc=build.base_glibc(inputs.base_image),
-    )
+    build.stage(context=context, target=build.target_for(inputs.base_image))
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.load()
@@ -185,9 +180,7 @@ def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(st
     from lambdakit.core.errors import KitError
     from lambdakit.images import build
 
-    inputs = build.BuildInputs(
-        base_image="lambdakit/lambda-python:3.11", asset_image=f"{PROJECT}-assets:latest"
-    )
+    inputs = build.BuildInputs(base_image=BASE, asset_image=f"{PROJECT}-assets:latest")
     empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
     empty_context.mkdir()
 

@@ -17,9 +17,29 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_debootstrap_is_minbase_with_python_and_uses_debian_default_mirror() -> None:
-    argv = baseimage.debootstrap_argv(Path("/r"))
-    assert argv == ["debootstrap", "--variant=minbase", "--include=python3,ca-certificates", "bookworm", "/r"]
-    assert baseimage.debootstrap_argv(Path("/r"), mirror="http://mirror.local/debian")[-1].endswith("/debian")
+    argv = baseimage.debootstrap_argv(Path("/r"), "trixie")
+    assert argv == [
+        "debootstrap",
+        "--variant=minbase",
+        "--arch=amd64",
+        "--include=python3,ca-certificates",
+        "trixie",
+        "/r",
+    ]
+    assert baseimage.debootstrap_argv(Path("/r"), "trixie", "http://mirror.local/debian")[-1].endswith(
+        "/debian"
+    )
+    assert "--arch=arm64" in baseimage.debootstrap_argv(Path("/r"), "trixie", architecture="arm64")
+
+
+def test_stand_in_base_follows_the_runtime_python() -> None:
+    # Debian's python3 is the runtime's minor version: 3.13 is trixie (the 3.11 one serves the torch baseline)
+    assert baseimage.suite_for("3.13") == "trixie" and baseimage.suite_for("3.11") == "bookworm"
+    assert baseimage.stand_in_tag("3.13") == "lambdakit/lambda-python:3.13"
+    assert baseimage.stand_in_tag("3.13", "arm64") == "lambdakit/lambda-python:3.13-arm64"
+    assert baseimage.runtime_site("3.13") == "/usr/local/lib/python3.13/dist-packages"
+    with pytest.raises(ConfigError, match=r"No Debian release has Python 3\.12"):
+        baseimage.suite_for("3.12")
 
 
 def test_rootfs_tar_is_sorted_and_numeric_and_drops_docs() -> None:
@@ -42,10 +62,10 @@ def test_manylinux_tags_cover_every_glibc_from_the_base_down_to_2014() -> None:
 
 def test_pip_installs_wheels_for_the_image_platform_checked_against_the_lock() -> None:
     argv = hostinstall.pip_target_argv(
-        Path("/t"), ["-r", "req.txt"], ["manylinux_2_28_x86_64", "manylinux2014_x86_64"]
+        Path("/t"), ["-r", "req.txt"], ["manylinux_2_28_x86_64", "manylinux2014_x86_64"], "3.13"
     )
     text = " ".join(argv)
-    assert "--target /t" in text and "--python-version 3.11" in text and "--abi cp311" in text
+    assert "--target /t" in text and "--python-version 3.13" in text and "--abi cp313" in text
     assert "--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64" in text
     for flag in ("--only-binary=:all:", "--no-deps", "--require-hashes", "--no-compile"):
         assert flag in argv
@@ -59,10 +79,9 @@ def test_pip_keeps_its_cache_out_of_the_ml_cache_root() -> None:
     assert hostinstall.pip_environment({"PIP_CACHE_DIR": "/x"})["PIP_CACHE_DIR"] == "/x"
 
 
-def test_glibc_version_is_read_from_the_probe_output() -> None:
-    assert build.parse_glibc("glibc 2.36\n") == (2, 36)
-    assert build.parse_glibc("musl") is None
-    assert build.KNOWN_GLIBC["public.ecr.aws/lambda/python:3.11"] == (2, 26)  # Amazon Linux 2
+def test_glibc_and_python_are_read_from_the_probe_output() -> None:
+    assert build.parse_platform("glibc 2.41 3.13\n") == ((2, 41), "3.13")
+    assert build.parse_platform("musl") == (None, None)
 
 
 def test_sam_build_passes_both_images_as_parameter_overrides(
@@ -70,13 +89,13 @@ def test_sam_build_passes_both_images_as_parameter_overrides(
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     inputs = build.BuildInputs(
-        base_image="lambdakit/lambda-python:3.11", asset_image="triage-assets:0123456789ab"
+        base_image="lambdakit/lambda-python:3.13", asset_image="triage-assets:0123456789ab"
     )
     argv = build.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
     assert overrides.startswith(
-        "BaseImage=lambdakit/lambda-python:3.11 AssetImage=triage-assets:0123456789ab"
+        "BaseImage=lambdakit/lambda-python:3.13 AssetImage=triage-assets:0123456789ab"
     )
     assert argv[-1] == "--debug"
 

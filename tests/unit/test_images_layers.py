@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from lambdakit.images import engine, hostinstall
@@ -33,7 +34,7 @@ def test_normalised_trees_are_identical_whenever_the_content_is(tmp_path: Path) 
 def test_bytecode_is_hash_based_so_it_needs_no_source_mtime(tmp_path: Path) -> None:
     make_package(tmp_path)
     hostinstall.compile_bytecode(tmp_path)
-    (pyc,) = (tmp_path / "pkg" / "sub" / "__pycache__").glob("mod.cpython-311.pyc")
+    (pyc,) = (tmp_path / "pkg" / "sub" / "__pycache__").glob(f"mod.{sys.implementation.cache_tag}.pyc")
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01  # hash-based, unchecked: valid in a read-only image whatever the mtimes
 
@@ -62,7 +63,7 @@ def test_bytecode_names_the_image_path_not_the_host_path(tmp_path: Path) -> None
 
     make_package(tmp_path)
     hostinstall.compile_bytecode(tmp_path, "/var/task")
-    (pyc,) = (tmp_path / "pkg" / "sub" / "__pycache__").glob("mod.cpython-311.pyc")
+    (pyc,) = (tmp_path / "pkg" / "sub" / "__pycache__").glob(f"mod.{sys.implementation.cache_tag}.pyc")
     code = marshal.loads(pyc.read_bytes()[16:])  # noqa: S302  (our own freshly written bytecode)
     assert code.co_filename == "/var/task/pkg/sub/mod.py"
     assert str(tmp_path).encode() not in pyc.read_bytes()

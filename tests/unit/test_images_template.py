@@ -9,6 +9,7 @@ import pytest
 from lambdakit.config import template
 from lambdakit.config.template import Limits
 from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import project_runtime
 
 TEMPLATE_WITH_OVERRIDES = """\
 Transform: AWS::Serverless-2016-10-31
@@ -97,7 +98,9 @@ def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
         "INFERENCE_PRECISION": "InferencePrecision",
     }
     settings = template.image_settings()
-    assert settings.build_args["BASE_IMAGE"] == "public.ecr.aws/lambda/python:3.11"
+    # plain `sam build` uses the base of the project's runtime ([tool.lambdakit] python), as `nox -s build`
+    base = settings.build_args["BASE_IMAGE"]
+    assert base == project_runtime().base_image == "public.ecr.aws/lambda/python:3.13"
     assert settings.build_args["ASSET_IMAGE"] == "triage-assets:latest"
     assert settings.build_args["INFERENCE_PRECISION"] == "fp32"  # plain `sam build` ships fp32
 

@@ -40,7 +40,7 @@ from lambdakit.aws.config import AwsConfig
 from lambdakit.config import template
 from lambdakit.core import proc, settings
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
-from lambdakit.images import assets, engine, push
+from lambdakit.images import assets, build, engine, push
 
 log = logging.getLogger(__name__)
 SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-cli)"
@@ -138,6 +138,8 @@ def deploy(
     started = time.monotonic()
     log.info("pre-flight: engine, sam, credentials, region, images")
     session, account = preflight(config)
+    if notice := build.deprecation_notice(settings.base_image()):  # the runtime the image was built on
+        log.warning(notice)
     region = str(session.region_name)
     log.info("account %s, region %s, stack %s", account, region, config.stack_name)
     client = session.client("ecr")

@@ -81,8 +81,7 @@ def build_changed_image(
     shutil.copytree(built_context, context, symlinks=True)
     build.stage(
         context=context,
-        architecture=template.limits().architecture,
-        glibc=build.base_glibc(inputs.base_image),
+        target=build.target_for(inputs.base_image, template.limits().architecture),
         source_dir=changed_source(workdir, revision),
     )
     return build.build_image(tag, inputs, context=context)

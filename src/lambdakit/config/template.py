@@ -38,11 +38,17 @@ class Architecture:
     pip_platform: str
     docker_platform: str
     rie_binary: str
+    debian_arch: str
+    machine: str  # `uname -m`, and the name of its QEMU user emulator (`qemu-<machine>`)
 
 
 ARCHITECTURES = {
-    "x86_64": Architecture("x86_64", "manylinux2014_x86_64", "linux/amd64", "aws-lambda-rie-x86_64"),
-    "arm64": Architecture("arm64", "manylinux2014_aarch64", "linux/arm64", "aws-lambda-rie-arm64"),
+    "x86_64": Architecture(
+        "x86_64", "manylinux2014_x86_64", "linux/amd64", "aws-lambda-rie-x86_64", "amd64", "x86_64"
+    ),
+    "arm64": Architecture(
+        "arm64", "manylinux2014_aarch64", "linux/arm64", "aws-lambda-rie-arm64", "arm64", "aarch64"
+    ),
 }
 
 

@@ -4,6 +4,7 @@
     project = "triage"                               # prefixes every image, repository and the stack
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
+    python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdakit.core import runtimes
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
@@ -39,6 +41,12 @@ class ProjectConfig:
     project: str = DEFAULT_PROJECT
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
+    python: str = runtimes.DEFAULT_PYTHON
+
+    @property
+    def runtime(self) -> runtimes.Runtime:
+        """The Lambda runtime: base image, wheel tags, glibc (core/runtimes.py)."""
+        return runtimes.RUNTIMES[self.python]
 
     @property
     def handler_module(self) -> str:
@@ -82,7 +90,21 @@ def _prepare(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-PARSERS: dict[str, Callable[[Any], Any]] = {"project": _project, "handler": _handler, "prepare": _prepare}
+def _python(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(
+            f'[{TABLE}] python = {value!r} must be a string, e.g. python = "{runtimes.DEFAULT_PYTHON}" '
+            "(as a number, 3.10 would read as 3.1)."
+        )
+    return runtimes.runtime(value).python
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "project": _project,
+    "handler": _handler,
+    "prepare": _prepare,
+    "python": _python,
+}
 
 
 def parse(table: dict[str, Any], where: str = "pyproject.toml") -> ProjectConfig:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lambdakit.core import runtimes
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 IMAGE_CACHE_ROOT = "/cache"
 DEV_CACHE_DIRNAME = ".cache"
 BUILD_DIRNAME = "build"
 
 BASE_IMAGE_ENV = "LAMBDAKIT_BASE_IMAGE"
-DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.11"
 REQUIRE_DOCKER_ENV = "LAMBDAKIT_REQUIRE_DOCKER"
 # The region local stand-ins are given (sam local, the emulator, the rehearsal); real AWS calls never use it.
 LOCAL_REGION = "us-east-1"
@@ -68,8 +69,16 @@ def build_dir(repo: Path = REPO_ROOT) -> Path:
     return repo / BUILD_DIRNAME
 
 
-def base_image() -> str:
-    return os.environ.get(BASE_IMAGE_ENV) or DEFAULT_BASE_IMAGE
+def base_image(repo: Path = REPO_ROOT) -> str:
+    """LAMBDAKIT_BASE_IMAGE, else AWS's base of the project's runtime (public.ecr.aws/lambda/python:3.13)."""
+    return os.environ.get(BASE_IMAGE_ENV) or project_runtime(repo).base_image
+
+
+def project_runtime(repo: Path = REPO_ROOT) -> runtimes.Runtime:
+    """`[tool.lambdakit] python` (default 3.13): the Lambda runtime the image is built for."""
+    from lambdakit.core import config  # config reads REPO_ROOT from here
+
+    return config.load(repo).runtime
 
 
 def project_name(repo: Path = REPO_ROOT) -> str:

@@ -1,12 +1,15 @@
 """`python -m lambdakit base-image` (`nox -s base-image`): the stand-in Lambda Python base, built offline.
 
-For air-gapped work and tests, where `public.ecr.aws/lambda/python:3.11` cannot be pulled:
+For air-gapped work and tests, where `public.ecr.aws/lambda/python:3.13` cannot be pulled. The project's
+runtime (`[tool.lambdakit] python`) picks the Debian suite whose python3 is that version (3.13: trixie):
 
-1. a Debian bookworm rootfs from `debootstrap --variant=minbase` (Python 3.11), cached as a tar under
-   `build/base-image/` and imported once (`docker import`);
+1. a Debian rootfs from `debootstrap --variant=minbase`, cached as a tar under `build/base-image/` and
+   imported once (`docker import`); for arm64 debootstrap's second stage runs under QEMU (binfmt_misc);
 2. awslambdaric installed on the host for the image's platform, the Runtime Interface Emulator taken from
    the aws-sam-cli package, and `/lambda-entrypoint.sh` as AWS documents it for non-AWS bases;
-3. `lambda-base/Dockerfile` puts them together and tags `lambdakit/lambda-python:3.11`.
+3. `lambda-base/Dockerfile` puts them together and tags `lambdakit/lambda-python:3.13` (`...:3.13-arm64`),
+   labelled with the AWS runtime it stands in for: the build reads that runtime's glibc (Amazon Linux 2023:
+   2.34), not Debian's newer one, to choose wheels.
 
 Only step 1 needs the Debian mirror and step 2 PyPI; `docker build` itself never uses the network. A rebuild
 with the caches in place takes seconds.
@@ -25,22 +28,18 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lambdakit.config import template
 from lambdakit.config.template import ARCHITECTURES
-from lambdakit.core import proc
+from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ConfigError, ToolMissing
-from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, build_dir
-from lambdakit.images import engine, hostinstall
+from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, build_dir, project_runtime
+from lambdakit.images import emulation, engine, hostinstall
 from lambdakit.snapshot.tarball import sha256_of
 
-TAG = "lambdakit/lambda-python:3.11"
 ROOTFS_REPOSITORY = "lambdakit/debian-rootfs"
-SUITE = "bookworm"
 PACKAGES = ("python3", "ca-certificates")
 # The runtime interface client and its dependencies, pinned (installed with --no-deps, like the lock).
 RUNTIME_CLIENT = ("awslambdaric==4.2.2", "simplejson==4.3.0", "snapshot-restore-py==1.0.0")
-RUNTIME_SITE = (
-    "/usr/local/lib/python3.11/dist-packages"  # on Debian's python3 sys.path; lambda-base/Dockerfile
-)
 MIRROR_ENV = "LAMBDAKIT_DEBIAN_MIRROR"  # optional: debootstrap's default mirror otherwise
 BASE_DIR = REPO_ROOT / "lambda-base"
 # Left out of the rootfs tar: documentation and package indexes nobody reads inside a function.
@@ -57,8 +56,44 @@ ROOTFS_EXCLUDES = (
 Log = Callable[[str], None]
 
 
-def debootstrap_argv(rootfs: Path, suite: str = SUITE, mirror: str | None = None) -> list[str]:
-    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", suite, str(rootfs)]
+def import_rootfs(tarball: Path, tag: str, architecture: str) -> None:
+    """`docker import`, recorded as ARCHITECTURE's image: what the base built FROM it and every function image
+    built on that inherit (and what Lambda checks against Architectures)."""
+    if not emulation.is_emulated(architecture):
+        engine.import_tarball(tarball, ROOTFS_REPOSITORY, tag)
+        return
+    engine.import_tarball(tarball, ROOTFS_REPOSITORY, f"{tag}-imported")
+    arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
+    engine.as_architecture(f"{ROOTFS_REPOSITORY}:{tag}-imported", ROOTFS_REPOSITORY, tag, arch)
+    engine.remove_image(f"{ROOTFS_REPOSITORY}:{tag}-imported")
+
+
+def stand_in_tag(python: str | None = None, architecture: str = "x86_64") -> str:
+    """`lambdakit/lambda-python:3.13`: the stand-in of the project's runtime (or PYTHON's)."""
+    return runtimes.RUNTIMES[python or project_runtime().python].stand_in_tag(architecture)
+
+
+def suite_for(python: str) -> str:
+    suite = runtimes.DEBIAN_SUITE.get(python)
+    if suite is None:
+        raise ConfigError(
+            f"No Debian release has Python {python} as python3, so there is no offline stand-in for it; use "
+            f"{' or '.join(sorted(runtimes.DEBIAN_SUITE))}, or pull public.ecr.aws/lambda/python:{python}."
+        )
+    return suite
+
+
+def debootstrap_argv(
+    rootfs: Path, suite: str, mirror: str | None = None, architecture: str = "x86_64"
+) -> list[str]:
+    argv = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--arch={ARCHITECTURES[architecture].debian_arch}",
+        f"--include={','.join(PACKAGES)}",
+        suite,
+        str(rootfs),
+    ]
     return [*argv, mirror] if mirror else argv
 
 
@@ -78,11 +113,13 @@ def rootfs_tar_argv(rootfs: Path, tarball: Path) -> list[str]:
     ]
 
 
-def rootfs_tarball(work: Path, log: Log = print) -> Path:
+def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64", log: Log = print) -> Path:
     """The cached rootfs tar; debootstrap runs only when the recipe changed or the cache is empty."""
     mirror = os.environ.get(MIRROR_ENV) or None
-    recipe = " ".join([*debootstrap_argv(Path("ROOTFS"), mirror=mirror), *ROOTFS_EXCLUDES])
-    tarball = work / f"rootfs-{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.tar"
+    argv = debootstrap_argv(Path("ROOTFS"), suite, mirror, architecture)
+    recipe = " ".join([*argv, *ROOTFS_EXCLUDES])
+    arch = "" if architecture == "x86_64" else f"{architecture}-"
+    tarball = work / f"rootfs-{suite}-{arch}{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.tar"
     if tarball.is_file():
         return tarball
     env = sbin_environment()
@@ -94,11 +131,14 @@ def rootfs_tarball(work: Path, log: Log = print) -> Path:
         raise ConfigError(
             "debootstrap needs root to create device files; run `nox -s base-image` as root once."
         )
+    emulation.require(architecture)  # debootstrap's second stage runs the target's binaries
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work) as scratch:
         rootfs = Path(scratch) / "rootfs"
-        log(f"debootstrap {SUITE} (minbase + {', '.join(PACKAGES)}); about a minute, once")
-        proc.run(debootstrap_argv(rootfs, mirror=mirror), f"debootstrap {SUITE}", env=env, timeout=1800)
+        slow = f" for {architecture} under QEMU: minutes" if emulation.is_emulated(architecture) else ""
+        log(f"debootstrap {suite} (minbase + {', '.join(PACKAGES)}{slow}); about a minute, once")
+        argv = debootstrap_argv(rootfs, suite, mirror, architecture)
+        proc.run(argv, f"debootstrap {suite}", env=env, timeout=3600)
         partial = tarball.with_suffix(".partial")
         proc.run(rootfs_tar_argv(rootfs, partial), "packing the rootfs")
         partial.rename(tarball)
@@ -145,17 +185,25 @@ def rie_binary(architecture: str, work: Path) -> Path:
     return target
 
 
-def stage_context(context: Path, architecture: str, work: Path, log: Log = print) -> None:
+def runtime_site(python: str) -> str:
+    """Where the runtime client goes: on Debian's python3 sys.path (lambda-base/Dockerfile puts it there)."""
+    return f"/usr/local/lib/python{python}/dist-packages"
+
+
+def stage_context(
+    context: Path, architecture: str, work: Path, interpreter: hostinstall.Interpreter, log: Log = print
+) -> None:
     """The context of lambda-base/Dockerfile: runtime client, emulator and entry script, modes set here."""
     context.mkdir(parents=True, exist_ok=True)
     hostinstall.install(
         context / "runtime",
         RUNTIME_CLIENT,
         work=work,
+        platforms=hostinstall.manylinux_platforms(architecture),
+        interpreter=interpreter,
         hashes=False,
         log=log,
-        platforms=hostinstall.manylinux_platforms(architecture),
-        image_path=RUNTIME_SITE,
+        image_path=runtime_site(interpreter.version),
     )
     rie = context / "aws-lambda-rie"
     shutil.copyfile(rie_binary(architecture, work), rie)
@@ -165,42 +213,53 @@ def stage_context(context: Path, architecture: str, work: Path, log: Log = print
         path.chmod(0o755)  # the classic builder keeps host modes (no COPY --chmod)
 
 
-def build(tag: str = TAG, architecture: str = "x86_64", rebuild: bool = False, log: Log = print) -> str:
-    """Build (or reuse, by tag) the stand-in base; return its tag."""
-    if architecture != _host_architecture():
-        raise ConfigError(
-            f"The stand-in base is built for the host's architecture ({_host_architecture()}); "
-            f"{architecture} needs the AWS base image (unset {BASE_IMAGE_ENV})."
-        )
+def build(
+    tag: str | None = None,
+    architecture: str = "x86_64",
+    python: str | None = None,
+    rebuild: bool = False,
+    log: Log = print,
+) -> str:
+    """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (the project's); return its tag."""
+    runtime = runtimes.RUNTIMES[python or project_runtime().python]
+    tag = tag or runtime.stand_in_tag(architecture)
     if not rebuild and engine.image_exists(tag):
         log(f"{tag} is already built (--rebuild to build it again)")
         return tag
+    suite = suite_for(runtime.python)
     work = build_dir() / "base-image"
-    tarball = rootfs_tarball(work, log)
-    rootfs_tag = f"{SUITE}-{sha256_of(tarball)[:12]}"
+    tarball = rootfs_tarball(work, suite, architecture, log)
+    rootfs_tag = f"{suite}-{'' if architecture == 'x86_64' else architecture + '-'}{sha256_of(tarball)[:12]}"
     rootfs_image = f"{ROOTFS_REPOSITORY}:{rootfs_tag}"
     if not engine.image_exists(rootfs_image):
         log(f"docker import {tarball.name} as {rootfs_image}")
-        engine.import_tarball(tarball, ROOTFS_REPOSITORY, rootfs_tag)
-    context = work / "context"
-    stage_context(context, architecture, work, log)
+        import_rootfs(tarball, rootfs_tag, architecture)
+    context = work / f"context-{runtime.python}-{architecture}"
+    interpreter = hostinstall.Interpreter(runtime.python, rootfs_image)
+    stage_context(context, architecture, work / architecture, interpreter, log)
     log(f"docker build {tag} (FROM {rootfs_image})")
-    engine.build(context, tag, buildargs={"ROOTFS": rootfs_image})
+    engine.build(
+        context,
+        tag,
+        buildargs={"ROOTFS": rootfs_image, "PYTHON_VERSION": runtime.python, "RUNTIME": runtime.identifier},
+    )
     return tag
-
-
-def _host_architecture() -> str:
-    machine = os.uname().machine
-    return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
 
 
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lambdakit base-image", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--tag", default=TAG, help=f"image tag (default: {TAG})")
+    parser.add_argument("--tag", default=None, help=f"image tag (default: {stand_in_tag()}[-arm64])")
+    parser.add_argument(
+        "--architecture", choices=sorted(ARCHITECTURES), default=None, help="default: template.yaml's"
+    )
+    parser.add_argument(
+        "--python", choices=sorted(runtimes.DEBIAN_SUITE), default=None, help="default: the project's"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build even when the tag exists")
     args = parser.parse_args(argv)
-    tag = build(args.tag, rebuild=args.rebuild)
+    architecture = args.architecture or template.limits().architecture
+    tag = build(args.tag, architecture, args.python, rebuild=args.rebuild)
     print(f"{BASE_IMAGE_ENV}={tag}")
     return 0

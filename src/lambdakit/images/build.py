@@ -17,19 +17,22 @@ set, else its parameter's default.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from lambdakit.config import template
-from lambdakit.core import config, lock, proc
+from lambdakit.config.template import ARCHITECTURES
+from lambdakit.core import config, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
-from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir
-from lambdakit.images import assets, baseimage, engine, hostinstall, sam
+from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir, project_runtime
+from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, sam
 
 KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
 SOURCE_DIR = REPO_ROOT / "src"
@@ -38,14 +41,9 @@ TASK_ROOT = (
     "var/task"  # LAMBDA_TASK_ROOT, where Lambda's Python runtime imports the handler and its deps from
 )
 GLIBC_FLOOR = hostinstall.MANYLINUX_FLOOR
-# glibc of base images that may not be pulled yet: AWS's python3.11 runs on Amazon Linux 2, 3.12+ on AL2023.
-KNOWN_GLIBC = {
-    "public.ecr.aws/lambda/python:3.11": (2, 26),
-    "public.ecr.aws/lambda/python:3.12": (2, 34),
-    "public.ecr.aws/lambda/python:3.13": (2, 34),
-}
 KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
-GLIBC_PROBE = "import os; print(os.confstr('CS_GNU_LIBC_VERSION'))"
+# "glibc 2.41 3.13": the image's C library and Python, asked of the image itself.
+PLATFORM_PROBE = "import os, sys; print(os.confstr('CS_GNU_LIBC_VERSION'), '%d.%d' % sys.version_info[:2])"
 
 Log = Callable[[str], None]
 
@@ -58,6 +56,20 @@ class Staged:
     deps_digest: str
     code_digest: str
     deps_reinstalled: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the deps are installed for: the runtime's Python (and the image that compiles its bytecode),
+    the newest glibc the REAL Lambda base loads, and the architecture."""
+
+    interpreter: hostinstall.Interpreter
+    glibc: tuple[int, int] = GLIBC_FLOOR
+    architecture: str = "x86_64"
+
+    @property
+    def platforms(self) -> list[str]:
+        return hostinstall.manylinux_platforms(self.architecture, self.glibc)
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,7 @@ def context_dir(template_path: Path = template.TEMPLATE) -> Path:
 
 def stage(
     context: Path | None = None,
-    architecture: str | None = None,
-    glibc: tuple[int, int] = GLIBC_FLOOR,
+    target: Target | None = None,
     source_dir: Path = SOURCE_DIR,
     requirements: Sequence[str] | None = None,
     log: Log = print,
@@ -96,7 +107,7 @@ def stage(
     digest would change at every build.
     """
     context = context or context_dir()
-    architecture = architecture or template.limits().architecture
+    target = target or project_target()
     groups = (
         hostinstall.index_groups(requirements)
         if requirements is not None
@@ -105,15 +116,22 @@ def stage(
     # one work folder per context, so two contexts never share an install stamp
     key = hashlib.sha256(str(context.resolve()).encode()).hexdigest()[:10]
     work = build_dir() / "function-work" / f"{context.name}-{key}" / "deps"
-    platforms = hostinstall.manylinux_platforms(architecture, glibc)
     deps = context / "deps" / TASK_ROOT
     reinstalled = hostinstall.install(
-        deps, groups, work=work, platforms=platforms, log=log, image_path=f"/{TASK_ROOT}"
+        deps,
+        groups,
+        work=work,
+        platforms=target.platforms,
+        interpreter=target.interpreter,
+        log=log,
+        image_path=f"/{TASK_ROOT}",
     )
     code = context / "code" / TASK_ROOT
     shutil.rmtree(code, ignore_errors=True)  # a package renamed or deleted since the last build must go
     for package in code_packages(source_dir):
-        hostinstall.copy_package(source_dir / package, code / package, f"/{TASK_ROOT}/{package}")
+        hostinstall.copy_package(
+            source_dir / package, code / package, f"/{TASK_ROOT}/{package}", target.interpreter
+        )
     hostinstall.normalise_tree(context / "code")
     hostinstall.normalise_parents(deps, context / "deps")
     return Staged(
@@ -161,18 +179,79 @@ def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None)
         )
 
 
-def base_glibc(base: str) -> tuple[int, int]:
-    """The base image's glibc, which decides the newest manylinux wheels it can load (asked of the image)."""
-    if not engine.image_exists(base):
-        return KNOWN_GLIBC.get(base, GLIBC_FLOOR)
-    output = engine.run_once(base, ["python3", "-c", GLIBC_PROBE])
-    return parse_glibc(output) or KNOWN_GLIBC.get(base, GLIBC_FLOOR)
+def target_for(base: str, architecture: str | None = None) -> Target:
+    """The platform the deps are installed for on BASE (asked of the image when the engine has it).
+
+    The glibc is the older of the image's own and that of the AWS runtime the image is or stands in for:
+    the stand-in's Debian glibc (2.41) is newer than Amazon Linux 2023's (2.34), and a wheel that loads
+    locally but not on Lambda must be refused here, not found at the first cold start.
+    """
+    architecture = architecture or template.limits().architecture
+    glibc, python, label, present = None, None, None, engine.image_exists(base)
+    if present:
+        image = engine.require_image(base, "")
+        check_architecture(base, str(image.attrs.get("Architecture", "")), architecture)
+        emulation.require(architecture)  # the probe (and the bytecode compiler) run the base's python3
+        label = (image.labels or {}).get(runtimes.RUNTIME_LABEL)
+        glibc, python = parse_platform(engine.run_once(base, ["python3", "-c", PLATFORM_PROBE]))
+    runtime = runtimes.for_image(base, label)
+    python = python or (runtime.python if runtime else None)
+    if python is None:
+        raise ConfigError(f"{base} has no python3 the kit can ask for its version; pick a Python base image.")
+    known = [value for value in (glibc, runtime.glibc if runtime else None) if value is not None]
+    interpreter = hostinstall.Interpreter(
+        python, compiler_image(base, python, architecture) if present else None
+    )
+    return Target(interpreter, min(known, default=GLIBC_FLOOR), architecture)
 
 
-def parse_glibc(text: str) -> tuple[int, int] | None:
-    """`glibc 2.36` → (2, 36)."""
-    match = re.search(r"glibc (\d+)\.(\d+)", text)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+def compiler_image(base: str, python: str, architecture: str) -> str:
+    """The image whose python3 compiles the bytecode: BASE, or when BASE runs here only under QEMU (ten times
+    slower), the host's stand-in of the same Python: bytecode does not depend on the architecture."""
+    if emulation.is_emulated(architecture) and python in runtimes.RUNTIMES:
+        sibling = runtimes.RUNTIMES[python].stand_in_tag(emulation.host_architecture())
+        if engine.image_exists(sibling):
+            return sibling
+    return base
+
+
+def check_architecture(base: str, image_architecture: str, architecture: str) -> None:
+    """template.yaml's Architectures and the base image's must agree: the deps are installed for one."""
+    expected = ARCHITECTURES[architecture].docker_platform.split("/")[1]
+    if image_architecture and image_architecture != expected:
+        other = "x86_64" if architecture == "arm64" else "arm64"
+        raise ConfigError(
+            f"{base} is an {image_architecture} image but template.yaml's Architectures is [{architecture}]: "
+            f"use a {architecture} base (offline: `nox -s base-image`, then export {BASE_IMAGE_ENV}="
+            f"{baseimage.stand_in_tag(architecture=architecture)}), or set Architectures to [{other}]."
+        )
+
+
+def project_target(architecture: str | None = None) -> Target:
+    """The target of the project's runtime as AWS documents it (no engine needed; bytecode only when the
+    host's Python is that version)."""
+    runtime = project_runtime()
+    architecture = architecture or template.limits().architecture
+    return Target(hostinstall.Interpreter(runtime.python), runtime.glibc, architecture)
+
+
+def parse_platform(text: str) -> tuple[tuple[int, int] | None, str | None]:
+    """`glibc 2.36 3.13` → ((2, 36), "3.13")."""
+    match = re.search(r"glibc (\d+)\.(\d+) (\d+\.\d+)", text)
+    if match is None:
+        return None, None
+    return (int(match.group(1)), int(match.group(2))), match.group(3)
+
+
+def deprecation_notice(base: str, today: date | None = None) -> str | None:
+    """A warning when BASE is (or stands in for) a Lambda runtime AWS has deprecated, else None."""
+    label = None
+    if engine.image_exists(base):
+        label = (engine.require_image(base, "").labels or {}).get(runtimes.RUNTIME_LABEL)
+    runtime = runtimes.for_image(base, label)
+    if runtime is None or not runtime.deprecated(today or date.today()):
+        return None
+    return runtime.deprecation_notice(base)
 
 
 def resolve_inputs(
@@ -217,8 +296,10 @@ def build(
     relative = template.image_settings(template_path).dockerfile
     check_handler(Path(os.path.normpath(context_dir(template_path) / relative)))
     _check_base(inputs.base_image, log)
-    glibc = base_glibc(inputs.base_image)
-    staged = stage(context_dir(template_path), template.limits(template_path).architecture, glibc, log=log)
+    warn_deprecated(inputs.base_image, log)
+    target = target_for(inputs.base_image, template.limits(template_path).architecture)
+    inputs = assets_for(inputs, target.architecture)
+    staged = stage(context_dir(template_path), target, log=log)
     log(
         f"deps {'reinstalled' if staged.deps_reinstalled else 'unchanged'} ({staged.deps_digest[:12]}), "
         f"code {staged.code_digest[:12]}; {inputs.describe()}"
@@ -234,6 +315,18 @@ def build(
     except CommandFailed as exc:
         raise ImageBuildFailed(f"{exc} (sam build's output is above)") from exc
     return template.image_settings(template_path).local_image
+
+
+def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
+    """`sam build` builds for the template's platform, and Docker then refuses a stage image recorded for
+    another: the asset image (data only, from `docker import`) gets a tag recorded for ARCHITECTURE."""
+    arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
+    if str(engine.require_image(inputs.asset_image, "run `nox -s assets`").attrs.get("Architecture")) == arch:
+        return inputs
+    repository, tag = inputs.asset_image.rsplit(":", 1)
+    if not engine.image_exists(f"{repository}:{tag}-{arch}"):
+        engine.as_architecture(inputs.asset_image, repository, f"{tag}-{arch}", arch)
+    return dataclasses.replace(inputs, asset_image=f"{repository}:{tag}-{arch}")
 
 
 def build_image(
@@ -258,6 +351,12 @@ def build_image(
     return tag
 
 
+def warn_deprecated(base: str, log: Log) -> None:
+    notice = deprecation_notice(base)
+    if notice is not None:
+        log(f"WARNING: {notice}")
+
+
 def _check_base(base: str, log: Log | None = None) -> None:
     if engine.image_exists(base):
         return
@@ -266,7 +365,7 @@ def _check_base(base: str, log: Log | None = None) -> None:
     if log is not None:
         log(
             f"{base} is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
-            f"`export {BASE_IMAGE_ENV}={baseimage.TAG}` instead."
+            f"`export {BASE_IMAGE_ENV}={baseimage.stand_in_tag()}` instead."
         )
 
 
@@ -290,7 +389,7 @@ def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit build", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--base-image", default=None, help=f"default: ${BASE_IMAGE_ENV} or AWS's Python 3.11 image"
+        "--base-image", default=None, help=f"default: ${BASE_IMAGE_ENV}, else AWS's of the project's python"
     )
     parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
     parser.add_argument("--stage-only", action="store_true", help="write build/function/ and stop")

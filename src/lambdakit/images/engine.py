@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import math
@@ -169,7 +170,49 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
     return str(status.get("status", ""))
 
 
-def run_once(image: str, command: list[str], timeout_s: float = RUN_TIMEOUT_S) -> str:
+def as_architecture(image: str, repository: str, tag: str, architecture: str) -> str:
+    """IMAGE's layers and config under REPOSITORY:TAG, recorded as an ARCHITECTURE (`arm64`) image.
+
+    An image made here by `docker import` is recorded as the engine's own architecture (Docker 20.10 ignores
+    `--platform` there), and a build for another platform refuses it as a base. `docker load` takes the
+    config as given and reads no layer it already holds: this writes a new config, no layer data.
+    """
+    attrs = require_image(image, "build it first").attrs
+    diff_ids = list(attrs["RootFS"]["Layers"])
+    created = attrs.get("Created")
+    config = {
+        "architecture": architecture,
+        "os": attrs.get("Os", "linux"),
+        "created": created,
+        "config": attrs.get("Config") or {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": created, "created_by": f"layer of {image}"} for _ in diff_ids],
+    }
+    config_bytes = json.dumps(config, sort_keys=True).encode()
+    config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+    layers = [f"{diff_id.split(':')[1]}/layer.tar" for diff_id in diff_ids]
+    manifest = [{"Config": config_name, "RepoTags": [f"{repository}:{tag}"], "Layers": layers}]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in ((config_name, config_bytes), ("manifest.json", json.dumps(manifest).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    try:
+        with answering(f"loading {repository}:{tag}", LONG_TIMEOUT_S):
+            client(LONG_TIMEOUT_S).images.load(buffer.getvalue())
+    except docker.errors.APIError as exc:
+        raise ImageBuildFailed(f"recording {image} as {architecture} failed: {first_line(exc)}") from exc
+    return f"{repository}:{tag}"
+
+
+def run_once(
+    image: str,
+    command: list[str],
+    timeout_s: float = RUN_TIMEOUT_S,
+    volumes: dict[str, dict[str, str]] | None = None,
+    user: str = "",
+) -> str:
     """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output.
 
     Started detached and waited for with a bound: the SDK's own `containers.run` waits with no timeout."""
@@ -178,7 +221,13 @@ def run_once(image: str, command: list[str], timeout_s: float = RUN_TIMEOUT_S) -
     try:
         with answering(f"starting `{command[0]}` in {image}"):
             container = client().containers.run(
-                image, command=command[1:], entrypoint=[command[0]], network_mode="none", detach=True
+                image,
+                command=command[1:],
+                entrypoint=[command[0]],
+                network_mode="none",
+                detach=True,
+                volumes=volumes or {},
+                user=user,
             )
         try:
             status = container.wait(timeout=timeout_s)

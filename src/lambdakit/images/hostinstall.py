@@ -16,13 +16,44 @@ import py_compile
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit.config.template import ARCHITECTURES
 from lambdakit.core import proc
+from lambdakit.images import engine
 
-PYTHON_VERSION = "3.11"
-MANYLINUX_FLOOR = (2, 17)  # manylinux2014: what every Lambda base (Amazon Linux 2, glibc 2.26) can run
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+MANYLINUX_FLOOR = (2, 17)  # manylinux2014: the oldest wheels pip is asked for (every Lambda base loads them)
+COMPILE_MOUNT = "/lambdakit-compile"
+# Run by the image's python3: the same hash-based, never re-validated bytecode as `compile_bytecode`.
+COMPILE_SCRIPT = (
+    "import compileall, py_compile, sys; compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2, "
+    "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python the packages will run on: its version (pip's `--python-version`) and, when the host's
+    Python is another version, an image whose python3 is that version, to compile the bytecode with."""
+
+    version: str = HOST_PYTHON
+    image: str | None = None
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.version.replace(".", "")
+
+    def compile(self, root: Path, image_path: str | None = None) -> None:
+        """Pre-compile so a read-only image never compiles at cold start (skipped when no such Python)."""
+        if self.version == HOST_PYTHON:
+            compile_bytecode(root, image_path)
+        elif self.image is not None:
+            compile_in_image(self.image, root, image_path)
+
+
+HOST = Interpreter()
 
 
 def manylinux_platforms(architecture: str, glibc: tuple[int, int] = MANYLINUX_FLOOR) -> list[str]:
@@ -40,14 +71,14 @@ def pip_target_argv(
     target: Path,
     requirements: Sequence[str],
     platforms: Sequence[str],
-    python_version: str = PYTHON_VERSION,
+    python_version: str = HOST_PYTHON,
     hashes: bool = True,
     python: str = sys.executable,
     index_url: str | None = None,
 ) -> list[str]:
     """`pip install --target` for the Lambda platform: wheels only, no resolution (the lock is complete);
     from INDEX_URL alone when given, else from pip's configured index."""
-    abi = "cp" + python_version.replace(".", "")
+    abi = Interpreter(python_version).abi
     platform_args = [arg for platform in platforms for arg in ("--platform", platform)]
     argv = [
         python,
@@ -93,6 +124,7 @@ def install(
     requirements: Sequence[str] | Sequence[Group],
     work: Path,
     platforms: Sequence[str],
+    interpreter: Interpreter = HOST,
     hashes: bool = True,
     log: Callable[[str], None] | None = None,
     image_path: str | None = None,
@@ -111,7 +143,7 @@ def install(
         if len(groups) == 1 and groups[0][0] is None
         else [json.dumps([url, list(lines)]) for url, lines in groups]
     )
-    key = _install_key(material, [*platforms, image_path or ""])
+    key = _install_key(material, [*platforms, image_path or ""], interpreter)
     work.mkdir(parents=True, exist_ok=True)
     stamp = work / f"{target.name}.stamp.json"
     if target.is_dir() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
@@ -123,14 +155,20 @@ def install(
         requirements_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         where = f" from {url}" if url else ""
         if log is not None:
-            log(f"pip install --target {target} ({len(lines)} packages{where}, {platforms[0]} and older)")
+            log(
+                f"pip install --target {target} ({len(lines)} packages{where}, {interpreter.abi}, "
+                f"{platforms[0]} and older)"
+            )
+        argv = pip_target_argv(
+            scratch, ["-r", str(requirements_file)], platforms, interpreter.version, hashes, index_url=url
+        )
         proc.run(
-            pip_target_argv(scratch, ["-r", str(requirements_file)], platforms, hashes=hashes, index_url=url),
+            argv,
             f"installing {len(lines)} packages{where} for {platforms[0]} (glibc of the base image)",
             env=pip_environment(),
         )
     shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
-    compile_bytecode(scratch, image_path)
+    interpreter.compile(scratch, image_path)
     normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,14 +185,12 @@ def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def compile_bytecode(root: Path, image_path: str | None = None) -> None:
-    """Pre-compile so a read-only image never compiles at cold start; skipped when the host's Python differs.
+    """Pre-compile with the host's Python (for an image of the same Python version).
 
     `UNCHECKED_HASH` bytecode records no source mtime, so it is never re-validated; the file name compiled in
     is the one in the image (IMAGE_PATH/relative, or just relative), never the host's, so it is reproducible
     and tracebacks show image paths.
     """
-    if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
-        return
     for source in sorted(root.rglob("*.py")):
         cfile = Path(importlib.util.cache_from_source(str(source)))
         relative = source.relative_to(root).as_posix()
@@ -168,6 +204,16 @@ def compile_bytecode(root: Path, image_path: str | None = None) -> None:
             )
         except py_compile.PyCompileError:
             continue  # templates and test data shipped as .py: the runtime would not import them either
+
+
+def compile_in_image(image: str, root: Path, image_path: str | None = None) -> None:
+    """`compile_bytecode` done by IMAGE's python3 (no network, as the host's user) on ROOT mounted in it."""
+    engine.run_once(
+        image,
+        ["python3", "-c", COMPILE_SCRIPT, COMPILE_MOUNT, image_path or ""],
+        volumes={str(root.resolve()): {"bind": COMPILE_MOUNT, "mode": "rw"}},
+        user=f"{os.getuid()}:{os.getgid()}",
+    )
 
 
 def normalise_tree(root: Path) -> None:
@@ -194,11 +240,13 @@ def normalise_parents(path: Path, top: Path) -> None:
     raise ValueError(f"{top} is not a parent of {path}")
 
 
-def copy_package(source: Path, target: Path, image_path: str | None = None) -> None:
+def copy_package(
+    source: Path, target: Path, image_path: str | None = None, interpreter: Interpreter = HOST
+) -> None:
     """Copy a source package without caches, compiled as an install would be (IMAGE_PATH: where it lands)."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
-    compile_bytecode(target, image_path)
+    interpreter.compile(target, image_path)
 
 
 def tree_digest(root: Path) -> str:
@@ -212,13 +260,13 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _install_key(requirements: Sequence[str], platforms: Sequence[str]) -> str:
+def _install_key(requirements: Sequence[str], platforms: Sequence[str], interpreter: Interpreter) -> str:
     material = json.dumps(
         {
             "requirements": list(requirements),
             "platforms": list(platforms),
-            "python": PYTHON_VERSION,
-            "host_python": sys.version_info[:2],
+            "python": interpreter.version,
+            "compiled_by": interpreter.image if interpreter.version != HOST_PYTHON else HOST_PYTHON,
         }
     )
     return hashlib.sha256(material.encode()).hexdigest()

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdakit.core import proc
+from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
-from lambdakit.images import engine, hostinstall
+from lambdakit.images import baseimage, engine, hostinstall
 from lambdakit.snapshot.tarball import sha256_of
 
 BASELINE_DIR = REPO_ROOT / "bench" / "baseline"
@@ -37,6 +37,8 @@ WEIGHTS_SHA256 = BASELINE_DIR / "weights.sha256.json"
 PLATFORMS = {"x86_64": ("manylinux_2_28_x86_64", "manylinux2014_x86_64")}
 SHARED_CODE = ("__init__.py", "errors.py", "events.py", "preprocess.py", "labels.json")
 TAG = "lambdakit-bench/baseline:latest"
+# torch's CPU wheel here is cp311 only: the baseline runs on a Python 3.11 base, the kit on its runtime's.
+BASE_PYTHON = "3.11"
 
 Log = Callable[[str], None]
 
@@ -58,6 +60,18 @@ def applies(source: Path = REPO_ROOT / "src" / "inference") -> bool:
 def requirement_lines(path: Path = REQUIREMENTS) -> list[str]:
     lines = [line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [line for line in lines if line]
+
+
+def base_for(kit_base: str, log: Log = print) -> str:
+    """The baseline's base: the kit's when that runs Python 3.11, else its 3.11 counterpart (AWS's image, or
+    the offline stand-in): torch's CPU wheel here is cp311 only, and PyPI's Linux torch is the CUDA build."""
+    label = (engine.require_image(kit_base, "build it first").labels or {}).get(runtimes.RUNTIME_LABEL)
+    runtime = runtimes.for_image(kit_base, label)
+    if runtime is not None and runtime.python == BASE_PYTHON:
+        return kit_base
+    if label is not None:  # a stand-in: build its 3.11 sibling (Debian bookworm) offline, once
+        return baseimage.build(python=BASE_PYTHON, log=log)
+    return runtimes.RUNTIMES[BASE_PYTHON].base_image
 
 
 def pip_target_argv(
@@ -100,7 +114,7 @@ def build(base_image: str, tag: str = TAG, context: Path | None = None, log: Log
 
 def _install_once(target: Path, requirements: list[str], work: Path, log: Log) -> None:
     """pip into a scratch folder, then compile, normalise and move into place; skipped when unchanged."""
-    key = hashlib.sha256(json.dumps([requirements, hostinstall.PYTHON_VERSION]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([requirements, hostinstall.HOST_PYTHON]).encode()).hexdigest()
     stamp = work / f"{target.name}.stamp"
     if target.is_dir() and stamp.is_file() and stamp.read_text() == key:
         return

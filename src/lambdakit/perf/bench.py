@@ -1,7 +1,9 @@
 """`python -m lambdakit bench` (`nox -s bench`): the kit's function beside the usual torch approach.
 
-Both images run the same pipeline on the same base, under the same Lambda-faithful limits (MemorySize from
-template.yaml unless --memory; CPU = MemorySize/1769), measured in one run and alternating:
+Both images run the same pipeline under the same Lambda-faithful limits (MemorySize from template.yaml unless
+--memory; CPU = MemorySize/1769), measured in one run and alternating. The kit runs on the project's base
+(Python 3.13); the baseline on the Python 3.11 one of the same kind, since the only CPU build of torch here
+is for CPython 3.11 (PyPI's Linux torch is the CUDA build):
 
 * cold start: fresh container start → first response, and the emulator's INIT REPORT; median of N each;
 * warm duration: p50/p95/p99 over N invokes of one short text and of a batch of 8 (the emulator's REPORT
@@ -90,6 +92,7 @@ class Contender:
     weights_marker: str
     thread_probe: list[str]
     build_args: dict[str, str]
+    base: str
 
 
 @dataclass
@@ -143,7 +146,8 @@ def build_contenders(
     inputs = build.resolve_inputs(base=base, asset=asset, function_args={quantized.PRECISION_ARG: "fp32"})
     kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
-    staged = build.stage(context=build_dir() / "bench" / "kit-context", glibc=build.base_glibc(base), log=log)
+    context = build_dir() / "bench" / "kit-context"
+    staged = build.stage(context=context, target=build.target_for(base), log=log)
     log(f"docker build {kit_tag} (base {inputs.base_image}, assets {inputs.asset_image})")
     build.build_image(kit_tag, inputs, context=staged.context)
     demo = baseline.applies()
@@ -162,12 +166,14 @@ def build_contenders(
             else THREAD_PROBE
         ),
         build_args=inputs.build_args(),
+        base=base,
     )
     contenders = [kit]
     if not demo:
         log("no baseline: src/inference is not the demo, so the bench measures your function alone")
     else:
-        baseline_tag = baseline.build(base, tag=f"{prefix}/baseline:latest", log=log)
+        baseline_base = pin_base(baseline.base_for(base, log), f"{prefix}/baseline")
+        baseline_tag = baseline.build(baseline_base, tag=f"{prefix}/baseline:latest", log=log)
         baseline_context = baseline.stage(log=log).context
         contenders.append(
             Contender(
@@ -179,7 +185,8 @@ def build_contenders(
                 deps_dir="deps",
                 weights_marker=r"\bmodel/",
                 thread_probe=["python3", "-c", "import torch; print(torch.get_num_threads())"],
-                build_args={"BASE_IMAGE": base},
+                build_args={"BASE_IMAGE": baseline_base},
+                base=baseline_base,
             )
         )
     if quantize:
@@ -745,7 +752,7 @@ def run_bench(
     base = pin_base(base_image(), prefix)
     contenders = build_contenders(base, log, prefix, asset, quantize, int8_asset)
     events = bench_events(demo=any(c.name == BASELINE for c in contenders))
-    sizes = {c.name: image_report(c.image, base, c) for c in contenders}
+    sizes = {c.name: image_report(c.image, c.base, c) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log, events)
     floor_ms = floor_cold_starts(base, limits, cold_starts, prefix, log)
     pushed_for = [c for c in contenders if c.name in pushed_sides(push)]
@@ -769,6 +776,7 @@ def run_bench(
         "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "base_image": base,
+        "baseline_base_image": next((c.base for c in contenders if c.name == BASELINE), None),
         "limits": {
             "memory_mb": limits.memory_mb,
             "timeout_s": limits.timeout_s,

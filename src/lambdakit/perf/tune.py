@@ -33,7 +33,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from lambdakit.config import template
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
-from lambdakit.images import engine
+from lambdakit.images import emulation, engine
 from lambdakit.perf import measure, pricing, stats
 
 DEFAULT_MEMORY = (512, 1024, 1769, 3008)
@@ -391,6 +391,12 @@ def cli(argv: list[str]) -> int:
     if args.invokes < 1 or args.cold_starts < 1:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
     limits = template.limits(args.template)
+    if emulation.is_emulated(limits.architecture):
+        raise ConfigError(
+            f"template.yaml's Architectures is [{limits.architecture}], which runs here only under QEMU "
+            "emulation: its times are not Lambda's and would tune MemorySize wrongly. Tune on an "
+            f"{limits.architecture} host, or tune the x86_64 build and start from its MemorySize."
+        )
     image = args.image or template.image_settings(args.template).local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
     event = json.loads((args.event or default_event()).read_text(encoding="utf-8"))

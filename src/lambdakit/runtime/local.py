@@ -23,7 +23,7 @@ from lambdakit.config import template
 from lambdakit.core import proc
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
-from lambdakit.images import sam
+from lambdakit.images import emulation, sam
 from lambdakit.runtime import explain
 from lambdakit.runtime.environment import LAMBDA_UID, ExecutionEnvironment, Function, Invocation
 
@@ -205,6 +205,12 @@ def cli(argv: list[str]) -> int:
         return run_sam_local(events, args.template, extra)
     limits = template.limits(args.template)
     image = args.image or template.image_settings(args.template).local_image
+    if emulation.is_emulated(limits.architecture):
+        emulation.require(limits.architecture)
+        print(
+            f"# {limits.architecture} under QEMU emulation: this proves the image loads and answers; "
+            "its times are QEMU's, not Lambda's"
+        )
     results, stats = run_faithful(image, limits, events)
     print_summary(results, stats, limits)
     return 1 if failed(results) else 0

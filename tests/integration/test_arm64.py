@@ -1,0 +1,100 @@
+"""The same function built for arm64 (Graviton) and run here under QEMU user emulation.
+
+`Architectures: [arm64]` in a copy of template.yaml drives the build: aarch64 wheels onto the arm64 stand-in
+base (`lambdakit/lambda-python:3.13-arm64`, built once per machine with debootstrap's second stage under QEMU,
+then shared by tag, like `nox -s base-image -- --architecture arm64`), through `sam build` as `nox -s build`
+does. On an x86_64 host the image runs under QEMU (`.ci/ensure-qemu` registers it): that proves it loads and
+answers; nothing here measures its speed, which is QEMU's, not Lambda's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from lambdakit.config import template
+from lambdakit.images import assets, baseimage, build, emulation, engine
+from tests.assets_fixture import write_assets_tarball
+
+pytestmark = pytest.mark.docker
+
+REPO = Path(__file__).resolve().parents[2]
+PREFIX = "lambdakit-test-arm64"
+
+
+@pytest.fixture(scope="module")
+def arm64_base() -> str:
+    emulation.require("arm64")  # the fix in the failure: `sudo bash .ci/ensure-qemu`
+    return baseimage.build(architecture="arm64", log=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def arm64_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """template.yaml as shipped but for `Architectures: [arm64]`, with its own context and tag."""
+    project = tmp_path_factory.mktemp("sam-arm64")
+    yaml = YAML()
+    document = yaml.load(template.TEMPLATE.read_text())
+    function = document["Resources"][template.FUNCTION_ID]
+    function["Properties"]["Architectures"] = ["arm64"]
+    function["Metadata"]["DockerContext"] = str(project / "context")
+    function["Metadata"]["Dockerfile"] = str(REPO / "Dockerfile")
+    function["Metadata"]["DockerTag"] = PREFIX
+    with (project / "template.yaml").open("w") as stream:
+        yaml.dump(document, stream)
+    return project / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def arm64_image(
+    arm64_base: str, arm64_project: Path, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    tarball = write_assets_tarball(
+        model_dir.parents[2], model_dir, tmp_path_factory.mktemp("assets") / "assets.tar"
+    )
+    asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
+    inputs = build.resolve_inputs(base=arm64_base, asset=asset.ref)
+    return build.build(arm64_project, inputs, log=lambda _: None)
+
+
+def test_arm64_build_installs_aarch64_wheels_for_the_real_base_glibc(arm64_base: str) -> None:
+    target = build.target_for(arm64_base, "arm64")
+    # the stand-in's glibc is trixie's 2.41; Lambda's arm64 python3.13 runs Amazon Linux 2023 (2.34)
+    assert target.platforms[0] == "manylinux_2_34_aarch64"
+    # its bytecode is compiled by the host's stand-in of the same Python when there is one (not under QEMU)
+    assert target.interpreter.version == "3.13"
+    assert target.interpreter.image in {
+        arm64_base,
+        baseimage.stand_in_tag("3.13", emulation.host_architecture()),
+    }
+
+
+def test_arm64_image_is_arm64_and_loads_its_aarch64_wheels_under_emulation(arm64_image: str) -> None:
+    image = engine.require_image(arm64_image, "built by the fixture")
+    assert image.attrs["Architecture"] == "arm64"  # what Lambda checks against Architectures
+    probe = (
+        "import platform, sys, numpy, tokenizers; "
+        "print(platform.machine(), sys.version[:5], numpy.__version__)"
+    )
+    machine, python, numpy = engine.run_once(arm64_image, ["python3", "-c", probe]).split()
+    assert (machine, python, numpy) == ("aarch64", "3.13.", "2.4.6")
+    # onnxruntime itself is not run here: its aarch64 builds from 1.27 on hang or crash under QEMU 7.2's user
+    # emulation (1.26 imports, in 43 s); on Graviton they run. docs/images.md says what is proven where.
+
+
+def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
+    from lambdakit.core.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError, match=r"is an arm64 image but template\.yaml's Architectures is \[x86_64\]"
+    ):
+        build.target_for(arm64_base, "x86_64")
+
+
+def labels_of(response: object) -> list[str]:
+    if isinstance(response, dict) and "body" in response:
+        return labels_of(json.loads(response["body"]))
+    assert isinstance(response, dict), response
+    return [item["label"] for item in response.get("results", [response])]
