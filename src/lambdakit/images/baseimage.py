@@ -224,8 +224,12 @@ def build(
     runtime = runtimes.RUNTIMES[python or project_runtime().python]
     tag = tag or runtime.stand_in_tag(architecture)
     if not rebuild and engine.image_exists(tag):
-        log(f"{tag} is already built (--rebuild to build it again)")
-        return tag
+        found = engine.require_image(tag, "build it with `nox -s base-image`").labels or {}
+        if found.get(runtimes.RUNTIME_LABEL) == runtime.identifier:
+            log(f"{tag} is already built (--rebuild to build it again)")
+            return tag
+        # an older kit's stand-in carries no runtime label: what it stands in for is unknown, so rebuild it
+        log(f"{tag} does not say which Lambda runtime it stands in for: building it again")
     suite = suite_for(runtime.python)
     work = build_dir() / "base-image"
     tarball = rootfs_tarball(work, suite, architecture, log)
