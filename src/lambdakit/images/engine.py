@@ -210,31 +210,34 @@ def run_once(
     image: str,
     command: list[str],
     timeout_s: float = RUN_TIMEOUT_S,
-    volumes: dict[str, dict[str, str]] | None = None,
+    folder: tuple[Path, str] | None = None,
     user: str = "",
 ) -> str:
     """Run COMMAND in a throw-away container of IMAGE (entrypoint bypassed, no network); return its output.
 
-    Started detached and waited for with a bound: the SDK's own `containers.run` waits with no timeout."""
+    Started detached and waited for with a bound: the SDK's own `containers.run` waits with no timeout.
+    FOLDER = (host folder, path in the container): copied in before the start and back after success. Copied,
+    not bind-mounted: the engine may not see this process's files (Docker Desktop, or a Dev Container that
+    drives the host's engine), but it always takes an archive."""
     shown = " ".join(command)
     container = None
     try:
         with answering(f"starting `{command[0]}` in {image}"):
-            container = client().containers.run(
-                image,
-                command=command[1:],
-                entrypoint=[command[0]],
-                network_mode="none",
-                detach=True,
-                volumes=volumes or {},
-                user=user,
+            container = client().containers.create(
+                image, command=command[1:], entrypoint=[command[0]], network_mode="none", user=user
             )
+            if folder is not None:
+                container.put_archive("/", _archive_of(folder[0], folder[1].strip("/")))
+            container.start()
         try:
             status = container.wait(timeout=timeout_s)
         except SILENT_ENGINE as exc:
             raise ImageBuildFailed(f"`{shown}` did not finish within {timeout_s:.0f} s in {image}") from exc
         with answering(f"reading the output of `{command[0]}` in {image}"):
             output = bytes(container.logs(stdout=True, stderr=True)).decode("utf-8", "replace")
+            if folder is not None and status.get("StatusCode") == 0:
+                stream, _ = container.get_archive(folder[1])
+                _extract_into(b"".join(stream), folder[0])
     except docker.errors.APIError as exc:
         raise DockerUnavailable(f"The engine could not run {image}: {first_line(exc)}") from exc
     finally:
@@ -245,6 +248,25 @@ def run_once(
         last = output.strip().splitlines()[-1:] or ["no output"]
         raise ImageBuildFailed(f"`{shown}` failed in {image} (exit {status.get('StatusCode')}): {last[0]}")
     return output
+
+
+def _archive_of(folder: Path, inside: str) -> bytes:
+    """FOLDER's tree as a tar whose top folder is INSIDE (a path in the container, without the leading /)."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        tar.add(folder, arcname=inside)
+    return archive.getvalue()
+
+
+def _extract_into(data: bytes, folder: Path) -> None:
+    """A `get_archive` answer (top folder = the container folder's name) back over FOLDER."""
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python < 3.11.4 has no filters
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            member.name = member.name.partition("/")[2]
+            unsafe = member.issym() or member.islnk() or ".." in member.name.split("/")
+            if member.name and not unsafe:
+                tar.extract(member, folder, **safe)  # type: ignore[arg-type]
 
 
 def tag_image(image: str, repository: str, tag: str) -> None:

@@ -207,12 +207,11 @@ def compile_bytecode(root: Path, image_path: str | None = None) -> None:
 
 
 def compile_in_image(image: str, root: Path, image_path: str | None = None) -> None:
-    """`compile_bytecode` done by IMAGE's python3 (no network, as the host's user) on ROOT mounted in it."""
+    """`compile_bytecode` done by IMAGE's python3 (no network) on a copy of ROOT, copied back."""
     engine.run_once(
         image,
         ["python3", "-c", COMPILE_SCRIPT, COMPILE_MOUNT, image_path or ""],
-        volumes={str(root.resolve()): {"bind": COMPILE_MOUNT, "mode": "rw"}},
-        user=f"{os.getuid()}:{os.getgid()}",
+        folder=(root, COMPILE_MOUNT),
     )
 
 
