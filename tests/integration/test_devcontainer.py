@@ -37,8 +37,8 @@ from typing import Any, NoReturn
 import pytest
 
 from lambdakit.core import lock, settings
-from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
-from lambdakit.images import engine
+from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env, project_runtime
+from lambdakit.images import engine, hostinstall
 
 pytestmark = [pytest.mark.docker, pytest.mark.devcontainer]
 
@@ -161,7 +161,7 @@ def wheelhouse(target: Path) -> str:
     tools = [f"pipenv=={dockerfile_arg('PIPENV_VERSION')}", f"nox=={dockerfile_arg('NOX_VERSION')}"]
     # the demo's build-time hook (`nox -s prepare`, and the snapshot's first step) needs torch & co.
     prepare = lock.pipfile_requirements("prepare-packages", REPO, missing_ok=True)
-    key = sha12(*locked, *tools, *prepare)
+    key = sha12(*locked, *tools, *prepare, project_runtime().identifier)
     stamp = target / ".key"
     if stamp.is_file() and stamp.read_text() == key:
         return key
@@ -175,6 +175,15 @@ def wheelhouse(target: Path) -> str:
     if prepare:
         pins = lock.write_requirements(WORK / "constraints.txt", lock.locked_constraints(("packages",), REPO))
         run([*pip, "-c", str(pins), *prepare], timeout=1800)  # torch: PIP_FIND_LINKS holds the CPU wheel
+    # `nox -s build` inside installs [packages] for the Lambda runtime's Python (cp313), not the container's
+    runtime = project_runtime()
+    image_packages = lock.write_requirements(
+        WORK / "image-requirements.txt", lock.locked_requirements(("packages",), repo=REPO)
+    )
+    platforms = hostinstall.manylinux_platforms("x86_64", runtime.glibc)
+    wheels_for = [arg for platform in platforms for arg in ("--platform", platform)]
+    wheels_for += ["--python-version", runtime.python, "--implementation", "cp", "--abi", runtime.abi]
+    run([*pip, "--only-binary=:all:", "--no-deps", *wheels_for, "-r", str(image_packages)], timeout=1200)
     stamp.write_text(key)
     return key
 
