@@ -55,8 +55,10 @@ def arm64_image(
         model_dir.parents[2], model_dir, tmp_path_factory.mktemp("assets") / "assets.tar"
     )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
-    inputs = build.resolve_inputs(base=arm64_base, asset=asset.ref)
-    return build.build(arm64_project, inputs, log=lambda _: None)
+    inputs = build.resolve_inputs(
+        build.function_build_args(template.load(arm64_project)), base=arm64_base, asset=asset.ref
+    )
+    return build.build(template.load(arm64_project), inputs, log=lambda _: None)
 
 
 def test_arm64_build_installs_aarch64_wheels_for_the_real_base_glibc(arm64_base: str) -> None:

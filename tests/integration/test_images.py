@@ -103,7 +103,7 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = build.build(sam_project, inputs, log=lambda _: None)
+    tag = build.build(template.load(sam_project), inputs, log=lambda _: None)
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -118,7 +118,7 @@ def bad_image(base_image: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def faithful_limits() -> Limits:
-    return template.limits()
+    return template.load().limits
 
 
 def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
@@ -194,7 +194,12 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     handler.write_text(handler.read_text() + "\n# a code-only change\n")
     context = tmp_path / "context"
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
-    build.stage(context, build.target_for(base_image), source_dir=source, log=lambda _: None)
+    build.stage(
+        context,
+        build.target_for(base_image, template.load(sam_project).limits.architecture),
+        source_dir=source,
+        log=lambda _: None,
+    )
     # WHEN it is built without the build cache (every layer made afresh)
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
     changed = build.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)

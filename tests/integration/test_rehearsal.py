@@ -78,12 +78,13 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    inputs = build.resolve_inputs(base=base, asset=asset.ref)
+    tpl = template.load()
+    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(context=context, target=build.target_for(inputs.base_image))
+    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.limits.architecture))
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
-    document = template.load()
+    document = template.read(template.TEMPLATE)
     template.function_resource(document)["Properties"]["ImageUri"] = local
     YAML().dump(document, built)
     config = AwsConfig(stack_name=PROJECT, region="us-east-1", project=PROJECT, built_template=built)
@@ -132,12 +133,19 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
 
     from lambdakit.aws import deploy, invoke
     from lambdakit.aws import rehearse as script
+    from lambdakit.config import template
 
     asset_blobs = story.stand_in.layer_blobs(f"{PROJECT}-assets")
     asset_uploads = story.stand_in.upload_count(f"{PROJECT}-assets")
     asset_image, _ = deploy.local_asset_image(PROJECT)
     local = script.build_changed_image(
-        f"{PROJECT}-function:v2", REVISION, asset_image, story.work / "change", BASE, story.context
+        template.load(),
+        f"{PROJECT}-function:v2",
+        REVISION,
+        asset_image,
+        story.work / "change",
+        BASE,
+        story.context,
     )
 
     story.second = deploy.deploy(story.config, function_local=local)

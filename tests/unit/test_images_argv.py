@@ -91,7 +91,7 @@ def test_sam_build_passes_both_images_as_parameter_overrides(
     inputs = build.BuildInputs(
         base_image="lambdakit/lambda-python:3.13", asset_image="triage-assets:0123456789ab"
     )
-    argv = build.sam_build_argv(template.TEMPLATE, inputs, ["--debug"])
+    argv = build.sam_build_argv(template.load(), inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
     assert overrides.startswith(
@@ -106,12 +106,14 @@ def test_the_functions_own_build_arg_follows_the_variable_of_its_name(
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
     monkeypatch.setenv("INFERENCE_PRECISION", "int8")
-    inputs = build.resolve_inputs(base="base:1", asset="assets:1")
+    inputs = build.resolve_inputs(build.function_build_args(template.load()), base="base:1", asset="assets:1")
     assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
-    overrides = build.sam_build_argv(template.TEMPLATE, inputs)[-1]
+    overrides = build.sam_build_argv(template.load(), inputs)[-1]
     assert " InferencePrecision=int8" in overrides
     monkeypatch.delenv("INFERENCE_PRECISION")
-    assert build.resolve_inputs(base="base:1", asset="assets:1").function_args == {
+    assert build.resolve_inputs(
+        build.function_build_args(template.load()), base="base:1", asset="assets:1"
+    ).function_args == {
         "INFERENCE_PRECISION": "fp32"  # the template's default
     }
 
@@ -121,10 +123,10 @@ def test_the_function_image_is_tagged_with_the_project(monkeypatch: pytest.Monke
     inputs = build.BuildInputs(
         base_image="b:1", asset_image="a:1", function_args={"INFERENCE_PRECISION": "fp32"}
     )
-    overrides = build.sam_build_argv(template.TEMPLATE, inputs)[-1]
+    overrides = build.sam_build_argv(template.load(), inputs)[-1]
     project = config.load().project
     assert f"FunctionImageTag={project}" in overrides
-    assert template.image_settings().local_image == f"inferencefunction:{project}"
+    assert template.load().image.local_image == f"inferencefunction:{project}"
 
 
 def test_sam_environment_is_offline_safe() -> None:

@@ -43,20 +43,28 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def image_function(*properties: str) -> str:
+    """The smallest template the kit accepts: one image function, with PROPERTIES lines."""
+    lines = "".join(f"      {line}\n" for line in ("PackageType: Image", *properties))
+    metadata = "    Metadata: {Dockerfile: Dockerfile, DockerContext: .}\n"
+    return f"Resources:\n  InferenceFunction:\n    Properties:\n{lines}{metadata}"
+
+
 def test_the_shipped_template_gives_one_full_vcpu() -> None:
-    limits = template.limits()
+    limits = template.load().limits
     assert limits == Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture="x86_64")
     assert limits.cpus == 1.0 and limits.nano_cpus == 1_000_000_000
 
 
 def test_resource_properties_override_globals(tmp_path: Path) -> None:
-    limits = template.limits(write(tmp_path, TEMPLATE_WITH_OVERRIDES))
+    limits = template.load(write(tmp_path, TEMPLATE_WITH_OVERRIDES)).limits
     assert limits == Limits(memory_mb=3008, timeout_s=30, ephemeral_mb=2048, architecture="arm64")
 
 
 def test_lambda_defaults_apply_when_the_template_is_silent(tmp_path: Path) -> None:
-    text = "Resources:\n  InferenceFunction:\n    Properties: {PackageType: Image}\n"
-    assert template.limits(write(tmp_path, text)) == Limits(memory_mb=128, timeout_s=3, ephemeral_mb=512)
+    assert template.load(write(tmp_path, image_function())).limits == Limits(
+        memory_mb=128, timeout_s=3, ephemeral_mb=512
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,33 +79,38 @@ def test_lambda_defaults_apply_when_the_template_is_silent(tmp_path: Path) -> No
 def test_out_of_range_settings_are_refused_with_lambdas_limits(
     tmp_path: Path, line: str, message: str
 ) -> None:
-    text = f"Resources:\n  InferenceFunction:\n    Properties:\n      {line}\n"
     with pytest.raises(ConfigError, match=message):
-        template.limits(write(tmp_path, text))
+        template.load(write(tmp_path, image_function(line)))
 
 
 def test_missing_function_and_missing_file_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no resource InferenceFunction"):
-        template.limits(write(tmp_path, "Resources: {Other: {Type: X}}\n"))
+        template.load(write(tmp_path, "Resources: {Other: {Type: X}}\n"))
     with pytest.raises(ConfigError, match="is missing"):
-        template.limits(tmp_path / "absent.yaml")
+        template.load(tmp_path / "absent.yaml")
+
+
+def test_a_function_that_is_not_an_image_is_refused(tmp_path: Path) -> None:
+    text = image_function().replace("    Metadata: {Dockerfile: Dockerfile, DockerContext: .}\n", "")
+    with pytest.raises(ConfigError, match="must have PackageType: Image and Metadata Dockerfile"):
+        template.load(write(tmp_path, text))
 
 
 def test_image_settings_resolve_build_args_to_parameter_defaults(tmp_path: Path) -> None:
     path = write(tmp_path, TEMPLATE_WITH_OVERRIDES)
-    settings = template.image_settings(path)
+    settings = template.load(path).image
     assert settings.build_args == {"BASE_IMAGE": "base:1", "PLAIN": "literal"}
     assert settings.local_image == "inferencefunction:v2"  # the tag `sam build` gives the image
-    assert template.build_arg_parameters(path) == {"BASE_IMAGE": "BaseImage"}
+    assert template.load(path).build_arg_parameters == {"BASE_IMAGE": "BaseImage"}
 
 
 def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
-    assert template.build_arg_parameters() == {
+    assert template.load().build_arg_parameters == {
         "BASE_IMAGE": "BaseImage",
         "ASSET_IMAGE": "AssetImage",
         "INFERENCE_PRECISION": "InferencePrecision",
     }
-    settings = template.image_settings()
+    settings = template.load().image
     # plain `sam build` uses the base of the project's runtime ([tool.lambdakit] python), as `nox -s build`
     base = settings.build_args["BASE_IMAGE"]
     assert base == project_runtime().base_image == "public.ecr.aws/lambda/python:3.13"
@@ -106,7 +119,7 @@ def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
 
 
 def test_limits_math_for_a_smaller_function() -> None:
-    half = template.limits().with_memory(884)
+    half = template.load().limits.with_memory(884)
     assert round(half.cpus, 3) == 0.5 and half.memory_mb == 884
     with pytest.raises(ConfigError):
         half.with_memory(20000)

@@ -40,4 +40,4 @@ def test_sam_deploy_takes_stack_prefix_and_tags_from_the_project(tmp_path: Path)
 def test_local_images_carry_the_project() -> None:
     project = config.load().project
     assert assets.repository_name() == f"{project}-assets"
-    assert template.image_settings().local_image == f"inferencefunction:{project}"
+    assert template.load().image.local_image == f"inferencefunction:{project}"

@@ -157,6 +157,8 @@ Resources:
       Architectures:
         - x86_64  # the bench's baseline needs x86_64
     Metadata:
+      Dockerfile: Dockerfile
+      DockerContext: .
       DockerBuildArgs:
         BASE_IMAGE: !Ref BaseImage
 """
@@ -179,7 +181,7 @@ def test_apply_round_trip_is_read_back_by_the_kit(tmp_path: Path) -> None:
     shutil.copyfile(REPO / "template.yaml", path)
     before = path.read_text()
     tune.apply(path, 3008, 7)
-    limits = template.limits(path)
+    limits = template.load(path).limits
     assert (limits.memory_mb, limits.timeout_s) == (3008, 7)
     removed = [line for line in before.splitlines() if line not in path.read_text().splitlines()]
     assert all(line.strip().startswith(("MemorySize:", "Timeout:")) for line in removed)
@@ -197,7 +199,7 @@ def test_apply_writes_into_the_functions_own_properties_when_set_there(tmp_path:
     text = path.read_text()
     assert "      MemorySize: 512\n" in text  # the resource's own value, which wins over Globals
     assert "    MemorySize: 1769  # 1 full vCPU\n" in text
-    assert template.limits(path).memory_mb == 512
+    assert template.load(path).limits.memory_mb == 512
 
 
 def test_apply_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:

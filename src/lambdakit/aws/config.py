@@ -71,7 +71,7 @@ def load(path: Path = SAMCONFIG) -> AwsConfig:
 
 def _template_timeout() -> int | None:
     try:
-        return template.limits().timeout_s
+        return template.load().limits.timeout_s
     except KitError:  # a broken template is `build`'s to report; invoke then waits Lambda's maximum
         return None
 

@@ -105,7 +105,7 @@ def function_image(built_template: Path) -> str:
     """The local image `sam build` made for the function (its `ImageUri` in the built template)."""
     if not built_template.is_file():
         raise ImageMissing(f"{built_template} is missing; build the function image first with `nox -s build`")
-    resource = template.function_resource(template.load(built_template), template.FUNCTION_ID, built_template)
+    resource = template.function_resource(template.read(built_template), template.FUNCTION_ID, built_template)
     image = (resource.get("Properties") or {}).get("ImageUri")
     if not image:
         raise ImageMissing(

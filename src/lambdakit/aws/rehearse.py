@@ -15,6 +15,8 @@ from pathlib import Path
 from lambdakit.aws import config as aws_config
 from lambdakit.aws import deploy, invoke
 from lambdakit.aws.rehearsal import Rehearsal
+from lambdakit.config import template
+from lambdakit.config.template import Template
 from lambdakit.core import config as project_config
 from lambdakit.core import settings
 from lambdakit.core.config import ProjectConfig
@@ -59,6 +61,7 @@ def changed_source(
 
 
 def build_changed_image(
+    tpl: Template,
     tag: str,
     revision: str,
     asset_image: str,
@@ -71,17 +74,16 @@ def build_changed_image(
     The change is staged into a copy of the last build's context (same folder name, so the same pip work
     dir): its deps/ stay byte for byte, and only the code layer differs, as after editing src/ and rebuilding.
     """
-    from lambdakit.config import template
     from lambdakit.images import build
 
-    inputs = build.resolve_inputs(base=base_image, asset=asset_image)
-    built_context = built_context or build.context_dir()
+    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base_image, asset=asset_image)
+    built_context = built_context or build.context_dir(tpl)
     context = workdir / "context" / built_context.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(built_context, context, symlinks=True)
     build.stage(
         context=context,
-        target=build.target_for(inputs.base_image, template.limits().architecture),
+        target=build.target_for(inputs.base_image, tpl.limits.architecture),
         source_dir=changed_source(workdir, revision),
     )
     return build.build_image(tag, inputs, context=context)
@@ -114,7 +116,7 @@ def summary(payload: object) -> str:
     return str(payload)[:100]
 
 
-def rehearse(config: aws_config.AwsConfig) -> None:
+def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
     with Rehearsal.start(region=config.region or settings.LOCAL_REGION) as stand_in:
         print(f"# stand-in up: moto {stand_in.endpoint}, registry {stand_in.registry} ({stand_in.workdir})")
         first = deploy.deploy(config)
@@ -125,7 +127,7 @@ def rehearse(config: aws_config.AwsConfig) -> None:
         asset_image, _ = deploy.local_asset_image(config.project)
         with tempfile.TemporaryDirectory(prefix="lambdakit-change-") as work:
             local = build_changed_image(
-                f"{config.project}-function:rehearsal", "rehearsal-2", asset_image, Path(work)
+                tpl, f"{config.project}-function:rehearsal", "rehearsal-2", asset_image, Path(work)
             )
         second = deploy.deploy(config, function_local=local)
         deploy.print_report(second)
@@ -139,5 +141,5 @@ def rehearse(config: aws_config.AwsConfig) -> None:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    rehearse(aws_config.load())
+    rehearse(aws_config.load(), template.load())
     return 0

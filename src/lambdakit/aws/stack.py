@@ -24,7 +24,7 @@ NO_CHANGES = "No changes to deploy"
 def write_deploy_template(built_template: Path, image_uri: str, asset_image: str, out: Path) -> Path:
     """The built template with the function pinned to its pushed digest (and the asset image it was built
     from recorded as the AssetImage parameter's default, so the stack says which weights it runs)."""
-    document = template.load(built_template)
+    document = template.read(built_template)
     template.function_resource(document, FUNCTION_ID, built_template)["Properties"]["ImageUri"] = image_uri
     parameter = (document.get("Parameters") or {}).get("AssetImage")
     if parameter is not None:

@@ -1,7 +1,9 @@
-"""Read `template.yaml` (SAM): the function's Lambda limits and its image build settings.
+"""Read `template.yaml` (SAM) once into a frozen `Template`: the function's Lambda limits and its image
+build settings.
 
-The local runs (`nox -s local -- --faithful`, bench, tune) take their limits from here, so what is tested
-locally is what is deployed. ruamel.yaml's round-trip loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
+Each command loads it at its entry and passes it down. The local runs (`nox -s local -- --faithful`, bench,
+tune) take their limits from here, so what is tested locally is what is deployed. ruamel.yaml's round-trip
+loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 """
 
 from __future__ import annotations
@@ -86,7 +88,41 @@ class ImageSettings:
     local_image: str
 
 
-def load(path: Path = TEMPLATE) -> Any:
+@dataclass(frozen=True)
+class Template:
+    """template.yaml as the kit reads it, once per command: the function's limits and its image settings.
+
+    A command loads it at its entry (`load`) and passes it down; nothing below re-reads the file.
+    """
+
+    path: Path
+    limits: Limits
+    image: ImageSettings
+    build_arg_parameters: dict[str, str]  # build arg → the parameter that feeds it (`!Ref`)
+    kit_parameters: dict[str, str]  # the parameters the kit sets at every build, when declared
+
+
+def load(
+    path: Path = TEMPLATE, project: config.ProjectConfig | None = None, function: str = FUNCTION_ID
+) -> Template:
+    """Read and check template.yaml; a problem is a one-line `ConfigError` naming the fix."""
+    document = read(path)
+    resource = function_resource(document, function, path)
+    project = project or config.load(path.parent)
+    declared = document.get("Parameters") or {}
+    kit = {IMAGE_TAG_PARAMETER: project.project} if IMAGE_TAG_PARAMETER in declared else {}
+    return Template(
+        path=path,
+        limits=_limits(document, resource, path),
+        image=_image_settings(document, resource, function, path, kit),
+        build_arg_parameters=_build_arg_parameters(resource),
+        kit_parameters=kit,
+    )
+
+
+def read(path: Path) -> Any:
+    """The YAML document of a SAM template (CloudFormation tags kept), for the kit's typed readers and for
+    the commands that rewrite a template (deploy's ImageUri, tune's MemorySize)."""
     try:
         return YAML().load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -108,11 +144,10 @@ def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = T
     return resource
 
 
-def limits(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> Limits:
+def _limits(document: Any, resource: Any, path: Path) -> Limits:
     """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
-    document = load(path)
     merged = dict((document.get("Globals") or {}).get("Function") or {})
-    merged.update(function_resource(document, function, path).get("Properties") or {})
+    merged.update(resource.get("Properties") or {})
     ephemeral = merged.get("EphemeralStorage") or {}
     architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
     values = {
@@ -136,19 +171,19 @@ def limits(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> Limits:
     )
 
 
-def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageSettings:
+def _image_settings(
+    document: Any, resource: Any, function: str, path: Path, kit: dict[str, str]
+) -> ImageSettings:
     """The Docker metadata of an image function; `!Ref` build args resolve to the parameters' defaults."""
-    document = load(path)
-    resource = function_resource(document, function, path)
     metadata = resource.get("Metadata") or {}
     missing = [key for key in ("Dockerfile", "DockerContext") if key not in metadata]
     if missing or (resource.get("Properties") or {}).get("PackageType") != "Image":
         raise ConfigError(
             f"{path}: {function} must have PackageType: Image and Metadata Dockerfile/DockerContext."
         )
-    defaults = parameter_defaults(document)
+    defaults = _parameter_defaults(document)
     args = {str(k): _resolve(v, defaults) for k, v in (metadata.get("DockerBuildArgs") or {}).items()}
-    tag = _resolve(metadata.get("DockerTag", "latest"), defaults | kit_parameters(path, document))
+    tag = _resolve(metadata.get("DockerTag", "latest"), defaults | kit)
     return ImageSettings(
         dockerfile=str(metadata["Dockerfile"]),
         context=str(metadata["DockerContext"]),
@@ -158,22 +193,15 @@ def image_settings(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> ImageS
     )
 
 
-def kit_parameters(path: Path = TEMPLATE, document: Any = None) -> dict[str, str]:
-    """The parameters the kit sets at every build, when the template declares them."""
-    declared = (load(path) if document is None else document).get("Parameters") or {}
-    project = config.load(path.parent).project
-    return {IMAGE_TAG_PARAMETER: project} if IMAGE_TAG_PARAMETER in declared else {}
-
-
-def parameter_defaults(document: Any) -> dict[str, str]:
+def _parameter_defaults(document: Any) -> dict[str, str]:
     return {
         str(name): str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
     }
 
 
-def build_arg_parameters(path: Path = TEMPLATE, function: str = FUNCTION_ID) -> dict[str, str]:
+def _build_arg_parameters(resource: Any) -> dict[str, str]:
     """Which template parameter feeds each Docker build arg (`BASE_IMAGE: !Ref BaseImage` → BaseImage)."""
-    metadata = function_resource(load(path), function, path).get("Metadata") or {}
+    metadata = resource.get("Metadata") or {}
     return {
         str(arg): str(value.value)
         for arg, value in (metadata.get("DockerBuildArgs") or {}).items()

@@ -263,7 +263,7 @@ def cli(argv: list[str]) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="build even when the tag exists")
     args = parser.parse_args(argv)
-    architecture = args.architecture or template.limits().architecture
+    architecture = args.architecture or template.load().limits.architecture
     tag = build(args.tag, architecture, args.python, rebuild=args.rebuild)
     print(f"{BASE_IMAGE_ENV}={tag}")
     return 0

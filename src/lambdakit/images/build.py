@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from lambdakit.config import template
-from lambdakit.config.template import ARCHITECTURES
+from lambdakit.config.template import ARCHITECTURES, Template
 from lambdakit.core import config, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
 from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir, project_runtime
@@ -89,13 +89,13 @@ class BuildInputs:
         return f"base {self.base_image}, assets {self.asset_image}{own}"
 
 
-def context_dir(template_path: Path = template.TEMPLATE) -> Path:
-    return (template_path.parent / template.image_settings(template_path).context).resolve()
+def context_dir(tpl: Template) -> Path:
+    return (tpl.path.parent / tpl.image.context).resolve()
 
 
 def stage(
-    context: Path | None = None,
-    target: Target | None = None,
+    context: Path,
+    target: Target,
     source_dir: Path = SOURCE_DIR,
     requirements: Sequence[str] | None = None,
     log: Log = print,
@@ -106,8 +106,6 @@ def stage(
     to `/`: a COPY into an existing folder would stamp that folder with the build's time, and the layer
     digest would change at every build.
     """
-    context = context or context_dir()
-    target = target or project_target()
     groups = (
         hostinstall.index_groups(requirements)
         if requirements is not None
@@ -157,12 +155,11 @@ def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig |
     return packages
 
 
-def function_build_args(template_path: Path = template.TEMPLATE) -> dict[str, str]:
+def function_build_args(tpl: Template) -> dict[str, str]:
     """The template's other build args: the environment variable of the arg's name, else the default."""
-    defaults = template.image_settings(template_path).build_args
     return {
-        arg: os.environ.get(arg) or defaults.get(arg, "")
-        for arg in template.build_arg_parameters(template_path)
+        arg: os.environ.get(arg) or tpl.image.build_args.get(arg, "")
+        for arg in tpl.build_arg_parameters
         if arg not in KIT_BUILD_ARGS
     }
 
@@ -179,14 +176,13 @@ def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None)
         )
 
 
-def target_for(base: str, architecture: str | None = None) -> Target:
+def target_for(base: str, architecture: str) -> Target:
     """The platform the deps are installed for on BASE (asked of the image when the engine has it).
 
     The glibc is the older of the image's own and that of the AWS runtime the image is or stands in for:
     the stand-in's Debian glibc (2.41) is newer than Amazon Linux 2023's (2.34), and a wheel that loads
     locally but not on Lambda must be refused here, not found at the first cold start.
     """
-    architecture = architecture or template.limits().architecture
     glibc, python, label, present = None, None, None, engine.image_exists(base)
     if present:
         image = engine.require_image(base, "")
@@ -227,11 +223,10 @@ def check_architecture(base: str, image_architecture: str, architecture: str) ->
         )
 
 
-def project_target(architecture: str | None = None) -> Target:
+def project_target(architecture: str) -> Target:
     """The target of the project's runtime as AWS documents it (no engine needed; bytecode only when the
     host's Python is that version)."""
     runtime = project_runtime()
-    architecture = architecture or template.limits().architecture
     return Target(hostinstall.Interpreter(runtime.python), runtime.glibc, architecture)
 
 
@@ -255,66 +250,64 @@ def deprecation_notice(base: str, today: date | None = None) -> str | None:
 
 
 def resolve_inputs(
-    base: str | None = None, asset: str | None = None, function_args: Mapping[str, str] | None = None
+    function_args: Mapping[str, str], base: str | None = None, asset: str | None = None
 ) -> BuildInputs:
-    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked;
-    the function's own build args from the environment (`function_build_args`) unless given."""
+    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked,
+    with the function's own build args (usually `function_build_args`)."""
     base = base or base_image()
     asset = asset or f"{assets.repository_name()}:{assets.LATEST}"
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
-    args = dict(function_build_args() if function_args is None else function_args)
-    return BuildInputs(base_image=base, asset_image=asset, function_args=args)
+    return BuildInputs(base_image=base, asset_image=asset, function_args=dict(function_args))
 
 
-def sam_build_argv(template_path: Path, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
+def sam_build_argv(tpl: Template, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
     args = inputs.build_args()  # a build arg it does not set keeps its parameter's default
     overrides = {
-        param: args[arg] for arg, param in template.build_arg_parameters(template_path).items() if arg in args
-    } | template.kit_parameters(template_path)
+        param: args[arg] for arg, param in tpl.build_arg_parameters.items() if arg in args
+    } | tpl.kit_parameters
     return [
         sam.executable(),
         "build",
         "--template-file",
-        str(template_path),
+        str(tpl.path),
         *sam.parameter_overrides(overrides),
         *extra,
     ]
 
 
 def build(
-    template_path: Path = template.TEMPLATE,
+    tpl: Template,
     inputs: BuildInputs | None = None,
     extra: Sequence[str] = (),
     log: Log = print,
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
-    inputs = inputs or resolve_inputs()
+    inputs = inputs or resolve_inputs(function_build_args(tpl))
     # `build/function/../../Dockerfile` by its text: in a fresh clone build/function does not exist yet
-    relative = template.image_settings(template_path).dockerfile
-    check_handler(Path(os.path.normpath(context_dir(template_path) / relative)))
+    check_handler(Path(os.path.normpath(context_dir(tpl) / tpl.image.dockerfile)))
     _check_base(inputs.base_image, log)
     warn_deprecated(inputs.base_image, log)
-    target = target_for(inputs.base_image, template.limits(template_path).architecture)
+    target = target_for(inputs.base_image, tpl.limits.architecture)
     inputs = assets_for(inputs, target.architecture)
-    staged = stage(context_dir(template_path), target, log=log)
+    staged = stage(context_dir(tpl), target, log=log)
     log(
         f"deps {'reinstalled' if staged.deps_reinstalled else 'unchanged'} ({staged.deps_digest[:12]}), "
         f"code {staged.code_digest[:12]}; {inputs.describe()}"
     )
     try:
         proc.run(
-            sam_build_argv(template_path, inputs, extra),
+            sam_build_argv(tpl, inputs, extra),
             "sam build",
             env=sam.environment(),
-            cwd=template_path.parent,
+            cwd=tpl.path.parent,
             capture=False,
         )
     except CommandFailed as exc:
         raise ImageBuildFailed(f"{exc} (sam build's output is above)") from exc
-    return template.image_settings(template_path).local_image
+    return tpl.image.local_image
 
 
 def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
@@ -332,13 +325,12 @@ def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
 def build_image(
     tag: str,
     inputs: BuildInputs,
-    context: Path | None = None,
+    context: Path,
     dockerfile: Path | None = None,
     nocache: bool = False,
     log: Log | None = None,
 ) -> str:
     """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag."""
-    context = context or context_dir()
     _check_base(inputs.base_image)
     engine.build(
         context,
@@ -394,12 +386,13 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
     parser.add_argument("--stage-only", action="store_true", help="write build/function/ and stop")
     args, extra = parser.parse_known_args(argv)
+    tpl = template.load()
     if args.stage_only:
-        staged = stage()
+        staged = stage(context_dir(tpl), project_target(tpl.limits.architecture))
         print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
         return 0
-    inputs = resolve_inputs(args.base_image, args.asset_image)
-    tag = build(inputs=inputs, extra=extra)
+    inputs = resolve_inputs(function_build_args(tpl), args.base_image, args.asset_image)
+    tag = build(tpl, inputs, extra)
     print(f"\nfunction image {tag} ({inputs.describe()}):")
     rows = layer_table(tag, inputs.base_image)
     for role, digest, size in rows:

@@ -135,6 +135,7 @@ THREAD_PROBE = ["python3", "-c", "import os; print(len(os.sched_getaffinity(0)))
 
 def build_contenders(
     base: str,
+    architecture: str,
     log: Log,
     prefix: str = TAG_PREFIX,
     asset: str | None = None,
@@ -143,11 +144,11 @@ def build_contenders(
 ) -> list[Contender]:
     """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base;
     with QUANTIZE, the kit's image again on the int8 asset image with INFERENCE_PRECISION=int8."""
-    inputs = build.resolve_inputs(base=base, asset=asset, function_args={quantized.PRECISION_ARG: "fp32"})
+    inputs = build.resolve_inputs({quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset)
     kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    staged = build.stage(context=context, target=build.target_for(base), log=log)
+    staged = build.stage(context=context, target=build.target_for(base, architecture), log=log)
     log(f"docker build {kit_tag} (base {inputs.base_image}, assets {inputs.asset_image})")
     build.build_image(kit_tag, inputs, context=staged.context)
     demo = baseline.applies()
@@ -197,9 +198,7 @@ def build_contenders(
 def build_int8(kit: Contender, base: str, log: Log, prefix: str, asset: str | None) -> Contender:
     """The kit's image on the int8 asset image, its environment selecting int8: same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets", log)
-    inputs = build.resolve_inputs(
-        base=base, asset=asset, function_args={quantized.PRECISION_ARG: quantized.INT8}
-    )
+    inputs = build.resolve_inputs({quantized.PRECISION_ARG: quantized.INT8}, base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log(f"docker build {tag} ({inputs.describe()})")
     build.build_image(tag, inputs, context=kit.context)
@@ -750,7 +749,7 @@ def run_bench(
         console.print(f"[dim]bench:[/dim] {message}")
 
     base = pin_base(base_image(), prefix)
-    contenders = build_contenders(base, log, prefix, asset, quantize, int8_asset)
+    contenders = build_contenders(base, limits.architecture, log, prefix, asset, quantize, int8_asset)
     events = bench_events(demo=any(c.name == BASELINE for c in contenders))
     sizes = {c.name: image_report(c.image, c.base, c) for c in contenders}
     measured = measure_all(contenders, limits, cold_starts, invokes, base, log, events)
@@ -868,7 +867,7 @@ def cli(argv: list[str]) -> int:
         raise ConfigError("--int8-asset-image needs --quantize.")
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
-    limits = template.limits()
+    limits = template.load().limits
     if args.memory is not None:
         limits = limits.with_memory(args.memory)
     console = Console(width=None if sys.stdout.isatty() else 160)  # seven columns with --quantize

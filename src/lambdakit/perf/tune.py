@@ -390,14 +390,15 @@ def cli(argv: list[str]) -> int:
     sizes = _sizes(args.memory)
     if args.invokes < 1 or args.cold_starts < 1:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
-    limits = template.limits(args.template)
+    tpl = template.load(args.template)
+    limits = tpl.limits
     if emulation.is_emulated(limits.architecture):
         raise ConfigError(
             f"template.yaml's Architectures is [{limits.architecture}], which runs here only under QEMU "
             "emulation: its times are not Lambda's and would tune MemorySize wrongly. Tune on an "
             f"{limits.architecture} host, or tune the x86_64 build and start from its MemorySize."
         )
-    image = args.image or template.image_settings(args.template).local_image
+    image = args.image or tpl.image.local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
     event = json.loads((args.event or default_event()).read_text(encoding="utf-8"))
     console = Console()

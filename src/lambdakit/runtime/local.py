@@ -203,8 +203,9 @@ def cli(argv: list[str]) -> int:
     events = sample_events(args.events)
     if not args.faithful:
         return run_sam_local(events, args.template, extra)
-    limits = template.limits(args.template)
-    image = args.image or template.image_settings(args.template).local_image
+    tpl = template.load(args.template)
+    limits = tpl.limits
+    image = args.image or tpl.image.local_image
     if emulation.is_emulated(limits.architecture):
         emulation.require(limits.architecture)
         print(
