@@ -397,7 +397,8 @@ def devcontainer(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> I
     finally:
         remove_everything(workspace)
         remove_project_images(PROJECT)
-        # the workspace's .nox venvs and build/ weigh ~8 GB: on CI's shared disk they must not outlive the module
+        # the workspace's .nox venvs and build/ weigh ~8 GB: on CI's shared disk they must not outlive
+        # the module
         shutil.rmtree(root, ignore_errors=True)
 
 
