@@ -28,7 +28,7 @@ PREFIX = "lambdakit-test-arm64"
 @pytest.fixture(scope="module")
 def arm64_base() -> str:
     emulation.require("arm64")  # the fix in the failure: `sudo bash .ci/ensure-qemu`
-    return baseimage.build(architecture="arm64", log=lambda _: None)
+    return baseimage.build(architecture="arm64")
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +54,11 @@ def arm64_image(
     tarball = write_assets_tarball(
         model_dir.parents[2], model_dir, tmp_path_factory.mktemp("assets") / "assets.tar"
     )
-    asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
+    asset = assets.build(tarball, repository=f"{PREFIX}-assets")
     inputs = build.resolve_inputs(
         build.function_build_args(template.load(arm64_project)), base=arm64_base, asset=asset.ref
     )
-    return build.build(template.load(arm64_project), inputs, log=lambda _: None)
+    return build.build(template.load(arm64_project), inputs)
 
 
 def test_arm64_build_installs_aarch64_wheels_for_the_real_base_glibc(arm64_base: str) -> None:

@@ -33,12 +33,12 @@ PREFIX = "lambdakit-test-bench"
 @pytest.fixture(scope="module")
 def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The stand-in base (shared, by tag) and an asset image of the prepared model under this area's name."""
-    base = baseimage.build(log=lambda _: None)
+    base = baseimage.build()
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(
         cache_root, model_dir, tmp_path_factory.mktemp("bench-assets") / "assets.tar"
     )
-    asset = assets.build(tarball, repository=f"{PREFIX}-assets", log=None)
+    asset = assets.build(tarball, repository=f"{PREFIX}-assets")
     yield base, asset.ref
     ours = ("kit:latest", "baseline:latest", "base:pinned", "baseline/base:pinned", "floor:latest")
     for tag in (*(f"{PREFIX}/{name}" for name in ours), asset.ref, f"{PREFIX}-assets:latest"):
@@ -59,7 +59,7 @@ def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     parity = json.loads((model_dir / "manifest.json").read_text())["parity_min_cosine"]
     prepare.write_manifest(export, parity, quantized.INT8, accuracy)
     tarball = tmp_path_factory.mktemp("int8-assets") / "assets.tar"
-    ref = quantized.asset_image(f"{PREFIX}-int8-assets", lambda _: None, cache_root=cache_root, out=tarball)
+    ref = quantized.asset_image(f"{PREFIX}-int8-assets", cache_root=cache_root, out=tarball)
     yield ref
     for tag in (ref, f"{PREFIX}-int8-assets:latest", f"{PREFIX}/kit-int8:latest"):
         engine.remove_image(tag)

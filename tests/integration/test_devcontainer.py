@@ -194,7 +194,7 @@ def rootfs_image() -> str:
     from lambdakit.images import baseimage
 
     try:
-        tarball = baseimage.rootfs_tarball(build_dir(REPO) / "base-image", ROOTFS_SUITE, log=log)
+        tarball = baseimage.rootfs_tarball(build_dir(REPO) / "base-image", ROOTFS_SUITE)
     except KitError as exc:
         pytest.fail(f"cannot build the Debian rootfs for the test's base image: {exc}")
     digest = hashlib.sha256()
@@ -527,7 +527,7 @@ def workflow(devcontainer: DevContainer) -> dict[str, subprocess.CompletedProces
     """Each step in order, as a user types it; a failed step stops the rest (they would only repeat it)."""
     from lambdakit.images import baseimage
 
-    base = baseimage.build(log=log)  # the stand-in Lambda base, shared with the host's runs by its tag
+    base = baseimage.build()  # the stand-in Lambda base, shared with the host's runs by its tag
     steps: dict[str, subprocess.CompletedProcess[str]] = {}
     for name, argv in WORKFLOW:
         log(f"inside: {' '.join(argv)}")

@@ -169,7 +169,7 @@ def labels_of(answer: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def base_image() -> str:
-    return baseimage.build(log=lambda _: None)
+    return baseimage.build()
 
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))

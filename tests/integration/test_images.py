@@ -70,7 +70,7 @@ def labels_of(response: object) -> list[str]:
 
 @pytest.fixture(scope="session")
 def base_image() -> str:
-    return baseimage.build(log=lambda _: None)
+    return baseimage.build()
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +81,7 @@ def asset_tarball(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def asset_image(asset_tarball: Path) -> assets.AssetImage:
-    return assets.build(asset_tarball, repository=f"{PREFIX}-assets", log=None)
+    return assets.build(asset_tarball, repository=f"{PREFIX}-assets")
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +103,7 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = build.build(template.load(sam_project), inputs, log=lambda _: None)
+    tag = build.build(template.load(sam_project), inputs)
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -154,7 +154,7 @@ def test_asset_layer_digest_is_the_tarball_and_survives_a_rebuild(
     # WHEN the image is deleted and built again from it
     engine.remove_image(f"{asset_image.repository}:{assets.LATEST}")
     engine.remove_image(asset_image.ref)
-    rebuilt = assets.build(again, repository=asset_image.repository, log=None)
+    rebuilt = assets.build(again, repository=asset_image.repository)
     # THEN the one layer is byte-identical: its digest is the tarball's sha256, on any machine
     assert rebuilt.layer == asset_image.layer == f"sha256:{hashlib.sha256(again.read_bytes()).hexdigest()}"
     assert rebuilt.ref == f"{PREFIX}-assets:{rebuilt.sha256[:12]}"
@@ -198,7 +198,6 @@ def test_code_only_change_rebuilds_only_the_code_layer(
         context,
         build.target_for(base_image, template.load(sam_project).limits.architecture),
         source_dir=source,
-        log=lambda _: None,
     )
     # WHEN it is built without the build cache (every layer made afresh)
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)

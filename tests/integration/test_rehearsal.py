@@ -74,7 +74,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     from lambdakit.images import assets, baseimage, build
 
     work = tmp_path_factory.mktemp("rehearsal")
-    base = baseimage.build(log=lambda _: None)
+    base = baseimage.build()
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")

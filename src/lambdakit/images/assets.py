@@ -14,15 +14,19 @@ snapshot whose verify passed (or was skipped).
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdakit.console import human_bytes
 from lambdakit.core.settings import build_dir, project_name
 from lambdakit.images import engine
 from lambdakit.snapshot import integrity, outputs
 
 LATEST = "latest"
 SHA256_LABEL = "io.lambdakit.assets.sha256"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,6 @@ def import_changes(sha256: str) -> list[str]:
 def build(
     tarball: Path | None = None,
     repository: str | None = None,
-    log: object = print,
     report: Path | None = None,
 ) -> AssetImage:
     """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it.
@@ -71,18 +74,13 @@ def build(
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"
     if engine.image_exists(ref):
-        _say(log, f"{ref} is up to date (same tarball sha256)")
+        log.info("%s is up to date (same tarball sha256)", ref)
     else:
-        _say(log, f"docker import {tarball} as {ref} ({tarball.stat().st_size / 1e6:.1f} MB)")
+        log.info("docker import %s as %s (%s)", tarball, ref, human_bytes(tarball.stat().st_size))
         engine.import_tarball(tarball, repository, tag, changes=import_changes(sha256))
     engine.tag_image(ref, repository, LATEST)
     (layer,) = (item.diff_id for item in engine.layers(ref))
     return AssetImage(repository=repository, tag=tag, sha256=sha256, layer=layer)
-
-
-def _say(log: object, message: str) -> None:
-    if callable(log):
-        log(message)
 
 
 def cli(argv: list[str]) -> int:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 from lambdakit.config import template
@@ -53,7 +53,7 @@ ROOTFS_EXCLUDES = (
     "./var/log",
 )
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 def import_rootfs(tarball: Path, tag: str, architecture: str) -> None:
@@ -113,7 +113,7 @@ def rootfs_tar_argv(rootfs: Path, tarball: Path) -> list[str]:
     ]
 
 
-def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64", log: Log = print) -> Path:
+def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64") -> Path:
     """The cached rootfs tar; debootstrap runs only when the recipe changed or the cache is empty."""
     mirror = os.environ.get(MIRROR_ENV) or None
     argv = debootstrap_argv(Path("ROOTFS"), suite, mirror, architecture)
@@ -136,7 +136,7 @@ def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64", log: Lo
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work) as scratch:
         rootfs = Path(scratch) / "rootfs"
         slow = f" for {architecture} under QEMU: minutes" if emulation.is_emulated(architecture) else ""
-        log(f"debootstrap {suite} (minbase + {', '.join(PACKAGES)}{slow}); about a minute, once")
+        log.info("debootstrap %s (minbase + %s%s); about a minute, once", suite, ", ".join(PACKAGES), slow)
         argv = debootstrap_argv(rootfs, suite, mirror, architecture)
         proc.run(argv, f"debootstrap {suite}", env=env, timeout=3600)
         partial = tarball.with_suffix(".partial")
@@ -190,9 +190,7 @@ def runtime_site(python: str) -> str:
     return f"/usr/local/lib/python{python}/dist-packages"
 
 
-def stage_context(
-    context: Path, architecture: str, work: Path, interpreter: hostinstall.Interpreter, log: Log = print
-) -> None:
+def stage_context(context: Path, architecture: str, work: Path, interpreter: hostinstall.Interpreter) -> None:
     """The context of lambda-base/Dockerfile: runtime client, emulator and entry script, modes set here."""
     context.mkdir(parents=True, exist_ok=True)
     hostinstall.install(
@@ -202,7 +200,6 @@ def stage_context(
         platforms=hostinstall.manylinux_platforms(architecture),
         interpreter=interpreter,
         hashes=False,
-        log=log,
         image_path=runtime_site(interpreter.version),
     )
     rie = context / "aws-lambda-rie"
@@ -218,7 +215,6 @@ def build(
     architecture: str = "x86_64",
     python: str | None = None,
     rebuild: bool = False,
-    log: Log = print,
 ) -> str:
     """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (the project's); return its tag."""
     runtime = runtimes.RUNTIMES[python or project_runtime().python]
@@ -226,22 +222,22 @@ def build(
     if not rebuild and engine.image_exists(tag):
         found = engine.require_image(tag, "build it with `nox -s base-image`").labels or {}
         if found.get(runtimes.RUNTIME_LABEL) == runtime.identifier:
-            log(f"{tag} is already built (--rebuild to build it again)")
+            log.info("%s is already built (--rebuild to build it again)", tag)
             return tag
         # an older kit's stand-in carries no runtime label: what it stands in for is unknown, so rebuild it
-        log(f"{tag} does not say which Lambda runtime it stands in for: building it again")
+        log.info("%s does not say which Lambda runtime it stands in for: building it again", tag)
     suite = suite_for(runtime.python)
     work = build_dir() / "base-image"
-    tarball = rootfs_tarball(work, suite, architecture, log)
+    tarball = rootfs_tarball(work, suite, architecture)
     rootfs_tag = f"{suite}-{'' if architecture == 'x86_64' else architecture + '-'}{sha256_of(tarball)[:12]}"
     rootfs_image = f"{ROOTFS_REPOSITORY}:{rootfs_tag}"
     if not engine.image_exists(rootfs_image):
-        log(f"docker import {tarball.name} as {rootfs_image}")
+        log.info("docker import %s as %s", tarball.name, rootfs_image)
         import_rootfs(tarball, rootfs_tag, architecture)
     context = work / f"context-{runtime.python}-{architecture}"
     interpreter = hostinstall.Interpreter(runtime.python, rootfs_image)
-    stage_context(context, architecture, work / architecture, interpreter, log)
-    log(f"docker build {tag} (FROM {rootfs_image})")
+    stage_context(context, architecture, work / architecture, interpreter)
+    log.info("docker build %s (FROM %s)", tag, rootfs_image)
     engine.build(
         context,
         tag,

@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
 # "glibc 2.41 3.13": the image's C library and Python, asked of the image itself.
 PLATFORM_PROBE = "import os, sys; print(os.confstr('CS_GNU_LIBC_VERSION'), '%d.%d' % sys.version_info[:2])"
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,6 @@ def stage(
     target: Target,
     source_dir: Path = SOURCE_DIR,
     requirements: Sequence[str] | None = None,
-    log: Log = print,
 ) -> Staged:
     """Write deps/ and code/ into the build context; the Dockerfile's COPY lines read nothing else.
 
@@ -121,7 +121,6 @@ def stage(
         work=work,
         platforms=target.platforms,
         interpreter=target.interpreter,
-        log=log,
         image_path=f"/{TASK_ROOT}",
     )
     code = context / "code" / TASK_ROOT
@@ -282,20 +281,22 @@ def build(
     tpl: Template,
     inputs: BuildInputs | None = None,
     extra: Sequence[str] = (),
-    log: Log = print,
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
     inputs = inputs or resolve_inputs(function_build_args(tpl))
     # `build/function/../../Dockerfile` by its text: in a fresh clone build/function does not exist yet
     check_handler(Path(os.path.normpath(context_dir(tpl) / tpl.image.dockerfile)))
-    _check_base(inputs.base_image, log)
-    warn_deprecated(inputs.base_image, log)
+    _check_base(inputs.base_image)
+    warn_deprecated(inputs.base_image)
     target = target_for(inputs.base_image, tpl.limits.architecture)
     inputs = assets_for(inputs, target.architecture)
-    staged = stage(context_dir(tpl), target, log=log)
-    log(
-        f"deps {'reinstalled' if staged.deps_reinstalled else 'unchanged'} ({staged.deps_digest[:12]}), "
-        f"code {staged.code_digest[:12]}; {inputs.describe()}"
+    staged = stage(context_dir(tpl), target)
+    log.info(
+        "deps %s (%s), code %s; %s",
+        "reinstalled" if staged.deps_reinstalled else "unchanged",
+        staged.deps_digest[:12],
+        staged.code_digest[:12],
+        inputs.describe(),
     )
     try:
         proc.run(
@@ -328,7 +329,6 @@ def build_image(
     context: Path,
     dockerfile: Path | None = None,
     nocache: bool = False,
-    log: Log | None = None,
 ) -> str:
     """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag."""
     _check_base(inputs.base_image)
@@ -338,27 +338,28 @@ def build_image(
         dockerfile=str(dockerfile or REPO_ROOT / "Dockerfile"),
         buildargs=inputs.build_args(),
         nocache=nocache,
-        log=log,
     )
     return tag
 
 
-def warn_deprecated(base: str, log: Log) -> None:
+def warn_deprecated(base: str) -> None:
     notice = deprecation_notice(base)
     if notice is not None:
-        log(f"WARNING: {notice}")
+        log.warning(notice)
 
 
-def _check_base(base: str, log: Log | None = None) -> None:
+def _check_base(base: str) -> None:
     if engine.image_exists(base):
         return
     if base.startswith("lambdakit/"):
         raise ImageMissing(f"The base image {base} is not built; run `nox -s base-image` first.")
-    if log is not None:
-        log(
-            f"{base} is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
-            f"`export {BASE_IMAGE_ENV}={baseimage.stand_in_tag()}` instead."
-        )
+    log.warning(
+        "%s is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
+        "`export %s=%s` instead.",
+        base,
+        BASE_IMAGE_ENV,
+        baseimage.stand_in_tag(),
+    )
 
 
 FUNCTION_LAYERS = ("assets", "deps", "code")  # the Dockerfile's COPY layers above the base, in order

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -40,6 +41,8 @@ SILENT_ENGINE = (
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
 )
+
+log = logging.getLogger(__name__)
 
 
 def client(timeout: float | None = None) -> docker.DockerClient:
@@ -107,7 +110,6 @@ def build(
     dockerfile: str = "Dockerfile",
     buildargs: Mapping[str, str] | None = None,
     nocache: bool = False,
-    log: Any = None,
 ) -> str:
     """Build with the classic builder (no network is used by the kit's Dockerfiles); return the image id."""
     try:
@@ -124,7 +126,7 @@ def build(
                 pull=False,
                 timeout=LONG_TIMEOUT_S,  # the SDK's default for a build is no timeout at all
             )
-            image_id, tail = _follow_build(stream, tag, log)
+            image_id, tail = _follow_build(stream, tag)
     except docker.errors.APIError as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {first_line(exc)}") from exc
     if image_id is None:
@@ -134,7 +136,7 @@ def build(
     return image_id
 
 
-def _follow_build(stream: Any, tag: str, log: Any) -> tuple[str | None, list[str]]:
+def _follow_build(stream: Any, tag: str) -> tuple[str | None, list[str]]:
     """The image id the build stream announces, and its output lines; its first error raises."""
     image_id = None
     tail: list[str] = []
@@ -147,8 +149,7 @@ def _follow_build(stream: Any, tag: str, log: Any) -> tuple[str | None, list[str
         text = str(chunk.get("stream", "")).rstrip()
         if text:
             tail.append(text)
-            if log is not None:
-                log(text)
+            log.debug("%s", text)
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = str(chunk["aux"]["ID"])
     return image_id, tail

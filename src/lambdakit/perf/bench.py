@@ -148,7 +148,7 @@ def build_contenders(
     kit_tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    staged = build.stage(context=context, target=build.target_for(base, architecture), log=log)
+    staged = build.stage(context=context, target=build.target_for(base, architecture))
     log(f"docker build {kit_tag} (base {inputs.base_image}, assets {inputs.asset_image})")
     build.build_image(kit_tag, inputs, context=staged.context)
     demo = baseline.applies()
@@ -173,9 +173,9 @@ def build_contenders(
     if not demo:
         log("no baseline: src/inference is not the demo, so the bench measures your function alone")
     else:
-        baseline_base = pin_base(baseline.base_for(base, log), f"{prefix}/baseline")
-        baseline_tag = baseline.build(baseline_base, tag=f"{prefix}/baseline:latest", log=log)
-        baseline_context = baseline.stage(log=log).context
+        baseline_base = pin_base(baseline.base_for(base), f"{prefix}/baseline")
+        baseline_tag = baseline.build(baseline_base, tag=f"{prefix}/baseline:latest")
+        baseline_context = baseline.stage().context
         contenders.append(
             Contender(
                 name=BASELINE,
@@ -197,7 +197,7 @@ def build_contenders(
 
 def build_int8(kit: Contender, base: str, log: Log, prefix: str, asset: str | None) -> Contender:
     """The kit's image on the int8 asset image, its environment selecting int8: same deps and code layers."""
-    asset = asset or quantized.asset_image(f"{prefix}-int8-assets", log)
+    asset = asset or quantized.asset_image(f"{prefix}-int8-assets")
     inputs = build.resolve_inputs({quantized.PRECISION_ARG: quantized.INT8}, base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log(f"docker build {tag} ({inputs.describe()})")
@@ -324,7 +324,7 @@ def measure_pushes(
     """Initial push, then a code-only and a dependency-only change, per contender, into one fresh registry."""
     results: dict[str, Any] = {}
     work = build_dir() / "bench" / "variants"
-    with pushcost.local_registry(log) as registry:
+    with pushcost.local_registry() as registry:
         for contender in contenders:
             weights = pushcost.weights_layer_index(
                 contender.dockerfile, contender.weights_marker, sizes[contender.name]["base_layers"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ LAYER_INSTRUCTIONS = ("COPY", "ADD", "RUN")
 CODE_CHANGE_LINE = "# bench: a one-line code change\n"
 DEP_CHANGE_FILE = "lambdakit_bench_dependency_change.py"
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Registry:
 
 
 @contextlib.contextmanager
-def local_registry(log: Log = print) -> Iterator[Registry]:
+def local_registry() -> Iterator[Registry]:
     """A throw-away registry on a free loopback port; stopped (by pid) and deleted on every exit path."""
     with tempfile.TemporaryDirectory(prefix="lambdakit-bench-registry-") as scratch:
         work = Path(scratch)
@@ -100,7 +101,7 @@ def local_registry(log: Log = print) -> Iterator[Registry]:
         registry = Registry(address=f"127.0.0.1:{port}", storage=work / "storage", process=process)
         try:
             _wait_until_up(registry, work / "registry.log")
-            log(f"registry {registry.address} (docker-registry, storage in {work})")
+            log.info("registry %s (docker-registry, storage in %s)", registry.address, work)
             yield registry
         finally:
             process.terminate()

@@ -12,10 +12,12 @@ the built function image, so it describes the weights that were measured.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lambdakit.console import human_bytes
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT, build_dir, dev_cache_root
 from lambdakit.images import assets, engine
@@ -27,7 +29,7 @@ EXPORTS = f"{CACHE_SUBDIRS['HF_HOME']}/exports"  # under the cache root
 MANIFEST = "manifest.json"
 PREPARE_FIX = f"run `{PRECISION_ARG}={INT8} nox -s prepare` to export it"
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 def export_dir(cache_root: Path | None = None) -> Path:
@@ -61,13 +63,13 @@ def members_of(export: Path, cache_root: Path) -> list[tarball.Member]:
     return chosen
 
 
-def asset_image(repository: str, log: Log, cache_root: Path | None = None, out: Path | None = None) -> str:
+def asset_image(repository: str, cache_root: Path | None = None, out: Path | None = None) -> str:
     """Write the int8 asset tarball and import it as `<repository>:<sha12>` (reused when unchanged)."""
     cache_root = cache_root or dev_cache_root()
     out = out or build_dir() / "bench" / "int8-assets" / "assets.tar"
     written = tarball.write(members_of(export_dir(cache_root), cache_root), IMAGE_CACHE_ROOT, out)
-    log(f"int8 asset tarball {out} ({written.bytes / 1e6:.1f} MB, sha256 {written.sha256[:12]})")
-    return assets.build(out, repository=repository, log=log).ref
+    log.info("int8 asset tarball %s (%s, sha256 %s)", out, human_bytes(written.bytes), written.sha256[:12])
+    return assets.build(out, repository=repository).ref
 
 
 def read_accuracy(image: str, export: Path | None = None) -> dict[str, Any]:

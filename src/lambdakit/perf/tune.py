@@ -18,9 +18,10 @@ import datetime
 import difflib
 import io
 import json
+import logging
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ WARNINGS = (
     "takes longer — measure it with --event before lowering the Timeout.",
 )
 
-Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,6 @@ def measure_sizes(
     invokes: int,
     cold_starts: int,
     client_image: str,
-    log: Log,
 ) -> list[Point]:
     points = []
     for memory_mb in sizes:
@@ -239,7 +239,7 @@ def measure_sizes(
         for index in range(cold_starts):
             run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image)
             colds.append(run.cold_start_ms)
-            log(f"{memory_mb} MB: cold start {index + 1}/{cold_starts}: {run.cold_start_ms:.0f} ms")
+            log.info("%d MB: cold start %d/%d: %.0f ms", memory_mb, index + 1, cold_starts, run.cold_start_ms)
         phases = [
             measure.Phase("cold", event, 1),
             measure.Phase("warmup", event, 5),
@@ -249,9 +249,12 @@ def measure_sizes(
         warm = run.phases["warm"]
         durations = warm.duration_ms or warm.round_trip_ms
         point = point_from(memory_mb, run.cpus, durations, colds, run.peak_memory_mb)
-        log(
-            f"{memory_mb} MB ({run.cpus} CPU): {point.duration_ms:.1f} ms trimmed mean, "
-            f"p99 {point.p99_ms:.1f} ms"
+        log.info(
+            "%d MB (%s CPU): %.1f ms trimmed mean, p99 %.1f ms",
+            memory_mb,
+            run.cpus,
+            point.duration_ms,
+            point.p99_ms,
         )
         points.append(point)
     return points
@@ -411,7 +414,6 @@ def cli(argv: list[str]) -> int:
         args.invokes,
         args.cold_starts,
         base_image(),
-        lambda message: console.print(f"[dim]tune:[/dim] {message}"),
     )
     document = results_document(
         points,
