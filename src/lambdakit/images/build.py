@@ -299,13 +299,14 @@ def build(
         inputs.describe(),
     )
     try:
-        proc.run(
-            sam_build_argv(tpl, inputs, extra),
-            "sam build",
-            env=sam.environment(),
-            cwd=tpl.path.parent,
-            capture=False,
-        )
+        with engine.replacing(tpl.image.local_image):
+            proc.run(
+                sam_build_argv(tpl, inputs, extra),
+                "sam build",
+                env=sam.environment(),
+                cwd=tpl.path.parent,
+                capture=False,
+            )
     except CommandFailed as exc:
         raise ImageBuildFailed(f"{exc} (sam build's output is above)") from exc
     return tpl.image.local_image

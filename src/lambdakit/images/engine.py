@@ -104,6 +104,30 @@ def require_image(tag: str, fix: str) -> Any:
         raise ImageMissing(f"Image {tag} is not in the local engine; {fix}.") from None
 
 
+@contextlib.contextmanager
+def replacing(tag: str) -> Iterator[None]:
+    """Rebuilding TAG leaves its previous image nameless: delete it once nothing else names or runs it, or
+    every rebuild (each `nox -s build`, each test run) leaves hundreds of MB behind on the user's engine."""
+    before = _image(tag)
+    yield
+    after = _image(tag)
+    if before is None or (after is not None and after.id == before.id):
+        return
+    # a container that still uses it makes the engine refuse (409): it stays, as it should
+    with contextlib.suppress(docker.errors.APIError), answering(f"removing the image {tag} replaced"):
+        before.reload()
+        if before.tags:  # another tag still names it: then it is not the kit's alone to delete
+            return
+        client().images.remove(before.id, noprune=False)
+        log.debug("removed %s, the image %s named before", before.short_id, tag)
+
+
+def _image(tag: str) -> Any:
+    with contextlib.suppress(docker.errors.ImageNotFound), answering(f"looking up {tag}"):
+        return client().images.get(tag)
+    return None
+
+
 def build(
     context: Path,
     tag: str,
@@ -113,7 +137,7 @@ def build(
 ) -> str:
     """Build with the classic builder (no network is used by the kit's Dockerfiles); return the image id."""
     try:
-        with answering(f"building {tag}", LONG_TIMEOUT_S):
+        with answering(f"building {tag}", LONG_TIMEOUT_S), replacing(tag):
             stream = client(LONG_TIMEOUT_S).api.build(
                 path=str(context),
                 dockerfile=dockerfile,
@@ -159,7 +183,11 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
     """`docker import`: one layer whose content is exactly the tarball's; return the image id."""
     try:
         # A file object, not a path: for a path the SDK posts with no timeout at all.
-        with answering(f"importing {tarball}", LONG_TIMEOUT_S), tarball.open("rb") as data:
+        with (
+            answering(f"importing {tarball}", LONG_TIMEOUT_S),
+            replacing(f"{repository}:{tag}"),
+            tarball.open("rb") as data,
+        ):
             answer = client(LONG_TIMEOUT_S).api.import_image(
                 src=data, repository=repository, tag=tag, changes=changes
             )
