@@ -7,6 +7,7 @@ LAMBDAKIT_REQUIRE_DOCKER=1 (set by .ci/run), where they fail: CI must never pass
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 from pathlib import Path
@@ -57,3 +58,15 @@ def model_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_events() -> dict[str, Path]:
     return {path.stem: path for path in sorted(EVENTS.glob("*.json"))}
+
+
+@pytest.fixture
+def console_output(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """What the kit's progress bars print, as a log file (not a terminal) receives it."""
+    from rich.console import Console
+
+    from lambdakit import console
+
+    output = io.StringIO()
+    monkeypatch.setattr(console, "STDERR", Console(file=output, width=200))
+    return output

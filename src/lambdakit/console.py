@@ -19,20 +19,30 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 STDERR = Console(stderr=True)
 
 
 def setup(verbose: bool = False) -> None:
-    """Route every `logging` record of the kit through rich (one line each, no path noise)."""
-    handler = RichHandler(console=STDERR, show_path=False, markup=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
+    """Route every `logging` record of the kit through rich (one line each, no path noise); where stderr is
+    no terminal (CI, a log file) one plain line per record, never wrapped or padded to 80 columns."""
+    handler: logging.Handler
+    if STDERR.is_terminal:
+        handler = RichHandler(console=STDERR, show_path=False, markup=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(STDERR.file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("lambdakit").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
@@ -42,6 +52,7 @@ class Bar:
 
     progress: Progress
     task: TaskID
+    description: str
 
     def update(self, completed: float | None = None, total: float | None = None, note: str = "") -> None:
         self.progress.update(self.task, completed=completed, total=total, description=note or None)
@@ -49,21 +60,53 @@ class Bar:
     def advance(self, amount: float = 1) -> None:
         self.progress.advance(self.task, amount)
 
+    def finish(self) -> None:
+        """Back to its own description; a bar whose total was never known ends full at what it counted."""
+        task = self.progress.tasks[self.progress.task_ids.index(self.task)]
+        total = task.completed if task.total is None else task.total
+        self.progress.update(self.task, total=total, description=self.description)
+
+
+class Amount(ProgressColumn):
+    """How far a task is, in its own unit: sizes and speed for bytes, `done/total` (or `done`) for steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size, self.speed, self.count = DownloadColumn(), TransferSpeedColumn(), MofNCompleteColumn()
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") == "bytes":
+            return Text.assemble(self.size.render(task), " ", self.speed.render(task))
+        if task.total is None:
+            return Text(f"{task.completed:.0f}" if task.completed else "")
+        return self.count.render(task)
+
+
+_display: list[Progress] = []  # the display on screen, if any: rich shows one live display at a time
+
 
 @contextlib.contextmanager
 def progress(description: str, total: float | None = None, unit: str = "steps") -> Iterator[Bar]:
     """A progress bar for a long step: `unit="bytes"` shows sizes and speed, else `done/total` counts.
 
-    With no total (unknown length, e.g. debootstrap) it shows a spinner and the elapsed time.
+    With no total (unknown length, e.g. debootstrap) it shows a spinner and the elapsed time. A step
+    within a step gets a line of its own on the display already shown. The bar is complete when the
+    block ends without an error.
     """
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
-    if unit == "bytes":
-        columns += [DownloadColumn(), TransferSpeedColumn()]
-    elif total is not None:
-        columns += [MofNCompleteColumn()]
-    columns += [TimeElapsedColumn()]
-    with Progress(*columns, console=STDERR, transient=False) as display:
-        yield Bar(display, display.add_task(description, total=total))
+    if _display:
+        bar = Bar(_display[-1], _display[-1].add_task(description, total=total, unit=unit), description)
+        yield bar
+        bar.finish()
+        return
+    columns = (SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"), BarColumn(), Amount())
+    with Progress(*columns, TimeElapsedColumn(), console=STDERR, transient=False) as display:
+        _display.append(display)
+        try:
+            bar = Bar(display, display.add_task(description, total=total, unit=unit), description)
+            yield bar
+            bar.finish()
+        finally:
+            _display.pop()
 
 
 def human_bytes(size: float) -> str:

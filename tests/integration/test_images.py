@@ -9,7 +9,9 @@ same recipe the snapshot step follows (tests/assets_fixture.py).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -119,6 +121,22 @@ def bad_image(base_image: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def faithful_limits() -> Limits:
     return template.load().limits
+
+
+def test_a_build_shows_its_steps_on_one_bar_and_keeps_the_builders_lines_for_debug(
+    base_image: str, console_output: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
+    tag = f"{PREFIX}-progress:latest"
+    caplog.set_level(logging.DEBUG, logger="lambdakit")
+    engine.build(FIXTURES / "bad_handler", tag, buildargs={"BASE_IMAGE": base_image})
+    try:
+        shown = console_output.getvalue().splitlines()
+        # ARG, FROM, COPY, CMD: every instruction counted, one finished line in a log
+        assert len(shown) == 1 and shown[0].startswith(f"✓ docker build {tag} ")
+        assert shown[0].split()[-2] == "4/4"
+        assert "Step 3/4 : COPY bad_handler.py /var/task/" in caplog.text
+    finally:
+        engine.remove_image(tag)
 
 
 def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:

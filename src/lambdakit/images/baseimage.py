@@ -22,12 +22,15 @@ import hashlib
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.template import ARCHITECTURES
 from lambdakit.core import proc, runtimes
@@ -51,6 +54,10 @@ ROOTFS_EXCLUDES = (
     "./var/cache/apt",
     "./var/lib/apt/lists",
     "./var/log",
+)
+# `I: Retrieving gzip 1.13-1`, `I: Unpacking libc6:amd64...`: debootstrap's line per package and stage
+DEBOOTSTRAP_STEP = re.compile(
+    r"^I: (Retrieving|Extracting|Unpacking|Configuring) ([a-z0-9][a-z0-9+.-]*?)(?::\S+)?(?:\.\.\.| \S+)?$"
 )
 
 log = logging.getLogger(__name__)
@@ -138,11 +145,39 @@ def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64") -> Path
         slow = f" for {architecture} under QEMU: minutes" if emulation.is_emulated(architecture) else ""
         log.info("debootstrap %s (minbase + %s%s); about a minute, once", suite, ", ".join(PACKAGES), slow)
         argv = debootstrap_argv(rootfs, suite, mirror, architecture)
-        proc.run(argv, f"debootstrap {suite}", env=env, timeout=3600)
+        steps = DebootstrapSteps(suite)
+        with console.progress(f"debootstrap {suite}") as bar:
+            proc.follow(argv, f"debootstrap {suite}", lambda line: steps.show(line, bar), env, 3600)
         partial = tarball.with_suffix(".partial")
         proc.run(rootfs_tar_argv(rootfs, partial), "packing the rootfs")
         partial.rename(tarball)
     return tarball
+
+
+@dataclass
+class DebootstrapSteps:
+    """How far debootstrap is, from its line per package and stage: each later stage works through the
+    packages the first one retrieved."""
+
+    suite: str
+    done: dict[str, int] = field(default_factory=dict)
+
+    def read(self, line: str) -> tuple[str, int | None, int | None] | None:
+        """(what it does now, packages done in its stage, packages in all), None where not known."""
+        match = DEBOOTSTRAP_STEP.match(line)
+        if match is None:
+            info = line.removeprefix("I: ").rstrip(".")
+            return (f"debootstrap {self.suite}: {info}", None, None) if info != line else None
+        stage, package = match.group(1).lower(), match.group(2)
+        self.done[stage] = self.done.get(stage, 0) + 1
+        total = None if stage == "retrieving" else max(self.done.get("retrieving", 0), self.done[stage])
+        return f"debootstrap {self.suite}: {stage} {package}", self.done[stage], total
+
+    def show(self, line: str, bar: console.Bar) -> None:
+        log.debug("%s", line)
+        if (step := self.read(line)) is not None:
+            note, done, total = step
+            bar.update(completed=done, total=total, note=note)
 
 
 def sbin_environment() -> dict[str, str]:

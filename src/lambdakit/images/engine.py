@@ -27,6 +27,7 @@ import docker.errors
 import docker.types
 import requests.exceptions  # type: ignore[import-untyped]  # the SDK's transport: its timeouts surface as these
 
+from lambdakit import console
 from lambdakit.core.errors import ContainerFailed, DockerUnavailable, ImageBuildFailed, ImageMissing
 
 # Read timeouts (the longest silence allowed while waiting for an answer), one per kind of call.
@@ -41,6 +42,8 @@ SILENT_ENGINE = (
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
 )
+
+BUILD_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")  # the classic builder's line per instruction
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +140,11 @@ def build(
 ) -> str:
     """Build with the classic builder (no network is used by the kit's Dockerfiles); return the image id."""
     try:
-        with answering(f"building {tag}", LONG_TIMEOUT_S), replacing(tag):
+        with (
+            answering(f"building {tag}", LONG_TIMEOUT_S),
+            replacing(tag),
+            console.progress(f"docker build {tag}") as bar,
+        ):
             stream = client(LONG_TIMEOUT_S).api.build(
                 path=str(context),
                 dockerfile=dockerfile,
@@ -150,7 +157,7 @@ def build(
                 pull=False,
                 timeout=LONG_TIMEOUT_S,  # the SDK's default for a build is no timeout at all
             )
-            image_id, tail = _follow_build(stream, tag)
+            image_id, tail = _follow_build(stream, tag, bar)
     except docker.errors.APIError as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {first_line(exc)}") from exc
     if image_id is None:
@@ -160,8 +167,9 @@ def build(
     return image_id
 
 
-def _follow_build(stream: Any, tag: str) -> tuple[str | None, list[str]]:
-    """The image id the build stream announces, and its output lines; its first error raises."""
+def _follow_build(stream: Any, tag: str, bar: console.Bar) -> tuple[str | None, list[str]]:
+    """The image id the build stream announces, and its output lines; its first error raises. BAR moves
+    a step per Dockerfile instruction."""
     image_id = None
     tail: list[str] = []
     for chunk in stream:
@@ -174,8 +182,12 @@ def _follow_build(stream: Any, tag: str) -> tuple[str | None, list[str]]:
         if text:
             tail.append(text)
             log.debug("%s", text)
+            if (step := BUILD_STEP.match(text)) is not None:
+                done, total, instruction = int(step[1]) - 1, int(step[2]), step[3]
+                bar.update(completed=done, total=total, note=f"{bar.description}: {instruction[:60]}")
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = str(chunk["aux"]["ID"])
+            bar.advance()  # the last instruction is done too
     return image_id, tail
 
 

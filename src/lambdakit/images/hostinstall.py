@@ -14,12 +14,14 @@ import json
 import logging
 import os
 import py_compile
+import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdakit import console
 from lambdakit.config.template import ARCHITECTURES
 from lambdakit.core import proc
 from lambdakit.images import engine
@@ -31,6 +33,11 @@ COMPILE_MOUNT = "/lambdakit-compile"
 COMPILE_SCRIPT = (
     "import compileall, py_compile, sys; compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2, "
     "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+)
+# pip starts on a requirement: `Collecting numpy==2.4.6` from an index, `Processing ./numpy-2.4.6-...whl`
+# from a file (a find-links folder, a file:// index)
+PIP_STARTS = re.compile(
+    r"^(?:Collecting ([A-Za-z0-9][A-Za-z0-9._-]*)|Processing \S*?([A-Za-z0-9][\w.]*)-\d\S*\.whl)"
 )
 
 log = logging.getLogger(__name__)
@@ -88,7 +95,8 @@ def pip_target_argv(
         "-m",
         "pip",
         "install",
-        "--quiet",
+        "--progress-bar",
+        "off",  # the kit's bar counts packages (`run_pip`); pip's own would draw into the log
         "--disable-pip-version-check",
         "--no-input",
         "--target",
@@ -152,8 +160,32 @@ def install(
         return False
     scratch = work / f"{target.name}.partial"
     shutil.rmtree(scratch, ignore_errors=True)
+    total = sum(len(lines) for _, lines in groups)
+    with console.progress(f"pip install {total} packages ({interpreter.abi}, {platforms[0]})", total) as bar:
+        _install_groups(target, scratch, groups, platforms, interpreter, hashes, bar)
+        bar.update(note=f"{bar.description}: compiling bytecode")
+        # console scripts carry the host's interpreter path
+        shutil.rmtree(scratch / "bin", ignore_errors=True)
+        interpreter.compile(scratch, image_path)
+    normalise_tree(scratch)
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(scratch, target)  # a rename, or a copy (modes and mtimes kept) across file systems
+    stamp.write_text(json.dumps({"key": key, "requirements": [[u, list(r)] for u, r in groups]}, indent=1))
+    return True
+
+
+def _install_groups(
+    target: Path,
+    scratch: Path,
+    groups: Sequence[Group],
+    platforms: Sequence[str],
+    interpreter: Interpreter,
+    hashes: bool,
+    bar: console.Bar,
+) -> None:
     for number, (url, lines) in enumerate(groups):
-        requirements_file = work / f"{target.name}.requirements-{number}.txt"
+        requirements_file = scratch.parent / f"{target.name}.requirements-{number}.txt"
         requirements_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         where = f" from {url}" if url else ""
         log.info(
@@ -167,19 +199,24 @@ def install(
         argv = pip_target_argv(
             scratch, ["-r", str(requirements_file)], platforms, interpreter.version, hashes, index_url=url
         )
-        proc.run(
-            argv,
-            f"installing {len(lines)} packages{where} for {platforms[0]} (glibc of the base image)",
-            env=pip_environment(),
+        run_pip(
+            argv, f"installing {len(lines)} packages{where} for {platforms[0]} (glibc of the base image)", bar
         )
-    shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
-    interpreter.compile(scratch, image_path)
-    normalise_tree(scratch)
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(scratch, target)  # a rename, or a copy (modes and mtimes kept) across file systems
-    stamp.write_text(json.dumps({"key": key, "requirements": [[u, list(r)] for u, r in groups]}, indent=1))
-    return True
+
+
+def run_pip(argv: Sequence[str], what: str, bar: console.Bar, timeout: float | None = None) -> None:
+    """pip, moving BAR a step per requirement it starts on; its warnings are logged, the rest at debug."""
+
+    def show(line: str) -> None:
+        if (match := PIP_STARTS.match(line)) is not None:
+            bar.advance()
+            bar.update(note=f"{bar.description}: {match.group(1) or match.group(2)}")
+        if line.startswith("WARNING:"):
+            log.warning("pip: %s", line.removeprefix("WARNING:").strip())
+        else:
+            log.debug("%s", line)
+
+    proc.follow(argv, what, show, env=pip_environment(), timeout=timeout)
 
 
 def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:

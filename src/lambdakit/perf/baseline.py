@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdakit.core import proc, runtimes
+from lambdakit import console
+from lambdakit.core import runtimes
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
 from lambdakit.images import baseimage, engine, hostinstall
@@ -124,9 +125,14 @@ def _install_once(target: Path, requirements: list[str], work: Path) -> None:
     log.info(
         "pip install --target %s (%d pinned packages for the Lambda platform)", target, len(requirements)
     )
-    proc.run(pip_target_argv(scratch, requirements), "installing the baseline's packages", timeout=3600)
-    shutil.rmtree(scratch / "bin", ignore_errors=True)  # console scripts carry the host's interpreter path
-    hostinstall.compile_bytecode(scratch)  # as pip does by default: no compiling at cold start
+    with console.progress(f"pip install {len(requirements)} packages (baseline)", len(requirements)) as bar:
+        argv = pip_target_argv(scratch, requirements)
+        hostinstall.run_pip(argv, "installing the baseline's packages", bar, timeout=3600)
+        bar.update(note=f"{bar.description}: compiling bytecode")
+        shutil.rmtree(
+            scratch / "bin", ignore_errors=True
+        )  # console scripts carry the host's interpreter path
+        hostinstall.compile_bytecode(scratch)  # as pip does by default: no compiling at cold start
     hostinstall.normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)

@@ -31,6 +31,7 @@ from rich.table import Table
 from ruamel.yaml import YAML
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from lambdakit import console
 from lambdakit.config import template
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
@@ -232,32 +233,49 @@ def measure_sizes(
     cold_starts: int,
     client_image: str,
 ) -> list[Point]:
-    points = []
-    for memory_mb in sizes:
-        at_size = limits.with_memory(memory_mb)
-        colds = []
-        for index in range(cold_starts):
-            run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image)
-            colds.append(run.cold_start_ms)
-            log.info("%d MB: cold start %d/%d: %.0f ms", memory_mb, index + 1, cold_starts, run.cold_start_ms)
-        phases = [
-            measure.Phase("cold", event, 1),
-            measure.Phase("warmup", event, 5),
-            measure.Phase("warm", event, invokes),
+    """Per size: COLD_STARTS fresh containers, then one with warm invokes; a step of the bar each."""
+    with console.progress("tune", total=len(sizes) * (cold_starts + 1)) as bar:
+        return [
+            measure_size(image, limits.with_memory(size), event, invokes, cold_starts, client_image, bar)
+            for size in sizes
         ]
-        run = measure.run(image, at_size, phases, client_image)
-        warm = run.phases["warm"]
-        durations = warm.duration_ms or warm.round_trip_ms
-        point = point_from(memory_mb, run.cpus, durations, colds, run.peak_memory_mb)
-        log.info(
-            "%d MB (%s CPU): %.1f ms trimmed mean, p99 %.1f ms",
-            memory_mb,
-            run.cpus,
-            point.duration_ms,
-            point.p99_ms,
-        )
-        points.append(point)
-    return points
+
+
+def measure_size(
+    image: str,
+    at_size: template.Limits,
+    event: Any,
+    invokes: int,
+    cold_starts: int,
+    client_image: str,
+    bar: console.Bar,
+) -> Point:
+    memory_mb = at_size.memory_mb
+    colds = []
+    for index in range(cold_starts):
+        bar.update(note=f"tune: {memory_mb} MB, cold start {index + 1}/{cold_starts}")
+        run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image)
+        colds.append(run.cold_start_ms)
+        bar.advance()
+        log.info("%d MB: cold start %d/%d: %.0f ms", memory_mb, index + 1, cold_starts, run.cold_start_ms)
+    bar.update(note=f"tune: {memory_mb} MB, {invokes} warm invokes")
+    phases = [
+        measure.Phase("cold", event, 1),
+        measure.Phase("warmup", event, 5),
+        measure.Phase("warm", event, invokes),
+    ]
+    run = measure.run(image, at_size, phases, client_image)
+    bar.advance()
+    warm = run.phases["warm"]
+    point = point_from(memory_mb, run.cpus, warm.duration_ms or warm.round_trip_ms, colds, run.peak_memory_mb)
+    log.info(
+        "%d MB (%s CPU): %.1f ms trimmed mean, p99 %.1f ms",
+        memory_mb,
+        run.cpus,
+        point.duration_ms,
+        point.p99_ms,
+    )
+    return point
 
 
 def plot(points: Sequence[Point], architecture: str, target: Path) -> Path:
