@@ -143,7 +143,7 @@ def test_a_failed_step_shows_its_last_lines_and_a_full_disk_says_so(tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("10GB", 10 * 1024**3), ("500mb", 500 * 1024**2), ("1024", 1024), ("1.5G", int(1.5 * 1024**3))],
+    [("10GB", 10 * 1000**3), ("500mb", 500 * 1000**2), ("1024", 1024), ("1.5G", int(1.5 * 1000**3))],
 )
 def test_sizes_parse(text: str, size: int) -> None:
     assert command.parse_size(text) == size

@@ -205,7 +205,7 @@ def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] 
             )
     except docker.errors.APIError as exc:
         raise ImageBuildFailed(f"docker import of {tarball} failed: {first_line(exc)}") from exc
-    status = _last_json_line(answer)
+    status = last_json_line(answer) or {}
     if "error" in status:
         raise ImageBuildFailed(f"docker import of {tarball} failed: {status['error']}")
     return str(status.get("status", ""))
@@ -390,15 +390,16 @@ def short_instruction(created_by: str) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
-def _last_json_line(answer: str) -> dict[str, Any]:
-    for line in reversed(str(answer).strip().splitlines()):
+def last_json_line(output: str) -> dict[str, Any] | None:
+    """The last line of OUTPUT that is a JSON object: the engine's final status, a client's result."""
+    for line in reversed(str(output).strip().splitlines()):
         try:
             parsed = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(parsed, dict):
             return parsed
-    return {}
+    return None
 
 
 def first_line(exc: BaseException) -> str:

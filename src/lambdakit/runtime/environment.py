@@ -264,7 +264,7 @@ class ExecutionEnvironment:
         return result
 
     def _client_result(self, output: str, code: int) -> dict[str, Any]:
-        result = last_json_line(output)
+        result = engine.last_json_line(output)
         if code == 0 and result is not None and "error" not in result:
             return result
         state = engine.container_state(self.container)
@@ -294,7 +294,7 @@ class ExecutionEnvironment:
         except ContainerFailed as exc:
             raise EmulatorFailed(f"The invokes did not finish: {exc}") from exc
         output = engine.container_logs(self.client, stderr=False)
-        result = last_json_line(output)
+        result = engine.last_json_line(output)
         return (
             result
             if result is not None
@@ -353,14 +353,3 @@ def wait_for_ready(client: Any, timeout_s: float) -> None:
     raise EmulatorFailed(
         f"The client container did not start within {timeout_s:.0f} s; is the engine overloaded?"
     )
-
-
-def last_json_line(output: str) -> dict[str, Any] | None:
-    for line in reversed(output.strip().splitlines()):
-        try:
-            parsed = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(parsed, dict):
-            return parsed
-    return None

@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lambdakit.console import human_bytes
 from lambdakit.core import config
 from lambdakit.core.errors import (
     ConfigError,
@@ -66,17 +67,18 @@ TARBALL_NAME = outputs.TARBALL_NAME
 REPORT_NAME = outputs.REPORT_NAME
 LOG_NAME = outputs.LOG_NAME
 DISK_FULL_MARKERS = ("No space left on device", "[Errno 28]", "Disk quota exceeded")
+# Decimal, as the kit prints sizes (`console.human_bytes`) and as AWS and registries state them.
 SIZE_UNITS = {
     "": 1,
     "B": 1,
-    "K": 1024,
-    "KB": 1024,
-    "M": 1024**2,
-    "MB": 1024**2,
-    "G": 1024**3,
-    "GB": 1024**3,
-    "T": 1024**4,
-    "TB": 1024**4,
+    "K": 1000,
+    "KB": 1000,
+    "M": 1000**2,
+    "MB": 1000**2,
+    "G": 1000**3,
+    "GB": 1000**3,
+    "T": 1000**4,
+    "TB": 1000**4,
 }
 
 
@@ -821,7 +823,7 @@ def print_summary(report: Mapping[str, Any], console: Console) -> None:
         table.add_row(
             library,
             str(len(group)),
-            tarball.human_bytes(sum(r["bytes"] for r in group)),
+            human_bytes(sum(r["bytes"] for r in group)),
             where,
             ", ".join(sorted({r["env_var"] or "-" for r in group})),
             "all" if shipped == len(group) else f"{shipped}/{len(group)}",
@@ -850,7 +852,7 @@ def print_summary(report: Mapping[str, Any], console: Console) -> None:
     if report.get("tarball"):
         tar = report["tarball"]
         console.print(
-            f"[bold]{tar['path']}[/]: {tar['files']} files, {tarball.human_bytes(tar['bytes'])}, "
+            f"[bold]{tar['path']}[/]: {tar['files']} files, {human_bytes(tar['bytes'])}, "
             f"sha256 {tar['sha256']} (command {report['seconds']:.1f} s)",
             highlight=False,
         )
@@ -888,7 +890,7 @@ def parser() -> argparse.ArgumentParser:
         "--max-size",
         type=parse_size,
         default=tarball.DEFAULT_MAX_BYTES,
-        help="largest tarball allowed (default 10GB; K/M/G/T are powers of 1024)",
+        help="largest tarball allowed (default 10GB; K/M/G/T are powers of 1000)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-verify", dest="verify", action="store_false", help="skip the offline rerun")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from lambdakit.console import human_bytes
 from lambdakit.core.errors import DiskFull, TarballRejected, TarballTooLarge
 
 BLOCK = 512
@@ -33,7 +34,7 @@ DIR_MODE = 0o755
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 LINK_MODE = 0o777
-DEFAULT_MAX_BYTES = 10 * 1024**3  # a Lambda container image holds at most 10 GB
+DEFAULT_MAX_BYTES = 10 * 1000**3  # a Lambda container image holds at most 10 GB
 MANIFEST_NAME = "SHA256SUMS"  # at the top of the image path: /cache/SHA256SUMS
 CHUNK = 1 << 20
 
@@ -361,11 +362,3 @@ def too_large(size: int, limit: int) -> str:
         f"(a Lambda container image holds at most 10 GB): ship fewer or smaller models, "
         f"or raise --max-size if your image has room"
     )
-
-
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(size) < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
