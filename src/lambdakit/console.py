@@ -90,8 +90,8 @@ def progress(description: str, total: float | None = None, unit: str = "steps") 
     """A progress bar for a long step: `unit="bytes"` shows sizes and speed, else `done/total` counts.
 
     With no total (unknown length, e.g. debootstrap) it shows a spinner and the elapsed time. A step
-    within a step gets a line of its own on the display already shown. The bar is complete when the
-    block ends without an error.
+    within a step gets a line of its own on the display already shown. When the block ends without an
+    error the bar shows its own description again and stops (`Bar.finish`); after an error it stays as it was.
     """
     if _display:
         bar = Bar(_display[-1], _display[-1].add_task(description, total=total, unit=unit), description)
