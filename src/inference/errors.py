@@ -93,4 +93,4 @@ class ModelAssetMissing(Exception):
 
 
 class ModelIntegrityError(Exception):
-    """A model file's sha256 is not the one its manifest records; the message names the file and the fix."""
+    """A model file's digest is not the one its manifest records; the message names the file and the fix."""

@@ -167,7 +167,7 @@ class Pipeline:
     def load(cls, directory: Path | None = None) -> Pipeline:
         directory = directory or paths.model_dir()
         digests = Digests(directory)
-        manifest = json.loads(_read("manifest.json", directory, digests))
+        manifest = digests.manifest
         encoder = Encoder(directory, digests)
         labels, prototypes = _load_prototypes(directory, encoder, digests)
         model = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from inference import integrity, paths
 from inference.errors import ModelIntegrityError
@@ -49,8 +51,46 @@ def test_flipped_weights_are_refused_against_the_models_manifest(
     monkeypatch.setenv(integrity.CACHE_ROOT_ENV, str(tmp_path))  # no SHA256SUMS: the dev loop's case
     directory = copy_model(model_dir, tmp_path)
     flip_bytes(directory / "model.onnx.data", 1_000_000)
+    with pytest.raises(ModelIntegrityError, match=r"model\.onnx\.data has blake3 .*manifest\.json records"):
+        Pipeline.load(directory)
+
+
+def test_flipped_weights_are_refused_in_the_image_layout(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the image's layout: SHA256SUMS vouches for manifest.json, whose BLAKE3 vouches for the weights
+    monkeypatch.setenv(integrity.CACHE_ROOT_ENV, str(tmp_path))
+    directory = copy_model(model_dir, tmp_path)
+    write_sums(tmp_path)
+    flip_bytes(directory / "model.onnx.data", 50_000_000)
+    with pytest.raises(
+        ModelIntegrityError, match=r"model\.onnx\.data has blake3 .*manifest\.json records .*nox -s snapshot"
+    ):
+        Pipeline.load(directory)
+
+
+def test_a_manifest_without_blake3_still_gets_every_file_checked_by_sha256(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(integrity.CACHE_ROOT_ENV, str(tmp_path))
+    directory = copy_model(model_dir, tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    del manifest[integrity.BLAKE3_TABLE]  # as an older prepare wrote it
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    assert Pipeline.load(directory).predict(["I was charged twice"])[0]["label"] == "billing"
+    flip_bytes(directory / "model.onnx.data", 1_000_000)
     with pytest.raises(ModelIntegrityError, match=r"model\.onnx\.data has sha256 .*manifest\.json records"):
         Pipeline.load(directory)
+
+
+def test_the_manifest_records_the_blake3_and_sha256_of_every_model_file(model_dir: Path) -> None:
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    names = sorted(name for name in paths.MODEL_FILES if name != "manifest.json")
+    assert sorted(manifest["files"]) == sorted(manifest[integrity.BLAKE3_TABLE]) == names
+    for name in names:
+        data = (model_dir / name).read_bytes()
+        assert manifest[integrity.BLAKE3_TABLE][name] == blake3(data).hexdigest()
+        assert manifest["files"][name] == hashlib.sha256(data).hexdigest()
 
 
 def test_shipped_sums_vouch_for_every_file_including_the_manifest(
@@ -93,4 +133,4 @@ def test_local_run_reports_corrupt_weights_in_one_line(model_dir: Path, tmp_path
     )
     assert result.returncode == 2 and result.stdout == ""
     line = result.stderr.strip()
-    assert "\n" not in line and "model.onnx.data has sha256" in line and "nox -s prepare -- --force" in line
+    assert "\n" not in line and "model.onnx.data has blake3" in line and "nox -s prepare -- --force" in line
