@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 from lambdakit.core.errors import KitError
+from lambdakit.core.settings import VERBOSE_ENV
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("lambdakit.runtime.dev", "run sample events through the configured handler, no Docker"),
@@ -50,7 +52,7 @@ def setup_logging() -> None:
     except ImportError:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         return
-    console.setup()
+    console.setup(verbose=os.environ.get(VERBOSE_ENV) == "1")
 
 
 def main(argv: list[str] | None = None) -> int:

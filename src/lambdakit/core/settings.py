@@ -17,6 +17,7 @@ BUILD_DIRNAME = "build"
 
 BASE_IMAGE_ENV = "LAMBDAKIT_BASE_IMAGE"
 REQUIRE_DOCKER_ENV = "LAMBDAKIT_REQUIRE_DOCKER"
+VERBOSE_ENV = "LAMBDAKIT_VERBOSE"  # 1: debug records too (the tools' own output behind the progress bars)
 # The region local stand-ins are given (sam local, the emulator, the rehearsal); real AWS calls never use it.
 LOCAL_REGION = "us-east-1"
 
