@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -71,18 +72,22 @@ def simple_index(root: Path, names: list[str]) -> str:
 
 
 def test_pip_installs_show_one_finished_bar_per_install_in_a_log(
-    tmp_path: Path, console_output: io.StringIO, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    console_output: io.StringIO,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    index = simple_index(tmp_path / "index", ["alpha", "beta", "gamma"])
+    # this index alone: no pip configuration of the machine's (other indexes, find-links) takes part
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    names = ["lambdakitprobea", "lambdakitprobeb", "lambdakitprobec"]
+    index = simple_index(tmp_path / "index", names)
     caplog.set_level(logging.DEBUG, logger="lambdakit")
     platforms = hostinstall.manylinux_platforms("x86_64")
-    group = (index, ["alpha==1.0", "beta==1.0", "gamma==1.0"])
+    group = (index, [f"{name}==1.0" for name in names])
     assert hostinstall.install(tmp_path / "deps", [group], tmp_path / "work", platforms, hashes=False)
-    assert sorted(p.name for p in (tmp_path / "deps").iterdir() if "dist-info" not in p.name) == [
-        "alpha",
-        "beta",
-        "gamma",
-    ]
+    assert sorted(p.name for p in (tmp_path / "deps").iterdir() if "dist-info" not in p.name) == names
     shown = console_output.getvalue().splitlines()
     title = f"✓ pip install 3 packages ({hostinstall.HOST.abi}, manylinux_2_17_x86_64)"
     assert len(shown) == 1 and shown[0].startswith(title)
