@@ -3,13 +3,12 @@
 `Architectures: [arm64]` in a copy of template.yaml drives the build: aarch64 wheels onto the arm64 stand-in
 base (`lambdakit/lambda-python:3.13-arm64`, built once per machine with debootstrap's second stage under QEMU,
 then shared by tag, like `nox -s base-image -- --architecture arm64`), through `sam build` as `nox -s build`
-does. On an x86_64 host the image runs under QEMU (`.ci/ensure-qemu` registers it): that proves it loads and
-answers; nothing here measures its speed, which is QEMU's, not Lambda's.
+does. On an x86_64 host the image runs under QEMU (`.ci/ensure-qemu` registers QEMU 10): that proves it loads
+and answers like the x86_64 function; nothing here measures its speed, which is QEMU's, not Lambda's.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,9 @@ from ruamel.yaml import YAML
 
 from lambdakit.config import template
 from lambdakit.images import assets, baseimage, build, emulation, engine
+from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
+from tests.integration.answers import assert_same_answers
 
 pytestmark = pytest.mark.docker
 
@@ -82,8 +83,26 @@ def test_arm64_image_is_arm64_and_loads_its_aarch64_wheels_under_emulation(arm64
     )
     machine, python, numpy = engine.run_once(arm64_image, ["python3", "-c", probe]).split()
     assert (machine, python, numpy) == ("aarch64", "3.13.", "2.4.6")
-    # onnxruntime itself is not run here: its aarch64 builds from 1.27 on hang or crash under QEMU 7.2's user
-    # emulation (1.26 imports, in 43 s); on Graviton they run. docs/images.md says what is proven where.
+
+
+def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
+    arm64_image: str, arm64_project: Path, sample_events: dict[str, Path]
+) -> None:
+    from inference.__main__ import LocalContext, read_event
+    from inference.handler import lambda_handler
+
+    # GIVEN two events (one text, and two behind an HTTP API): each takes seconds under QEMU, so not all six
+    events = [sample_events["single"], sample_events["apigw-http-v2"]]
+    # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
+    limits = local.faithful_limits(template.load(arm64_project).limits)
+    assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().limits.timeout_s
+    results, stats = local.run_faithful(arm64_image, limits, events)
+    # THEN it answers as the same function and weights answer on this x86_64 host
+    for path, result in zip(events, results, strict=True):
+        assert result.outcome == "ok", result.body
+        assert result.explanations == []
+        assert_same_answers(result.payload, lambda_handler(read_event(str(path)), LocalContext()))
+    assert stats["cold_start_ms"] is not None and stats["init_duration_ms"] is not None
 
 
 def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
@@ -93,10 +112,3 @@ def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
         ConfigError, match=r"is an arm64 image but template\.yaml's Architectures is \[x86_64\]"
     ):
         build.target_for(arm64_base, "x86_64")
-
-
-def labels_of(response: object) -> list[str]:
-    if isinstance(response, dict) and "body" in response:
-        return labels_of(json.loads(response["body"]))
-    assert isinstance(response, dict), response
-    return [item["label"] for item in response.get("results", [response])]

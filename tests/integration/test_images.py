@@ -30,6 +30,7 @@ from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
 from lambdakit.snapshot import tarball
 from tests.assets_fixture import write_assets_tarball
+from tests.integration.answers import assert_same_answers, labels_of
 
 pytestmark = pytest.mark.docker
 
@@ -42,32 +43,6 @@ SMALL = Limits(memory_mb=256, timeout_s=3, ephemeral_mb=512)
 
 def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2])
-
-
-def assert_same_answers(got: object, expected: object) -> None:
-    """Same label and token count per text, scores within 1e-4, whatever the response's shape."""
-    if isinstance(got, dict) and "body" in got and isinstance(expected, dict):
-        assert_same_answers(json.loads(got["body"]), json.loads(expected["body"]))
-        return
-    assert isinstance(got, dict) and isinstance(expected, dict), (got, expected)
-    pairs = zip(got.get("results", [got]), expected.get("results", [expected]), strict=True)
-    for ours, theirs in pairs:
-        assert (ours["label"], ours["tokens"]) == (theirs["label"], theirs["tokens"])
-        assert ours["scores"].keys() == theirs["scores"].keys()
-        assert all(abs(ours["scores"][k] - theirs["scores"][k]) < 1e-4 for k in ours["scores"]), (
-            ours,
-            theirs,
-        )
-
-
-def labels_of(response: object) -> list[str]:
-    """The label(s) of a success response, whatever the event shape (proxy bodies are JSON strings)."""
-    if isinstance(response, dict) and "body" in response:
-        return labels_of(json.loads(response["body"]))
-    assert isinstance(response, dict), response
-    if "results" in response:
-        return [item["label"] for item in response["results"]]
-    return [response["label"]]
 
 
 @pytest.fixture(scope="session")
