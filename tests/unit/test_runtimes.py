@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.config.template import Limits
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import build, emulation, hostinstall
@@ -97,3 +98,34 @@ def test_foreign_architecture_needs_a_registered_qemu_handler(tmp_path: Path) ->
     (tmp_path / f"qemu-{machine}").write_text("enabled\ninterpreter /usr/bin/qemu\nflags: PF\n")
     emulation.require(foreign, tmp_path)
     emulation.require(emulation.host_architecture(), tmp_path / "none")  # the host's own needs nothing
+
+
+def foreign_architecture() -> tuple[str, str]:
+    """The architecture this host emulates, and its `uname -m` (the binfmt_misc entry's name)."""
+    return ("arm64", "aarch64") if emulation.host_architecture() == "x86_64" else ("x86_64", "x86_64")
+
+
+def test_an_emulator_known_to_hang_is_refused_with_the_fix(tmp_path: Path) -> None:
+    foreign, machine = foreign_architecture()
+    qemu = tmp_path / "qemu"
+    (tmp_path / f"qemu-{machine}").write_text(f"enabled\ninterpreter {qemu}\nflags: PF\n")
+    qemu.write_text(f"#!/bin/sh\necho 'qemu-{machine} version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18)'\n")
+    qemu.chmod(0o755)
+    emulation.require(foreign, tmp_path)  # builds run on it (no onnxruntime there)
+    with pytest.raises(ConfigError, match=r"QEMU 7\.2, which hangs .* `sudo bash \.ci/ensure-qemu`"):
+        emulation.require_for_function(foreign, tmp_path)
+    qemu.write_text(f"#!/bin/sh\necho 'qemu-{machine} version 10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)'\n")
+    emulation.require_for_function(foreign, tmp_path)
+
+
+def test_an_emulated_run_gets_a_longer_timeout_and_lambdas_arm64_cpu() -> None:
+    foreign, _ = foreign_architecture()
+    limits = Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=foreign)
+    assert emulation.relaxed(limits).timeout_s == 300
+    native = Limits(
+        memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=emulation.host_architecture()
+    )
+    assert emulation.relaxed(native) == native
+    assert emulation.environment(emulation.host_architecture()) == {}
+    if foreign == "arm64":
+        assert emulation.environment("arm64") == {"QEMU_CPU": "neoverse-n1"}  # Graviton2, not QEMU's `max`

@@ -3,7 +3,7 @@
 An arm64 image on an x86_64 host (or the reverse) runs when `qemu-<machine>` is registered with the F
 (fix binary) flag, as `.ci/ensure-qemu` (Debian 13's QEMU 10) and Docker Desktop register it: the kernel then
 runs every foreign binary, in containers and chroots alike, through the emulator. Times measured that way are
-QEMU's, not Lambda's: an emulated run gets a longer Timeout, and is never tuned or benchmarked.
+QEMU's, not Lambda's: an emulated run gets a longer Timeout and Lambda's arm64 CPU, and is never tuned.
 """
 
 from __future__ import annotations
@@ -71,21 +71,25 @@ def emulator_version(architecture: str, binfmt_dir: Path = BINFMT_DIR) -> tuple[
 
 
 def require(architecture: str, binfmt_dir: Path = BINFMT_DIR) -> None:
-    """Refuse to run a foreign image with no emulator, or one known to hang: the fix is one root command."""
-    if not is_emulated(architecture):
-        return
-    machine = ARCHITECTURES[architecture].machine
-    if not registered(architecture, binfmt_dir):
+    """Refuse to run a foreign image when nothing here can: the fix is one root command."""
+    if is_emulated(architecture) and not registered(architecture, binfmt_dir):
+        machine = ARCHITECTURES[architecture].machine
         raise ConfigError(
             f"{architecture} images need QEMU user emulation here (host: {host_architecture()}), and no "
             f"qemu-{machine} handler is registered in {binfmt_dir}; run `sudo bash .ci/ensure-qemu` "
             "(unpacks QEMU 10 and registers it), then retry."
         )
-    version = emulator_version(architecture, binfmt_dir)
+
+
+def require_for_function(architecture: str, binfmt_dir: Path = BINFMT_DIR) -> None:
+    """`require`, and refuse an emulator known to hang in the function's runtime (builds run on it)."""
+    require(architecture, binfmt_dir)
+    version = emulator_version(architecture, binfmt_dir) if is_emulated(architecture) else None
     if version is not None and version < MIN_QEMU:
         raise ConfigError(
-            f"The registered qemu-{machine} is QEMU {version[0]}.{version[1]}, which hangs in onnxruntime; "
-            f"run `sudo bash .ci/ensure-qemu` to register QEMU {MIN_QEMU[0]} instead, then retry."
+            f"The registered qemu-{ARCHITECTURES[architecture].machine} is QEMU {version[0]}.{version[1]}, "
+            f"which hangs in onnxruntime; run `sudo bash .ci/ensure-qemu` to register QEMU {MIN_QEMU[0]} "
+            "instead, then retry."
         )
 
 

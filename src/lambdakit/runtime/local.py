@@ -116,7 +116,7 @@ def faithful_limits(limits: template.Limits) -> template.Limits:
     """LIMITS; under QEMU (another architecture) with a longer Timeout, said once."""
     if not emulation.is_emulated(limits.architecture):
         return limits
-    emulation.require(limits.architecture)
+    emulation.require_for_function(limits.architecture)
     relaxed = emulation.relaxed(limits)
     print(
         f"# {limits.architecture} under QEMU emulation ({emulation.environment(limits.architecture)}): "
@@ -132,7 +132,8 @@ def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limit
     from rich.table import Table
 
     table = Table(
-        title="Lambda-faithful run",
+        title="Lambda-faithful run"
+        + (" under QEMU: times are not Lambda's" if emulation.is_emulated(limits.architecture) else ""),
         caption=f"{limits.memory_mb} MB, {limits.cpus:.2f} vCPU, timeout "
         f"{limits.timeout_s} s, /tmp {limits.ephemeral_mb} MB, read-only, no network, uid {LAMBDA_UID}",
     )
