@@ -93,6 +93,16 @@ def require_for_function(architecture: str, binfmt_dir: Path = BINFMT_DIR) -> No
         )
 
 
+def require_native(architecture: str, what: str) -> None:
+    """Refuse to time ARCHITECTURE's function here when only QEMU runs it: WHAT would measure the emulator."""
+    if is_emulated(architecture):
+        raise ConfigError(
+            f"template.yaml's Architectures is [{architecture}], which runs here only under QEMU emulation: "
+            f"its times are not Lambda's and would {what}. Run it on an {architecture} host, or measure the "
+            f"{host_architecture()} build."
+        )
+
+
 def environment(architecture: str) -> dict[str, str]:
     """Variables for an emulated function container: QEMU reads QEMU_CPU from the process it runs."""
     cpu = QEMU_CPUS.get(architecture)

@@ -45,7 +45,7 @@ from lambdakit.config import template
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
-from lambdakit.images import build, engine
+from lambdakit.images import build, emulation, engine
 from lambdakit.perf import baseline, breakdown, measure, pushcost, quantized, stats
 
 TAG_PREFIX = "lambdakit-bench"
@@ -868,6 +868,7 @@ def cli(argv: list[str]) -> int:
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
     limits = template.load().limits
+    emulation.require_native(limits.architecture, "make the kit's figures QEMU's")
     if args.memory is not None:
         limits = limits.with_memory(args.memory)
     console = Console(width=None if sys.stdout.isatty() else 160)  # seven columns with --quantize

@@ -413,12 +413,7 @@ def cli(argv: list[str]) -> int:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
     tpl = template.load(args.template)
     limits = tpl.limits
-    if emulation.is_emulated(limits.architecture):
-        raise ConfigError(
-            f"template.yaml's Architectures is [{limits.architecture}], which runs here only under QEMU "
-            "emulation: its times are not Lambda's and would tune MemorySize wrongly. Tune on an "
-            f"{limits.architecture} host, or tune the x86_64 build and start from its MemorySize."
-        )
+    emulation.require_native(limits.architecture, "tune MemorySize wrongly")
     image = args.image or tpl.image.local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
     event = json.loads((args.event or default_event()).read_text(encoding="utf-8"))
