@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit.images import baseimage, hostinstall
+from lambdakit import console
+from lambdakit.images import baseimage, hostinstall, sam
 
 # As debootstrap 1.0.141 printed them for `--variant=minbase --include=python3,ca-certificates trixie`.
 DEBOOTSTRAP_LINES = """\
@@ -93,3 +94,35 @@ def test_pip_installs_show_one_finished_bar_per_install_in_a_log(
     assert len(shown) == 1 and shown[0].startswith(title)
     assert shown[0].split()[-2] == "3/3"  # then the elapsed time
     assert "pip install --target" in caplog.text and "Installing collected packages" in caplog.text
+
+
+# As `sam build` (SAM CLI 1.170) printed them for the demo's image, shortened; the warning is made up.
+SAM_BUILD_LINES = """\
+Building codeuri: /work/project runtime: None architecture: x86_64 functions: InferenceFunction
+Building image for InferenceFunction function
+Warning: a made-up warning that must stay visible
+Step 1/3 : ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.13
+ ---> Using cache
+Step 2/3 : COPY code/ /
+ ---> 62e50c2f46ca
+Step 3/3 : CMD ["inference.handler.lambda_handler"]
+Successfully built 3f1d0c2a9b7e
+Successfully tagged inferencefunction:triage
+
+Build Succeeded
+[*] Deploy: sam deploy --guided
+""".splitlines()
+
+
+def test_sam_build_shows_the_builders_steps_on_a_bar_and_its_warnings(
+    console_output: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="lambdakit")
+    with console.progress("sam build inferencefunction:triage") as bar:
+        for line in SAM_BUILD_LINES:
+            sam.show_build_line(line, bar)
+    (shown,) = console_output.getvalue().splitlines()
+    assert shown.startswith("✓ sam build inferencefunction:triage ") and shown.split()[-2] == "3/3"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["sam build: Warning: a made-up warning that must stay visible"]
+    assert "Build Succeeded" in caplog.text  # SAM's own text: a debug record, not on the screen

@@ -64,6 +64,7 @@ def follow(
     on_line: Callable[[str], None],
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    cwd: Path | None = None,
 ) -> None:
     """Run ARGV, handing each line of its output (stdout and stderr together) to ON_LINE as it comes, so a
     long step can show how far it is; fails as `run` does."""
@@ -71,6 +72,7 @@ def follow(
         process = subprocess.Popen(
             list(argv),
             env=dict(env) if env is not None else None,
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -28,11 +28,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.template import ARCHITECTURES, Template
 from lambdakit.core import config, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
-from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, base_image, build_dir, project_runtime
+from lambdakit.core.settings import (
+    BASE_IMAGE_ENV,
+    REPO_ROOT,
+    VERBOSE_ENV,
+    base_image,
+    build_dir,
+    project_runtime,
+)
 from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, sam
 
 KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
@@ -298,18 +306,19 @@ def build(
         staged.code_digest[:12],
         inputs.describe(),
     )
+    image = tpl.image.local_image
     try:
-        with engine.replacing(tpl.image.local_image):
-            proc.run(
+        with engine.replacing(image), console.progress(f"sam build {image}") as bar:
+            proc.follow(
                 sam_build_argv(tpl, inputs, extra),
                 "sam build",
+                lambda line: sam.show_build_line(line, bar),
                 env=sam.environment(),
                 cwd=tpl.path.parent,
-                capture=False,
             )
     except CommandFailed as exc:
-        raise ImageBuildFailed(f"{exc} (sam build's output is above)") from exc
-    return tpl.image.local_image
+        raise ImageBuildFailed(f"{exc} ({VERBOSE_ENV}=1 shows all of sam build's output)") from exc
+    return image
 
 
 def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:

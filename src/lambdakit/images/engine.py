@@ -181,14 +181,21 @@ def _follow_build(stream: Any, tag: str, bar: console.Bar) -> tuple[str | None, 
         text = str(chunk.get("stream", "")).rstrip()
         if text:
             tail.append(text)
-            log.debug("%s", text)
-            if (step := BUILD_STEP.match(text)) is not None:
-                done, total, instruction = int(step[1]) - 1, int(step[2]), step[3]
-                bar.update(completed=done, total=total, note=f"{bar.description}: {instruction[:60]}")
+            show_build_line(text, bar)
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = str(chunk["aux"]["ID"])
-            bar.advance()  # the last instruction is done too
     return image_id, tail
+
+
+def show_build_line(text: str, bar: console.Bar) -> None:
+    """A line of the classic builder's output: `Step N/M : INSTRUCTION` moves BAR (the steps before it are
+    done), `Successfully built ID` completes the last; every line is a debug record."""
+    log.debug("%s", text)
+    if (step := BUILD_STEP.match(text)) is not None:
+        done, total, instruction = int(step[1]) - 1, int(step[2]), step[3]
+        bar.update(completed=done, total=total, note=f"{bar.description}: {instruction[:60]}")
+    elif text.startswith("Successfully built "):
+        bar.advance()
 
 
 def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] | None = None) -> str:
