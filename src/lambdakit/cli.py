@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoke": ("lambdakit.aws.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
     "rehearse": ("lambdakit.aws.rehearse", "deploy, invoke, redeploy against a local AWS stand-in"),
     "bench": (
-        "lambdakit.perf.bench",
+        "lambdakit.perf.bench.command",
         "the kit beside the torch baseline: cold start, latency, size, push cost",
     ),
     "tune": ("lambdakit.perf.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),

@@ -22,7 +22,8 @@ from lambdakit.config import template
 from lambdakit.core import runtimes
 from lambdakit.core.settings import BASE_IMAGE_ENV, project_runtime
 from lambdakit.images import assets, baseimage, engine
-from lambdakit.perf import bench, quantized, tune
+from lambdakit.perf import quantized, tune
+from lambdakit.perf.bench import command as bench
 from tests.assets_fixture import write_assets_tarball
 
 pytestmark = pytest.mark.docker

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tarfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, kit_env
-from lambdakit.perf import bench, quantized
+from lambdakit.perf import quantized
+from lambdakit.perf.bench import command, compare, pushes, report
+from lambdakit.perf.bench.results import BenchResults, Int8Column
 from lambdakit.snapshot import sandbox, tarball
-from tests.unit.test_bench_report import BASELINE, KIT, side
+from tests.unit.test_bench_report import BASELINE, KIT, bench_results, side
 
 MODEL_FILES = ("model.onnx", "tokenizer.json", "prototypes.json", "manifest.json")
 EXPORT = "model-onnx-int8"
@@ -72,33 +74,25 @@ def test_snapshot_sandbox_keeps_the_precision_the_user_asked_for(tmp_path: Path)
         assert env["HF_HOME"] == f"{tmp_path / 'cache'}/huggingface"  # while the caches are the sandbox's
 
 
-def int8_results() -> dict[str, Any]:
-    int8 = side(cold=400.0, single_p50=2.0, above=220 * 10**6, code_push=None, weights=[])
-    int8["image"]["weights_bytes"] = 23 * 10**6
-    kit = {**KIT, "image": {**KIT["image"], "weights_bytes": 91 * 10**6}}
-    ratio = bench.ratios(kit, BASELINE)
-    results: dict[str, Any] = {
-        "kit": kit,
-        "baseline": BASELINE,
-        "ratios": ratio,
-        "targets": bench.targets(kit, ratio),
-        "limits": {"memory_mb": 1769, "cpus": 1.0},
-        "settings": {"cold_starts": 5, "invokes": 200},
-        "machine": {"cpu": "test CPU", "cores": 2},
-        "notes": [],
-    }
-    results["kit_int8"] = int8
-    results["ratios_int8"] = bench.ratios(int8, BASELINE)
-    results["ratios_int8_kit"] = bench.ratios(int8, kit)
-    results["targets_int8"] = bench.targets(int8, results["ratios_int8"])
+def int8_results() -> BenchResults:
+    int8 = side(400.0, 2.0, above=220 * 10**6, code_push=None, weights=[], weights_bytes=23 * 10**6)
+    kit = dataclasses.replace(KIT, image=dataclasses.replace(KIT.image, weights_bytes=91 * 10**6))
+    results = bench_results(kit, BASELINE)
+    to_baseline = compare.ratios(int8, BASELINE)
     manifest = {"texts": 16, "label_agreement": 1.0, "min_cosine": 0.9289, "mean_cosine": 0.9642}
-    results["int8_accuracy"] = bench.int8_accuracy(manifest, ["billing", "hi"], ["billing", "other"])
+    results.int8 = Int8Column(
+        side=int8,
+        ratios=to_baseline,
+        ratios_to_kit=compare.ratios(int8, kit),
+        accuracy=compare.int8_accuracy(manifest, ["billing", "hi"], ["billing", "other"]),
+        targets=compare.targets(int8, to_baseline),
+    )
     return results
 
 
 def test_int8_column_sits_beside_the_kit_with_its_ratios_and_accuracy() -> None:
     results = int8_results()
-    text = bench.markdown(results)
+    text = report.markdown(results)
     header = (
         "| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline | kit int8 | int8 / baseline | "
     )
@@ -114,27 +108,27 @@ def test_int8_column_sits_beside_the_kit_with_its_ratios_and_accuracy() -> None:
     assert "| int8 vs fp32 containers: same label (2 bench texts) |  |  |  | 1/2 |  |  |" in text
     # int8's own targets: what was measured is judged, the pushes it skips are not claimed
     assert "| target (kit int8) | measured | met |" in text
-    int8_targets = {t["target"]: t["met"] for t in results["targets_int8"]}
+    assert results.int8 is not None
+    int8_targets = {t.target: t.met for t in results.int8.targets}
     assert int8_targets["warm p50, one short text ≤ 5 ms"] is True
     assert int8_targets["code-only push ≤ 100 KB"] is None
-    assert all(len(row) == 7 for row in bench.table_rows(results))
+    assert all(len(row) == 7 for row in report.table_rows(results))
 
 
 def test_without_quantize_the_report_keeps_its_four_columns() -> None:
     results = int8_results()
-    for key in ("kit_int8", "ratios_int8", "ratios_int8_kit", "targets_int8", "int8_accuracy"):
-        del results[key]
-    assert bench.markdown(results).startswith(
+    results.int8 = None
+    assert report.markdown(results).startswith(
         "| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline |\n"
     )
-    assert "int8" not in bench.markdown(results)
+    assert "int8" not in report.markdown(results)
 
 
 def test_int8_asset_image_only_with_quantize() -> None:
     with pytest.raises(ConfigError, match="--int8-asset-image needs --quantize"):
-        bench.cli(["--int8-asset-image", "x-assets:1"])
+        command.cli(["--int8-asset-image", "x-assets:1"])
 
 
 def test_kit_int8_is_never_pushed_beside_the_kit() -> None:
-    assert bench.pushed_sides("both") == ("kit", "baseline")
-    assert bench.pushed_sides("kit") == ("kit",) and bench.pushed_sides("none") == ()
+    assert pushes.pushed_sides("both") == ("kit", "baseline")
+    assert pushes.pushed_sides("kit") == ("kit",) and pushes.pushed_sides("none") == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -9,32 +10,87 @@ from typing import Any
 import pytest
 
 from lambdakit.core import config
-from lambdakit.perf import baseline, bench, pushcost
+from lambdakit.perf import baseline, pushcost, stats
+from lambdakit.perf.bench import compare, report, results, sides
+from lambdakit.perf.bench.results import BenchResults, Side
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+def push(label: str, bytes_uploaded: int, weights_uploaded: bool) -> pushcost.Push:
+    return pushcost.Push(label, bytes_uploaded, 1, 1, 1, weights_uploaded, 0.1)
+
+
+def summary(p50: float) -> stats.Summary:
+    return stats.Summary(
+        10, p50, p95=p50 * 2, p99=p50 * 3, mean=p50, trimmed_mean=p50, minimum=p50, maximum=p50
+    )
+
+
 def side(
-    cold: float, single_p50: float, above: int, code_push: int | None, weights: list[bool]
-) -> dict[str, Any]:
-    pushes = None
+    cold: float,
+    single_p50: float,
+    above: int,
+    code_push: int | None,
+    weights: list[bool],
+    weights_bytes: int | None = None,
+) -> Side:
+    costs = None
     if code_push is not None:
-        pushes = {
-            "pushes": [
-                {"label": "initial", "bytes_uploaded": 10**9, "weights_uploaded": True},
-                {"label": "code_only", "bytes_uploaded": code_push, "weights_uploaded": weights[0]},
-                {"label": "dependency_only", "bytes_uploaded": 10**8, "weights_uploaded": weights[1]},
-            ]
-        }
-    summary = {"p50": single_p50, "p95": single_p50 * 2, "p99": single_p50 * 3}
-    return {
-        "cold_start_ms": {"median": cold, "init_report_median": cold * 0.8},
-        "single": {"duration_ms": summary, "round_trip_ms": summary},
-        "batch8": {"duration_ms": {**summary, "p50": single_p50 * 4}, "round_trip_ms": summary},
-        "peak_memory_mb": 200.0,
-        "image": {"total_bytes": above + 10**8, "above_base_bytes": above},
-        "push": pushes,
-    }
+        costs = results.PushCost(
+            weights_layer_index=3,
+            pushes=[
+                push("initial", 10**9, True),
+                push("code_only", code_push, weights[0]),
+                push("dependency_only", 10**8, weights[1]),
+            ],
+        )
+    return Side(
+        image_tag="x:latest",
+        cold=results.ColdStarts(
+            runs=[cold],
+            init_report_median=cold * 0.8,
+            emulator_ready_median=1.0,
+            report_init_duration_median=None,
+        ),
+        warm={
+            "single": results.WarmPhase(summary(single_p50), summary(single_p50), 0),
+            "batch8": results.WarmPhase(summary(single_p50 * 4), summary(single_p50), 0),
+        },
+        peak_memory_mb=200.0,
+        rss_mb=150.0,
+        threads="1",
+        notes=[],
+        image=results.ImageSizes(
+            total_bytes=above + 10**8,
+            base_bytes=10**8,
+            base_layers=3,
+            layers_above_base=[],
+            weights_bytes=weights_bytes,
+        ),
+        push=costs,
+    )
+
+
+def bench_results(kit: Side, base: Side | None, notes: list[str] | None = None) -> BenchResults:
+    """A run's results around KIT and BASE, as the report reads them."""
+    ratio = compare.ratios(kit, base)
+    return BenchResults(
+        generated_at="2026-12-01T00:00:00+00:00",
+        machine=results.Machine("test CPU", 2, 2, 4.0, "6.1", "20.10", "2", "3.11.9"),
+        base_image="base:pinned",
+        baseline_base_image="baseline-base:pinned" if base else None,
+        limits=results.RunLimits(memory_mb=1769, timeout_s=30, cpus=1.0),
+        settings=results.Settings(5, 200, 10, "both", sides.SINGLE_EVENT, sides.BATCH_EVENT),
+        kit=kit,
+        baseline=base,
+        ratios=ratio,
+        floor_cold_start_ms=None,
+        breakdowns={},
+        parity=None,
+        notes=notes or [],
+        targets=compare.targets(kit, ratio),
+    )
 
 
 KIT = side(cold=450.0, single_p50=4.0, above=250 * 10**6, code_push=50_000, weights=[False, False])
@@ -42,62 +98,69 @@ BASELINE = side(cold=6000.0, single_p50=20.0, above=1400 * 10**6, code_push=60_0
 
 
 def test_ratios_are_kit_over_baseline() -> None:
-    ratios = bench.ratios(KIT, BASELINE)
-    assert ratios["cold_start"] == pytest.approx(0.075)
-    assert ratios["warm_single_p50"] == pytest.approx(0.2)
-    assert ratios["image_above_base"] == pytest.approx(250 / 1400, abs=1e-4)
-    assert ratios["push_code_only"] == pytest.approx(50_000 / 60_000, abs=1e-4)
+    ratios = compare.ratios(KIT, BASELINE)
+    assert ratios.cold_start == pytest.approx(0.075)
+    assert ratios.warm_single_p50 == pytest.approx(0.2)
+    assert ratios.image_above_base == pytest.approx(250 / 1400, abs=1e-4)
+    assert ratios.push_code_only == pytest.approx(50_000 / 60_000, abs=1e-4)
 
 
 def test_ratio_of_an_unmeasured_push_is_none() -> None:
-    without_push = {**BASELINE, "push": None}
-    assert bench.ratios(KIT, without_push)["push_dependency_only"] is None
+    without_push = dataclasses.replace(BASELINE, push=None)
+    assert compare.ratios(KIT, without_push).push_dependency_only is None
 
 
 def test_targets_report_each_figure_and_whether_it_is_met() -> None:
-    targets = {t["target"]: t for t in bench.targets(KIT, bench.ratios(KIT, BASELINE))}
-    assert all(t["met"] for t in targets.values())
+    targets = {t.target: t for t in compare.targets(KIT, compare.ratios(KIT, BASELINE))}
+    assert all(t.met for t in targets.values())
     slow = side(cold=2000.0, single_p50=9.0, above=10**9, code_push=500_000, weights=[True, False])
-    missed = {t["target"]: t for t in bench.targets(slow, bench.ratios(slow, BASELINE))}
-    assert [name for name, t in missed.items() if t["met"]] == []
-    assert missed["cold start ≤ 0.5 s"]["value"] == 2000.0
+    missed = {t.target: t for t in compare.targets(slow, compare.ratios(slow, BASELINE))}
+    assert [name for name, t in missed.items() if t.met] == []
+    assert missed["cold start ≤ 0.5 s"].value == 2000.0
 
 
 def test_targets_not_measured_are_not_claimed() -> None:
-    unmeasured = {**KIT, "push": None}
-    targets = {t["target"]: t for t in bench.targets(unmeasured, bench.ratios(unmeasured, BASELINE))}
-    assert targets["code-only push ≤ 100 KB"]["met"] is None
-    assert targets["asset layer not re-uploaded when the weights did not change"]["met"] is None
+    unmeasured = dataclasses.replace(KIT, push=None)
+    targets = {t.target: t for t in compare.targets(unmeasured, compare.ratios(unmeasured, BASELINE))}
+    assert targets["code-only push ≤ 100 KB"].met is None
+    assert targets["asset layer not re-uploaded when the weights did not change"].met is None
 
 
 def test_parity_compares_every_label_of_both_sides() -> None:
     single = json.dumps({"label": "billing"})
     batch = json.dumps({"results": [{"label": "technical"}, {"label": "account"}]})
-    same = bench.same_labels({"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": batch}})
-    assert same["same"] and same["labels"]["kit"] == ["billing", "technical", "account"]
+    same = compare.same_labels({"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": batch}})
+    assert same.same and same.labels["kit"] == ["billing", "technical", "account"]
     other = json.dumps({"results": [{"label": "technical"}, {"label": "shipping"}]})
-    assert not bench.same_labels({"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": other}})[
-        "same"
-    ]
+    assert not compare.same_labels(
+        {"kit": {"s": single, "b": batch}, "baseline": {"s": single, "b": other}}
+    ).same
 
 
 def test_markdown_has_the_figures_and_the_targets() -> None:
-    ratio = bench.ratios(KIT, BASELINE)
-    results = {
-        "kit": KIT,
-        "baseline": BASELINE,
-        "ratios": ratio,
-        "targets": bench.targets(KIT, ratio),
-        "limits": {"memory_mb": 1769, "cpus": 1.0},
-        "settings": {"cold_starts": 5, "invokes": 200},
-        "machine": {"cpu": "test CPU", "cores": 2},
-        "notes": ["a note"],
-    }
-    text = bench.markdown(results)
+    text = report.markdown(bench_results(KIT, BASELINE, notes=["a note"]))
     assert "| cold start (start → first response, median) | 450.0 ms | 6,000.0 ms | 0.075x |" in text
     assert "| push after code-only change | 48.8 KB | 58.6 KB |" in text
     assert "| weights re-uploaded (code / deps change) | no / no | no / yes |" in text
     assert "- a note" in text
+
+
+def test_results_json_keeps_the_keys_tests_and_docs_read(tmp_path: Path) -> None:
+    report.write_results(bench_results(KIT, BASELINE), tmp_path)
+    document: dict[str, Any] = json.loads((tmp_path / "results.json").read_text())
+    assert list(document) == [
+        "generated_at", "machine", "base_image", "baseline_base_image", "limits", "settings", "kit",
+        "baseline", "ratios", "cold_start_breakdown", "parity", "notes", "targets",
+    ]  # fmt: skip
+    kit = document["kit"]
+    assert kit["cold_start_ms"]["median"] == 450.0 and kit["cold_start_ms"]["runs"] == [450.0]
+    assert kit["single"]["duration_ms"]["p50"] == 4.0 and kit["single"]["errors"] == 0
+    assert kit["image"]["above_base_bytes"] == 250 * 10**6
+    assert [p["label"] for p in kit["push"]["pushes"]] == ["initial", "code_only", "dependency_only"]
+    assert document["ratios"]["cold_start"] == pytest.approx(0.075)
+    assert {"target", "value", "limit", "met"} <= set(document["targets"][0])
+    assert document["cold_start_breakdown"] == {"floor_cold_start_ms": None, "sides": {}}
+    assert (tmp_path / "results.md").read_text() == report.markdown(bench_results(KIT, BASELINE))
 
 
 # --- push cost helpers ---
@@ -178,10 +241,10 @@ def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_p
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "a.json").write_text('{"q": 1}')
     (tmp_path / "events" / "b.json").write_text('{"q": 2}')
-    assert bench.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": 1})
+    assert sides.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": 1})
     (tmp_path / "events" / "batch.json").write_text('{"q": [1, 2]}')
-    assert bench.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": [1, 2]})
-    assert bench.bench_events(demo=True) == (bench.SINGLE_EVENT, bench.BATCH_EVENT)
+    assert sides.bench_events(demo=False, repo=tmp_path) == ({"q": 1}, {"q": [1, 2]})
+    assert sides.bench_events(demo=True) == (sides.SINGLE_EVENT, sides.BATCH_EVENT)
     demo = tmp_path / "src" / "inference"
     assert baseline.applies(demo) is False
     demo.mkdir(parents=True)
@@ -189,10 +252,10 @@ def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_p
         (demo / name).write_text("")
     assert baseline.applies(demo)
 
-    ratios = bench.ratios(KIT, None)
-    assert set(ratios) == set(bench.ratios(KIT, BASELINE)) and not any(ratios.values())
-    results = {bench.KIT: KIT, bench.BASELINE: None, "ratios": ratios}
-    assert bench.columns(results) == ["figure", "your function"]
-    rows = bench.table_rows(results)
+    ratios = compare.ratios(KIT, None)
+    assert not any(dataclasses.asdict(ratios).values())
+    alone = bench_results(KIT, None)
+    assert report.columns(alone) == ["figure", "your function"]
+    rows = report.table_rows(alone)
     assert all(len(row) == 2 for row in rows) and rows[0][1] == "450.0 ms"
-    assert bench.handler_file(config.ProjectConfig(handler="app.main.handle")) == "app/main.py"
+    assert sides.handler_file(config.ProjectConfig(handler="app.main.handle")) == "app/main.py"

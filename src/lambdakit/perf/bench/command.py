@@ -1,0 +1,253 @@
+"""`python -m lambdakit bench` (`nox -s bench`): the kit's function beside the usual torch approach.
+
+The run in order: build the sides (sides), cold starts and their breakdown (cold), warm invokes (warm), the
+floor (cold), push costs (pushes); then the comparison (compare) and the files (report, results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from lambdakit.config import template
+from lambdakit.config.template import Limits
+from lambdakit.core.errors import ConfigError
+from lambdakit.core.settings import base_image, build_dir
+from lambdakit.images import emulation, engine
+from lambdakit.perf import breakdown, measure, quantized
+from lambdakit.perf.bench import cold, compare, pushes, report, results, sides, warm
+from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, BenchResults, Side
+
+log = logging.getLogger(__name__)
+
+NOISE_NOTE = (
+    "Local figures: this machine's CPU, Docker and the emulator stand in for Lambda's; other "
+    "containers sharing the cores make them noisy. Compare the two columns, not absolute values."
+)
+DURATION_NOTE = (
+    "Warm durations are the emulator's REPORT Duration (what Lambda bills); the "
+    "client's round trip through the emulator is in results.json beside them."
+)
+INT8_NOTE = (
+    "kit int8 is not pushed: its dependency and code layers are the kit's own (same digests), only "
+    "the weights layer differs. Its accuracy: prepare's comparison with fp32 (from the manifest in "
+    "the image) and the labels both containers gave for the bench texts."
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the measuring steps return, before the sides are compared."""
+
+    sides: dict[str, Side]
+    bodies: dict[str, dict[str, str | None]]  # each side's first answer per warm phase
+    breakdowns: dict[str, breakdown.Breakdown | None]
+    floor_ms: float
+    cpus: float | None  # the CPU share the kit's containers got
+
+
+def run_bench(
+    limits: Limits,
+    cold_starts: int,
+    invokes: int,
+    push: str,
+    prefix: str = sides.TAG_PREFIX,
+    asset: str | None = None,
+    quantize: bool = False,
+    int8_asset: str | None = None,
+) -> BenchResults:
+    """Build the sides on one pinned base, measure them alike, and compare them."""
+    base = sides.pin_base(base_image(), prefix)
+    contenders = sides.build_contenders(base, limits.architecture, prefix, asset, quantize, int8_asset)
+    single, batch = sides.bench_events(demo=any(c.name == BASELINE for c in contenders))
+    settings = results.Settings(cold_starts, invokes, warm.WARMUP_INVOKES, push, single, batch)
+    measured = measure_sides(contenders, limits, settings, base, prefix)
+    return compare_sides(measured, contenders, limits, settings)
+
+
+def measure_sides(
+    contenders: Sequence[sides.Contender], limits: Limits, settings: results.Settings, base: str, prefix: str
+) -> Measured:
+    """Sizes, cold starts, breakdowns, warm runs, the floor and the pushes, in that order."""
+    events = (settings.single_event, settings.batch_event)
+    sizes = {c.name: sides.image_sizes(c) for c in contenders}
+    cold_runs = cold.cold_starts(contenders, limits, settings.cold_starts, base, events[0])
+    parts = cold.breakdowns(contenders, limits, base, events[0])
+    warm_runs = warm.warm_runs(contenders, limits, settings.invokes, base, events)
+    floor_ms = cold.floor(base, limits, settings.cold_starts, prefix)
+    pushed_for = [c for c in contenders if c.name in pushes.pushed_sides(settings.push)]
+    base_layers = {name: size.base_layers for name, size in sizes.items()}
+    push_costs = pushes.measure_pushes(pushed_for, base_layers) if pushed_for else {}
+    return Measured(
+        sides={
+            c.name: side_of(
+                c.image, cold_runs[c.name], warm_runs[c.name], sizes[c.name], push_costs.get(c.name)
+            )
+            for c in contenders
+        },
+        bodies={
+            name: {phase: run.phases[phase].first_body for phase in results.WARM_PHASES}
+            for name, run in warm_runs.items()
+        },
+        breakdowns=parts,
+        floor_ms=floor_ms,
+        cpus=cold_runs[KIT][0].cpus if cold_runs[KIT] else None,
+    )
+
+
+def compare_sides(
+    measured: Measured, contenders: Sequence[sides.Contender], limits: Limits, settings: results.Settings
+) -> BenchResults:
+    """Ratios, targets and label parity of the kit against the baseline, and the int8 column."""
+    kit, baseline_side = measured.sides[KIT], measured.sides.get(BASELINE)
+    bodies = {name: found for name, found in measured.bodies.items() if name != KIT_INT8}
+    ratio = compare.ratios(kit, baseline_side)
+    outcome = BenchResults(
+        generated_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        machine=machine_info(),
+        base_image=next(c.base for c in contenders if c.name == KIT),
+        baseline_base_image=next((c.base for c in contenders if c.name == BASELINE), None),
+        limits=results.RunLimits(limits.memory_mb, limits.timeout_s, measured.cpus or limits.cpus),
+        settings=settings,
+        kit=kit,
+        baseline=baseline_side,
+        ratios=ratio,
+        floor_cold_start_ms=measured.floor_ms,
+        breakdowns=measured.breakdowns,
+        parity=compare.same_labels(bodies) if baseline_side is not None else None,
+        notes=[NOISE_NOTE, DURATION_NOTE],
+        targets=compare.targets(kit, ratio),
+    )
+    if outcome.parity is not None and not outcome.parity.same:
+        outcome.notes.append("The two sides disagree on some labels: check the baseline handler.")
+    if KIT_INT8 in measured.sides:
+        fp32, int8 = (compare.labels_of(measured.bodies[name]) for name in (KIT, KIT_INT8))
+        outcome.int8 = int8_column(measured.sides[KIT_INT8], outcome, fp32, int8)
+        outcome.notes.append(INT8_NOTE)
+    return outcome
+
+
+def side_of(
+    image: str,
+    cold_runs: Sequence[measure.RunResult],
+    warm_run: measure.RunResult,
+    sizes: results.ImageSizes,
+    push: results.PushCost | None,
+) -> Side:
+    return Side(
+        image_tag=image,
+        cold=results.ColdStarts.of(cold_runs),
+        warm={phase: results.WarmPhase.of(warm_run.phases[phase]) for phase in results.WARM_PHASES},
+        peak_memory_mb=warm_run.peak_memory_mb,
+        rss_mb=warm_run.rss_mb,
+        threads=warm_run.probe_output,
+        notes=warm_run.notes,
+        image=sizes,
+        push=push,
+    )
+
+
+def int8_column(side: Side, outcome: BenchResults, fp32: list[str], int8: list[str]) -> results.Int8Column:
+    """The int8 column: its figures, its ratios to the baseline and to the kit, its accuracy, its targets."""
+    to_baseline = compare.ratios(side, outcome.baseline)
+    return results.Int8Column(
+        side=side,
+        ratios=to_baseline,
+        ratios_to_kit=compare.ratios(side, outcome.kit),
+        accuracy=compare.int8_accuracy(quantized.read_accuracy(side.image_tag), fp32, int8),
+        targets=compare.targets(side, to_baseline),
+    )
+
+
+def machine_info() -> results.Machine:
+    info = engine.client().info()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    return results.Machine(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        engine_cpus=info.get("NCPU"),
+        memory_gb=round(int(info.get("MemTotal", 0)) / 2**30, 1),
+        kernel=platform.release(),
+        docker=info.get("ServerVersion"),
+        cgroup=info.get("CgroupVersion"),
+        python=platform.python_version(),
+    )
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdakit bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--memory", type=int, default=None, help="MemorySize in MB (default: template.yaml)")
+    parser.add_argument("--cold-starts", type=int, default=5, help="fresh containers per side (default 5)")
+    parser.add_argument(
+        "--invokes", type=int, default=200, help="warm invokes per event and side (default 200)"
+    )
+    parser.add_argument(
+        "--push",
+        choices=("both", "kit", "baseline", "none"),
+        default="both",
+        help="whose push cost to measure (the baseline's pushes move about 1.5 GB)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default: build/bench/")
+    parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
+    parser.add_argument(
+        "--tag-prefix", default=sides.TAG_PREFIX, help="repository prefix of the bench's images"
+    )
+    parser.add_argument(
+        "--quantize",
+        action="store_true",
+        help="add the kit with its int8 model (INFERENCE_PRECISION=int8), with its accuracy against fp32",
+    )
+    parser.add_argument(
+        "--int8-asset-image",
+        default=None,
+        help="with --quantize: an asset image holding the int8 export (default: one made from the "
+        "int8 export in the cache root, `INFERENCE_PRECISION=int8 nox -s prepare`)",
+    )
+    args = parser.parse_args(argv)
+    if args.int8_asset_image and not args.quantize:
+        raise ConfigError("--int8-asset-image needs --quantize.")
+    if args.cold_starts < 1 or args.invokes < 1:
+        raise ConfigError("--cold-starts and --invokes must be at least 1.")
+    limits = template.load().limits
+    emulation.require_native(limits.architecture, "make the kit's figures QEMU's")
+    if args.memory is not None:
+        limits = limits.with_memory(args.memory)
+    console = Console(width=None if sys.stdout.isatty() else 160)  # seven columns with --quantize
+    out = args.out or build_dir() / "bench"
+    outcome = run_bench(
+        limits,
+        args.cold_starts,
+        args.invokes,
+        args.push,
+        args.tag_prefix,
+        args.asset_image,
+        args.quantize,
+        args.int8_asset_image,
+    )
+    report.write_results(outcome, out)
+    report.print_table(outcome, console)
+    console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+    return 0

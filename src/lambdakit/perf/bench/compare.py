@@ -1,0 +1,84 @@
+"""Sides against each other: ratios, the issue's targets, label parity and int8's accuracy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdakit.perf import quantized, stats
+from lambdakit.perf.bench.results import Parity, Ratios, Side, Target
+
+TARGETS = {
+    "cold_start_ratio": 0.15,
+    "cold_start_ms": 500.0,
+    "warm_single_p50_ms": 5.0,
+    "image_above_base_ratio": 0.25,
+    "code_push_bytes": 100 * 1024,
+}
+
+
+def ratios(side: Side, other: Side | None) -> Ratios:
+    """SIDE's figures over OTHER's; all None without another side (a function other than the demo)."""
+    if other is None:
+        return Ratios()
+    return Ratios(
+        cold_start=_ratio(side.cold.median, other.cold.median),
+        warm_single_p50=_ratio(side.warm_ms("single"), other.warm_ms("single")),
+        warm_batch8_p50=_ratio(side.warm_ms("batch8"), other.warm_ms("batch8")),
+        peak_memory=_ratio(side.peak_memory_mb, other.peak_memory_mb),
+        image_total=_ratio(side.image.total_bytes, other.image.total_bytes),
+        image_above_base=_ratio(side.image.above_base_bytes, other.image.above_base_bytes),
+        push_code_only=_ratio(side.push_bytes("code_only"), other.push_bytes("code_only")),
+        push_dependency_only=_ratio(side.push_bytes("dependency_only"), other.push_bytes("dependency_only")),
+    )
+
+
+def targets(side: Side, ratio: Ratios) -> list[Target]:
+    """Each target of the issue with the measured value and whether it is met (None: not measured)."""
+    rows: list[tuple[str, float | None, float]] = [
+        ("cold start ≤ 0.15 x baseline", ratio.cold_start, TARGETS["cold_start_ratio"]),
+        ("cold start ≤ 0.5 s", side.cold.median, TARGETS["cold_start_ms"]),
+        ("warm p50, one short text ≤ 5 ms", side.warm_ms("single"), TARGETS["warm_single_p50_ms"]),
+        ("image above base ≤ 0.25 x baseline", ratio.image_above_base, TARGETS["image_above_base_ratio"]),
+        ("code-only push ≤ 100 KB", side.push_bytes("code_only"), TARGETS["code_push_bytes"]),
+    ]
+    result = [
+        Target(name, value, limit, None if value is None else value <= limit) for name, value, limit in rows
+    ]
+    weights = side.push.weights_reuploaded if side.push else []
+    result.append(
+        Target(
+            "asset layer not re-uploaded when the weights did not change",
+            weights or None,
+            False,
+            (not any(weights)) if weights and None not in weights else None,
+        )
+    )
+    return result
+
+
+def same_labels(warm_bodies: dict[str, dict[str, str | None]]) -> Parity:
+    """Do the sides give the same label for every bench text? (They run the same pipeline.)"""
+    labels = {side: labels_of(bodies) for side, bodies in warm_bodies.items()}
+    values = list(labels.values())
+    return Parity(labels=labels, same=all(v == values[0] for v in values[1:]))
+
+
+def labels_of(bodies: dict[str, str | None]) -> list[str]:
+    """The label of each bench text, in order, from the first response of each warm phase."""
+    found: list[str] = []
+    for body in bodies.values():
+        answer = json.loads(body or "{}")
+        found += [item.get("label", "?") for item in answer.get("results", [answer])]
+    return found
+
+
+def int8_accuracy(manifest: dict[str, Any], fp32: list[str], int8: list[str]) -> dict[str, Any]:
+    """What int8 costs in accuracy: prepare's comparison with fp32 (from the shipped manifest) and the two
+    containers' labels on the bench texts."""
+    return {"prepare_vs_fp32": manifest, "bench_texts_vs_fp32": quantized.label_agreement(fp32, int8)}
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    value = stats.ratio(numerator, denominator)
+    return round(value, 4) if value is not None else None
