@@ -81,6 +81,8 @@ class WarmPhase:
 
 @dataclass(frozen=True)
 class Layer:
+    """One layer above the base: its short digest, the instruction that made it, its size."""
+
     digest: str
     instruction: str
     bytes: int
@@ -227,6 +229,8 @@ class RunLimits:
 
 @dataclass(frozen=True)
 class Settings:
+    """How the run measured: counts, warm-up, whose pushes, and the two events sent."""
+
     cold_starts: int
     invokes: int
     warmup: int
@@ -237,6 +241,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Machine:
+    """Where the figures come from: the host and its Docker engine."""
+
     cpu: str
     cores: int | None
     engine_cpus: int | None
