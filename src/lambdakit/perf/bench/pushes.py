@@ -56,12 +56,17 @@ def measure_pushes(contenders: Sequence[Contender], base_layers: dict[str, int])
 
 
 def _variants(contender: Contender, work: Path) -> dict[str, str]:
-    """The image as built, and rebuilt after a code-only and after a dependency-only change."""
+    """The image as built, and rebuilt after a code-only and after a dependency-only change.
+
+    The code variant is built before the dependency change is made: that change re-normalises hard-linked
+    files it shares with the context, and a code variant built after it would carry a new deps layer.
+    """
     code = pushcost.code_change(contender.context, contender.code_file, work / f"{contender.name}-code")
+    code_only = _variant(contender, "code", code)
     deps = pushcost.dependency_change(contender.context, contender.deps_dir, work / f"{contender.name}-deps")
     return {
         "initial": contender.image,
-        "code_only": _variant(contender, "code", code),
+        "code_only": code_only,
         "dependency_only": _variant(contender, "deps", deps),
     }
 
