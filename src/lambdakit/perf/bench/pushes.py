@@ -58,8 +58,9 @@ def measure_pushes(contenders: Sequence[Contender], base_layers: dict[str, int])
 def _variants(contender: Contender, work: Path) -> dict[str, str]:
     """The image as built, and rebuilt after a code-only and after a dependency-only change.
 
-    The code variant is built before the dependency change is made: that change re-normalises hard-linked
-    files it shares with the context, and a code variant built after it would carry a new deps layer.
+    The code variant is built before the dependency change is made, as the bench always did: that change
+    re-normalises (chmod, utime) the files it shares by hard link with the context. Built in the other
+    order, one bench test run saw the code-only push carry the deps layer too.
     """
     code = pushcost.code_change(contender.context, contender.code_file, work / f"{contender.name}-code")
     code_only = _variant(contender, "code", code)
