@@ -30,6 +30,9 @@ from rich.progress import (
 from rich.text import Text
 
 STDERR = Console(stderr=True)
+LOG_WIDTH = 160
+if not STDERR.is_terminal:  # a log file has no width: give a finished bar room, or rich cuts it at 80 columns
+    STDERR.width = max(STDERR.width, LOG_WIDTH)
 
 
 def setup(verbose: bool = False) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +50,17 @@ def test_a_step_that_fails_is_not_shown_as_done(console_output: io.StringIO) -> 
         raise RuntimeError("registry gone")
     (line,) = console_output.getvalue().splitlines()
     assert not line.startswith("✓") and line.split()[-2] == "4/10"
+
+
+def test_in_a_log_file_a_finished_bar_is_printed_whole() -> None:
+    # a subprocess: the console decides its width at import, from what its stderr is (here a pipe)
+    code = (
+        "from lambdakit import console\n"
+        "with console.progress('push 127.0.0.1:5000/' + 'x' * 60 + ':fn-1', unit='bytes') as bar:\n"
+        "    bar.update(completed=4_200_000, total=4_200_000)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    env["PYTHONPATH"] = str(Path(console.__file__).parents[1])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("✓ push 127.0.0.1:5000/") and "4.2/4.2 MB" in line
