@@ -46,7 +46,8 @@ def usage() -> str:
 
 
 def setup_logging() -> None:
-    """Log records through rich's handler; plain lines where rich is absent (`env` on a bare interpreter)."""
+    """Log records through `console.setup` (rich on a terminal, one plain line each elsewhere); plain lines
+    where rich is absent (`env` on a bare interpreter). LAMBDAKIT_VERBOSE=1 adds the debug records."""
     try:
         from lambdakit import console
     except ImportError:
