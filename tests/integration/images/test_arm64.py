@@ -22,7 +22,7 @@ from tests.integration.answers import assert_same_answers
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PREFIX = "lambdakit-test-arm64"
 
 

@@ -20,7 +20,7 @@ from lambdakit.core.errors import SecretInAssets
 from lambdakit.snapshot import command, tarball
 from tests.standins.pipelines.assets import PLANTS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
 CONFIGS = (
     "docker/config.json",  # DOCKER_CONFIG pointed into the cache root

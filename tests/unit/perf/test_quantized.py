@@ -15,7 +15,7 @@ from lambdakit.perf import quantized
 from lambdakit.perf.bench import command, compare, pushes, report
 from lambdakit.perf.bench.results import BenchResults, Int8Column
 from lambdakit.snapshot import sandbox, tarball
-from tests.unit.test_bench_report import BASELINE, KIT, bench_results, side
+from tests.unit.perf.test_bench import BASELINE, KIT, bench_results, side
 
 MODEL_FILES = ("model.onnx", "tokenizer.json", "prototypes.json", "manifest.json")
 EXPORT = "model-onnx-int8"

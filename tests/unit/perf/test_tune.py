@@ -11,7 +11,7 @@ from lambdakit.config import template
 from lambdakit.core.errors import ConfigError
 from lambdakit.perf import pricing, tune
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 # --- cost ---

@@ -12,7 +12,7 @@ import pytest
 
 from lambdakit.core import config, settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
 HANDLER = "tinyfn.handler.lambda_handler"
 

@@ -15,7 +15,7 @@ from lambdakit.core import config
 from lambdakit.core.settings import IMAGE_CACHE_ROOT
 from lambdakit.snapshot import command
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
 PROJECT = config.ProjectConfig("tinyfn", "tinyfn.handler.lambda_handler", ("python", "-m", "tinyfn.prepare"))
 TOKEN = "hf_lambdakitTestTokenNeverShipped"

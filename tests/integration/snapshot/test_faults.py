@@ -22,7 +22,7 @@ import pytest
 
 from lambdakit.snapshot import integrity
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
 MARKER = "LAMBDAKIT_FAULT_TEST"
 

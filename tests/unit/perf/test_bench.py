@@ -14,7 +14,7 @@ from lambdakit.perf import baseline, pushcost, stats
 from lambdakit.perf.bench import compare, report, results, sides
 from lambdakit.perf.bench.results import BenchResults, Side
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def push(label: str, bytes_uploaded: int, weights_uploaded: bool) -> pushcost.Push:

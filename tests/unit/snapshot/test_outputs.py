@@ -17,7 +17,7 @@ import pytest
 from lambdakit.core.errors import TarballRejected
 from lambdakit.snapshot import integrity, outputs
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def outputs_of(folder: Path, tag: str) -> None:

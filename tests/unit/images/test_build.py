@@ -13,7 +13,7 @@ from lambdakit.core import config, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import baseimage, build, engine, hostinstall, sam
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_debootstrap_is_minbase_with_python_and_uses_debian_default_mirror() -> None:

@@ -11,7 +11,7 @@ from lambdakit.config import template
 from lambdakit.core import config
 from lambdakit.images import assets
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_stack_follows_the_project_unless_samconfig_names_one(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from tests.integration.answers import assert_same_answers, labels_of
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures"
 PREFIX = "lambdakit-test-images"
 FUNCTION_TAG = PREFIX  # `sam build` names the image <logical id>:<DockerTag>

@@ -1,7 +1,7 @@
 """The invoke client: timeout and retry settings, error answers, log tail, payload limit.
 
 The Lambda API answers come from botocore's Stubber (the real client, request validation included); the
-end-to-end path over HTTP is covered by tests/integration/test_rehearsal.py.
+end-to-end path over HTTP is covered by tests/integration/aws/test_rehearsal.py.
 """
 
 from __future__ import annotations

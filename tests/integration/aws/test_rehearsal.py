@@ -58,7 +58,7 @@ def local_labels(event: Path, model_dir: Path) -> list[str]:
     """`python -m inference EVENT` on this machine: what the deployed function must agree with."""
     env = os.environ | {
         "INFERENCE_MODEL_DIR": str(model_dir),
-        "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
+        "PYTHONPATH": str(Path(__file__).parents[3] / "src"),
     }
     out = subprocess.run(
         [sys.executable, "-m", "inference", str(event)], capture_output=True, text=True, env=env, check=True

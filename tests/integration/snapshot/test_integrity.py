@@ -23,9 +23,9 @@ from rich.console import Console
 
 from lambdakit.core.errors import TarballRejected
 from lambdakit.snapshot import command, integrity, tarball
-from tests.unit.test_engine_timeouts import FakeEngine
+from tests.unit.images.test_engine import FakeEngine
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
 MODEL = "huggingface/exports/tiny/model.onnx"
 

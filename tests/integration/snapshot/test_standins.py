@@ -23,8 +23,8 @@ from lambdakit.snapshot import command
 from tests.standins.hfhub import HubStandIn
 from tests.standins.nltkindex import NltkStandIn
 
-PIPELINE = Path(__file__).resolve().parents[1] / "standins" / "pipelines" / "triage.py"
-REPO = Path(__file__).resolve().parents[2]
+PIPELINE = Path(__file__).resolve().parents[2] / "standins" / "pipelines" / "triage.py"
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
