@@ -111,12 +111,13 @@ def test_ratio_of_an_unmeasured_push_is_none() -> None:
 
 
 def test_targets_report_each_figure_and_whether_it_is_met() -> None:
-    targets = {t.target: t for t in compare.targets(KIT, compare.ratios(KIT, BASELINE))}
+    fast = side(cold=240.0, single_p50=4.0, above=250 * 10**6, code_push=50_000, weights=[False, False])
+    targets = {t.target: t for t in compare.targets(fast, compare.ratios(fast, BASELINE))}
     assert all(t.met for t in targets.values())
     slow = side(cold=2000.0, single_p50=9.0, above=10**9, code_push=500_000, weights=[True, False])
     missed = {t.target: t for t in compare.targets(slow, compare.ratios(slow, BASELINE))}
     assert [name for name, t in missed.items() if t.met] == []
-    assert missed["cold start ≤ 0.5 s"].value == 2000.0
+    assert missed["cold start ≤ 250 ms"].value == 2000.0
 
 
 def test_targets_not_measured_are_not_claimed() -> None:
