@@ -25,7 +25,8 @@ def test_follow_hands_over_every_line_of_stdout_and_stderr_in_order() -> None:
 
 
 def test_a_failure_names_the_step_the_exit_status_and_the_last_lines() -> None:
-    code = "import sys\nfor i in range(9):\n    print(f'line {i}')\n"
+    # flushed as written: a block-buffered stdout would reach the pipe after stderr's line, at exit
+    code = "import sys\nfor i in range(9):\n    print(f'line {i}', flush=True)\n"
     code += "print('disk full', file=sys.stderr)\nsys.exit(3)"
     with pytest.raises(CommandFailed) as failure:
         proc.follow(python(code), "installing things", lambda _: None)
