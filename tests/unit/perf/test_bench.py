@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lambdakit.core import config
+from lambdakit.images import engine
 from lambdakit.perf import baseline, pushcost, stats
 from lambdakit.perf.bench import compare, report, results, sides
 from lambdakit.perf.bench.results import BenchResults, Side
@@ -162,6 +163,23 @@ def test_results_json_keeps_the_keys_tests_and_docs_read(tmp_path: Path) -> None
     assert {"target", "value", "limit", "met"} <= set(document["targets"][0])
     assert document["cold_start_breakdown"] == {"floor_cold_start_ms": None, "sides": {}}
     assert (tmp_path / "results.md").read_text() == report.markdown(bench_results(KIT, BASELINE))
+
+
+def test_layers_above_base_show_a_short_digest_the_instruction_and_the_size(tmp_path: Path) -> None:
+    layers = [
+        engine.Layer(diff_id="sha256:" + "a1" * 32, size=7_340_032, created_by="COPY --from=assets / /"),
+        engine.Layer(diff_id="sha256:" + "b2" * 32, size=0, created_by=""),  # foreign history: no instruction
+    ]
+    image = dataclasses.replace(KIT.image, layers_above_base=layers, weights_bytes=7_340_032)
+    report.write_results(bench_results(dataclasses.replace(KIT, image=image), BASELINE), tmp_path)
+
+    rows = json.loads((tmp_path / "results.json").read_text())["kit"]["image"]["layers_above_base"]
+    assert rows == [
+        {"digest": "a1a1a1a1a1a1", "instruction": "COPY --from=assets / /", "bytes": 7_340_032},
+        {"digest": "b2b2b2b2b2b2", "instruction": "", "bytes": 0},
+    ]
+    assert [list(row) for row in rows] == [["digest", "instruction", "bytes"]] * 2  # the file's key order
+    assert "| weights layer | 7.3 MB | — |  |" in (tmp_path / "results.md").read_text()
 
 
 # --- push cost helpers ---

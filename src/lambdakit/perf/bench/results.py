@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lambdakit.images import engine
 from lambdakit.perf import breakdown, measure, pushcost, stats
 
 KIT, BASELINE, KIT_INT8 = "kit", "baseline", "kit_int8"
@@ -80,22 +81,13 @@ class WarmPhase:
 
 
 @dataclass(frozen=True)
-class Layer:
-    """One layer above the base: its short digest, the instruction that made it, its size."""
-
-    digest: str
-    instruction: str
-    bytes: int
-
-
-@dataclass(frozen=True)
 class ImageSizes:
     """An image's size, in total and above its base, its layers above the base and its weights' layer."""
 
     total_bytes: int
     base_bytes: int
     base_layers: int
-    layers_above_base: list[Layer]
+    layers_above_base: list[engine.Layer]
     weights_bytes: int | None
 
     @property
@@ -108,7 +100,7 @@ class ImageSizes:
             "base_bytes": self.base_bytes,
             "above_base_bytes": self.above_base_bytes,
             "base_layers": self.base_layers,
-            "layers_above_base": [dataclasses.asdict(layer) for layer in self.layers_above_base],
+            "layers_above_base": [_layer_row(layer) for layer in self.layers_above_base],
             "weights_bytes": self.weights_bytes,
         }
 
@@ -300,6 +292,15 @@ def document(results: BenchResults) -> dict[str, Any]:
             "targets_int8": [dataclasses.asdict(target) for target in results.int8.targets],
         }
     return entry
+
+
+def _layer_row(layer: engine.Layer) -> dict[str, Any]:
+    """A layer as results.json lists it: the digest's first 12 hex digits, the instruction, the size."""
+    return {
+        "digest": layer.diff_id.split(":", 1)[-1][:12],
+        "instruction": layer.created_by,
+        "bytes": layer.size,
+    }
 
 
 def _median(values: Sequence[float | None]) -> float | None:

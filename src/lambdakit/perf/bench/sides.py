@@ -13,7 +13,7 @@ from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
 from lambdakit.images import build, engine
 from lambdakit.perf import baseline, pushcost, quantized
-from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, ImageSizes, Layer
+from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, ImageSizes
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +164,7 @@ def image_sizes(contender: Contender) -> ImageSizes:
         total_bytes=int(image.attrs["Size"]),
         base_bytes=int(base.attrs["Size"]),
         base_layers=base_layers,
-        layers_above_base=[
-            Layer(digest=layer.diff_id[7:19], instruction=layer.created_by, bytes=layer.size)
-            for layer in layers[base_layers:]
-        ],
+        layers_above_base=layers[base_layers:],
         weights_bytes=layers[weights].size if weights is not None and weights < len(layers) else None,
     )
 
