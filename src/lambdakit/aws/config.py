@@ -1,8 +1,9 @@
 """The AWS side of the project's configuration, read once: `samconfig.toml` and the region.
 
 `deploy`, `invoke` and `rehearse` take an `AwsConfig` and pass it down; nothing below them reads the file.
-The region is resolved in one place (`region()`): the command line, then the environment (`AWS_REGION`,
-`AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
+The function's timeout comes from the `Template` the command loaded at its entry (template.yaml is read
+once, there). The region is resolved in one place (`resolve_region()`): the command line, then the
+environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit.config import template
+from lambdakit.config.template import Template
 from lambdakit.core import settings
-from lambdakit.core.errors import ConfigError, KitError
+from lambdakit.core.errors import ConfigError
 
 SAMCONFIG = settings.REPO_ROOT / "samconfig.toml"
 BUILT_TEMPLATE = settings.REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
@@ -25,7 +27,7 @@ NAME_OUTPUT, ARN_OUTPUT = f"{FUNCTION_ID}Name", f"{FUNCTION_ID}Arn"
 @dataclass(frozen=True)
 class AwsConfig:
     """`samconfig.toml` [default.deploy.parameters], the project the repositories are named after, and the
-    function's timeout from template.yaml (the invoke client waits longer than that)."""
+    function's timeout from the command's template (the invoke client waits longer than that)."""
 
     stack_name: str
     region: str
@@ -51,7 +53,9 @@ class AwsConfig:
         return found
 
 
-def load(path: Path = SAMCONFIG) -> AwsConfig:
+def load(tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
+    """samconfig.toml's deploy parameters, and the function's timeout from TPL, the template the command
+    loaded (None: the command needs no timeout, or invoke found the template broken and waits the maximum)."""
     project = settings.project_name()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -64,16 +68,9 @@ def load(path: Path = SAMCONFIG) -> AwsConfig:
         stack_name=str(deploy.get("stack_name", project)),
         region=str(deploy.get("region", "")),
         project=project,
-        function_timeout_s=_template_timeout(),
+        function_timeout_s=tpl.limits.timeout_s if tpl else None,
         path=path,
     )
-
-
-def _template_timeout() -> int | None:
-    try:
-        return template.load().limits.timeout_s
-    except KitError:  # a broken template is `build`'s to report; invoke then waits Lambda's maximum
-        return None
 
 
 def _profile_region() -> str | None:

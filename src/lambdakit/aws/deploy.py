@@ -207,6 +207,7 @@ def cli(argv: list[str]) -> int:
         "sam_args", nargs=argparse.REMAINDER, help="passed on to `sam deploy` (e.g. --region X)"
     )
     args = parser.parse_args(argv)
-    report = deploy(aws_config.load(), extra_args=[a for a in args.sam_args if a != "--"])
+    # No template: deploy ships the one `sam build` wrote and never waits on the function's timeout.
+    report = deploy(aws_config.load(None), extra_args=[a for a in args.sam_args if a != "--"])
     print_report(report)
     return 0

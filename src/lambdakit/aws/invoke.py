@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdakit.aws import config as aws_config
+from lambdakit.config import template
+from lambdakit.config.template import Template
 from lambdakit.core import settings
 from lambdakit.core.errors import (
     ConfigError,
@@ -44,6 +46,7 @@ from lambdakit.core.errors import (
     InvocationError,
     InvokeFailed,
     InvokePayloadTooLarge,
+    KitError,
 )
 from lambdakit.runtime.emulator import MAX_PAYLOAD_BYTES, handler_error, runtime_error
 
@@ -260,7 +263,7 @@ def cli(argv: list[str]) -> int:
         args.events
     )
 
-    config = aws_config.load()
+    config = aws_config.load(function_template())
     timeout = args.function_timeout or config.function_timeout_s or MAX_FUNCTION_TIMEOUT
     local = args.endpoint_url is not None
     region = settings.LOCAL_REGION if local else config.resolve_region(args.region)
@@ -273,6 +276,15 @@ def cli(argv: list[str]) -> int:
         print(f"# invoke {name} <- {label}", flush=True)
         failures += _show(payload, name, client, quiet_log=args.no_log)
     return 1 if failures else 0
+
+
+def function_template(path: Path = template.TEMPLATE) -> Template | None:
+    """template.yaml, read for the function's timeout only: a broken one is `build`'s to report, so invoke
+    then waits Lambda's maximum rather than refusing to call a function that is deployed."""
+    try:
+        return template.load(path)
+    except KitError:
+        return None
 
 
 def _deployed_name(config: aws_config.AwsConfig, region: str) -> str:

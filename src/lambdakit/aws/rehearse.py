@@ -141,5 +141,6 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    rehearse(aws_config.load(), template.load())
+    tpl = template.load()
+    rehearse(aws_config.load(tpl), tpl)
     return 0

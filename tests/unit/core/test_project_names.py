@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 def test_the_stack_follows_the_project_unless_samconfig_names_one(tmp_path: Path) -> None:
     project = config.load().project
-    loaded = aws_config.load(REPO / "samconfig.toml")
+    loaded = aws_config.load(None, REPO / "samconfig.toml")
     assert loaded.stack_name == project  # samconfig.toml names no stack: the project does
     assert (loaded.asset_repository, loaded.function_repository) == (
         f"{project}-assets",
@@ -24,7 +24,7 @@ def test_the_stack_follows_the_project_unless_samconfig_names_one(tmp_path: Path
     )
     pinned = tmp_path / "samconfig.toml"
     pinned.write_text('version = 0.1\n[default.deploy.parameters]\nstack_name = "legacy"\n')
-    assert aws_config.load(pinned).stack_name == "legacy"
+    assert aws_config.load(None, pinned).stack_name == "legacy"
 
 
 def test_sam_deploy_takes_stack_prefix_and_tags_from_the_project(tmp_path: Path) -> None:
