@@ -11,7 +11,8 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIR_ENV = "INFERENCE_MODEL_DIR"
 EXPORT_NAME = "sentence-transformers--all-MiniLM-L6-v2-onnx"
 PREPARE_COMMAND = "nox -s prepare"
-MODEL_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "prototypes.json", "manifest.json")
+TOKENIZER_FILES = ("tokenizer-settings.json", "vocab.txt")  # tokenizer.json without its vocabulary, and that
+MODEL_FILES = ("model.onnx", "model.onnx.data", *TOKENIZER_FILES, "prototypes.json", "manifest.json")
 PRECISION_ENV = "INFERENCE_PRECISION"
 PRECISIONS = ("fp32", "int8")
 

@@ -55,6 +55,17 @@ def test_flipped_weights_are_refused_against_the_models_manifest(
         Pipeline.load(directory)
 
 
+def test_a_changed_vocabulary_is_refused(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # vocab.txt is read by tokenizers from its path, after the check: the check must still cover it
+    monkeypatch.setenv(integrity.CACHE_ROOT_ENV, str(tmp_path))
+    directory = copy_model(model_dir, tmp_path)
+    flip_bytes(directory / "vocab.txt", 100_000)
+    with pytest.raises(ModelIntegrityError, match=r"vocab\.txt has blake3 .*manifest\.json records"):
+        Pipeline.load(directory)
+
+
 def test_flipped_weights_are_refused_in_the_image_layout(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,7 +127,7 @@ def test_a_file_missing_from_the_shipped_sums_is_refused(
     write_sums(tmp_path)
     sums = tmp_path / integrity.SUMS_NAME
     sums.write_text("".join(line for line in sums.read_text().splitlines(True) if "tokenizer" not in line))
-    with pytest.raises(ModelIntegrityError, match=r"tokenizer\.json is not listed in .*SHA256SUMS"):
+    with pytest.raises(ModelIntegrityError, match=r"tokenizer-settings\.json is not listed in .*SHA256SUMS"):
         Pipeline.load(directory)
 
 

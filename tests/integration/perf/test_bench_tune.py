@@ -57,8 +57,8 @@ def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     prepare.make_int8(model_dir, export)
     accuracy = prepare.compare_with_fp32(model_dir, export)
     prepare.write_prototypes(export)
-    parity = json.loads((model_dir / "manifest.json").read_text())["parity_min_cosine"]
-    prepare.write_manifest(export, parity, quantized.INT8, accuracy)
+    fp32 = json.loads((model_dir / "manifest.json").read_text())
+    prepare.write_manifest(export, fp32["parity_min_cosine"], quantized.INT8, fp32["fusions"], accuracy)
     tarball = tmp_path_factory.mktemp("int8-assets") / "assets.tar"
     ref = quantized.asset_image(f"{PREFIX}-int8-assets", cache_root=cache_root, out=tarball)
     yield ref
