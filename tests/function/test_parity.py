@@ -46,7 +46,7 @@ def test_onnx_matches_sentence_transformers(model_dir: Path) -> None:
 
 
 def test_every_layers_attention_is_fused(model_dir: Path) -> None:
-    """The graph `prepare` ships has ONNX Runtime's fused BERT nodes: a quicker session and runs (issue 14)."""
+    """The graph `prepare` ships has ONNX Runtime's fused BERT nodes: quicker to load and run (issue 14)."""
     import json
     from collections import Counter
 

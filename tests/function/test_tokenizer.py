@@ -1,4 +1,4 @@
-"""The shipped tokenizer (settings + vocab.txt, quicker to load) gives the ids of the model's own tokenizer.json."""
+"""The shipped tokenizer (settings + vocab.txt, quick to load) encodes as the model's tokenizer.json does."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from inference.pipeline import MAX_SEQ_LENGTH, load_tokenizer
 
 pytestmark = [pytest.mark.model, pytest.mark.torch]
 
-# letters, marks, digits, punctuation, symbols, spaces and controls of every script, plus what BERT treats apart
+# characters of every script and category, plus what BERT treats apart: special tokens, ligatures, long words
 TEXT = st.lists(
     st.one_of(
         st.characters(codec="utf-8"),
