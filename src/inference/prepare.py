@@ -226,7 +226,7 @@ def write_tokenizer(source: Path, directory: Path) -> None:
     """
     from tokenizers import Tokenizer
 
-    from inference.pipeline import labels_config, load_tokenizer
+    from inference.pipeline import MAX_SEQ_LENGTH, labels_config, load_tokenizer
 
     settings_file, vocab_file = paths.TOKENIZER_FILES
     document = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
@@ -250,7 +250,7 @@ def write_tokenizer(source: Path, directory: Path) -> None:
     reference = Tokenizer.from_file(str(source / "tokenizer.json"))
     reference.no_padding()
     ours = load_tokenizer(directory)
-    reference.enable_truncation(max_length=ours.truncation["max_length"])
+    reference.enable_truncation(max_length=MAX_SEQ_LENGTH)
     texts = [*EVALUATION_TEXTS, *TOKENIZER_CHECK_TEXTS, *(t for ex in labels_config().values() for t in ex)]
     for text in texts:
         if reference.encode(text).ids != ours.encode(text).ids:
