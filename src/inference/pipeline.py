@@ -139,12 +139,12 @@ def load_tokenizer(directory: Path, digests: Digests | None = None) -> Tokenizer
     if digests:
         digests.check(vocab)
     tokenizer = Tokenizer.from_buffer(settings)  # its vocabulary holds only the special tokens
-    model = json.loads(settings)["model"]
+    model = tokenizer.model  # the settings' WordPiece: the same options, read once by tokenizers
     tokenizer.model = WordPiece.from_file(
         str(vocab),
-        unk_token=model["unk_token"],
-        continuing_subword_prefix=model["continuing_subword_prefix"],
-        max_input_chars_per_word=model["max_input_chars_per_word"],
+        unk_token=model.unk_token,
+        continuing_subword_prefix=model.continuing_subword_prefix,
+        max_input_chars_per_word=model.max_input_chars_per_word,
     )
     tokenizer.no_padding()  # each run pads to its own longest text (`_runs`)
     tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)

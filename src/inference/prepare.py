@@ -421,14 +421,15 @@ def prepare(output: Path, precision: str = "fp32") -> None:
         export_onnx(source, raw)
         log("fusing attention and layer norms (onnxruntime's BERT optimiser)", started)
         config = json.loads((source / "config.json").read_text())
-        fusions = fuse(raw, Path(scratch) / "fused.onnx", config)
+        fused = Path(scratch) / "fused.onnx"
+        fusions = fuse(raw, fused, config)
         if not fusions.get("Attention"):
             log(
                 f"warning: no attention was fused ({fusions}): the model works, but loads and runs slower",
                 started,
             )
         log("optimising the graph once (onnxruntime), weights in model.onnx.data", started)
-        optimise(Path(scratch) / "fused.onnx", fp32)
+        optimise(fused, fp32)
         write_tokenizer(source, fp32)
         log("checking parity of the optimised graph with sentence-transformers", started)
         parity = check_parity(source, fp32)
