@@ -107,8 +107,8 @@ def encode_payload(event: Any) -> bytes:
     body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode("utf-8")
     if len(body) > LAMBDA.payload_bytes:
         raise InvokePayloadTooLarge(
-            f"the payload is {len(body)} bytes; Lambda accepts at most {LAMBDA.payload_bytes} bytes (6 MB) per "
-            "synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
+            f"the payload is {len(body)} bytes; Lambda accepts at most {LAMBDA.payload_bytes} bytes (6 MB) "
+            "per synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
         )
     return body
 

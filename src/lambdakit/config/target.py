@@ -60,7 +60,7 @@ class Rules:
     defaults: Mapping[str, Any]
     memory_step_mb: int
     mb_per_vcpu: int  # one full vCPU at this MemorySize, CPU in proportion to memory
-    init_limit_s: float  # on-demand: past it the init is cut and re-run inside the first invoke, under Timeout
+    init_limit_s: float  # on demand: past it, the init is cut and run again inside the first invoke
     prepared_init_limit_s: float  # SnapStart and provisioned concurrency init ahead of any request
     payload_bytes: int  # a synchronous invoke's request and response each
     image_bytes: int  # a container image, uncompressed
@@ -88,8 +88,12 @@ class Rules:
 
 LAMBDA = Rules(
     name="Lambda",
-    ranges=MappingProxyType({"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}),
-    defaults=MappingProxyType({"Timeout": 3, "MemorySize": 128, "EphemeralStorage": 512, "Architecture": "x86_64"}),
+    ranges=MappingProxyType(
+        {"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}
+    ),
+    defaults=MappingProxyType(
+        {"Timeout": 3, "MemorySize": 128, "EphemeralStorage": 512, "Architecture": "x86_64"}
+    ),
     memory_step_mb=1,
     mb_per_vcpu=1769,
     init_limit_s=10.0,
@@ -210,7 +214,9 @@ def configure(base: Target, properties: Mapping[str, Any], python: str, where: s
         concurrency=Concurrency(
             reserved=_whole(reserved, "ReservedConcurrentExecutions", where),
             provisioned=_whole(
-                provisioned.get("ProvisionedConcurrentExecutions") if isinstance(provisioned, Mapping) else None,
+                provisioned.get("ProvisionedConcurrentExecutions")
+                if isinstance(provisioned, Mapping)
+                else None,
                 "ProvisionedConcurrentExecutions",
                 where,
             ),

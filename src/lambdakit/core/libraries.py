@@ -87,7 +87,8 @@ LIBRARIES: tuple[Library, ...] = (
                 env_var="HF_HOME",
                 subdir=HF,
                 default="~/.cache/huggingface",
-                doc="https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhome",
+                doc="https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables"
+                "#hfhome",
                 home=(".cache/huggingface/**",),
                 preload="call huggingface_hub.snapshot_download(REPO_ID) in the snapshot command",
             ),
@@ -98,13 +99,19 @@ LIBRARIES: tuple[Library, ...] = (
         more_variables=("HUGGINGFACE_HUB_CACHE", "HF_XET_CACHE"),
         refusals=(
             Refusal(
-                r"(OfflineModeIsEnabled[^\n]*|LocalEntryNotFoundError[^\n]*|We have no connection or you passed "
-                r"local_files_only=True[^\n]*|Cannot reach https?://\S+[^\n]*|offline mode is enabled[^\n]*)",
-                "huggingface_hub could not download (offline, or the Hub unreachable): run `nox -s snapshot` so "
-                "the files ship in $HF_HUB_CACHE, and keep HF_HUB_OFFLINE=1 in the image",
+                r"(OfflineModeIsEnabled[^\n]*|LocalEntryNotFoundError[^\n]*|We have no connection or you "
+                r"passed local_files_only=True[^\n]*|Cannot reach https?://\S+[^\n]*|offline mode is "
+                r"enabled[^\n]*)",
+                "huggingface_hub could not download (offline, or the Hub unreachable): run `nox -s snapshot` "
+                "so the files ship in $HF_HUB_CACHE, and keep HF_HUB_OFFLINE=1 in the image",
             ),
         ),
-        offline_errors=("OfflineModeIsEnabled", "LocalEntryNotFoundError", "HF_HUB_OFFLINE", "couldn't connect to"),
+        offline_errors=(
+            "OfflineModeIsEnabled",
+            "LocalEntryNotFoundError",
+            "HF_HUB_OFFLINE",
+            "couldn't connect to",
+        ),
     ),
     Library(
         name="transformers",
@@ -116,7 +123,8 @@ LIBRARIES: tuple[Library, ...] = (
                 subdir=f"{HF}/modules",
                 default="~/.cache/huggingface/modules",
                 home=(".cache/huggingface/modules/**",),
-                preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights: $HF_HUB_CACHE)",
+                preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command "
+                "(weights: $HF_HUB_CACHE)",
                 note="remote code (trust_remote_code); weights live in the huggingface_hub cache",
             ),
         ),
@@ -197,8 +205,8 @@ LIBRARIES: tuple[Library, ...] = (
                 default="~/nltk_data",
                 home=("nltk_data/**",),
                 preload="call nltk.download(PACKAGE) in the snapshot command (it saves to $NLTK_DATA)",
-                trap="nltk.download() saves to $NLTK_DATA only when that directory exists, else to ~/nltk_data: "
-                "create it first, or pass download_dir=os.environ['NLTK_DATA']",
+                trap="nltk.download() saves to $NLTK_DATA only when that directory exists, else to "
+                "~/nltk_data: create it first, or pass download_dir=os.environ['NLTK_DATA']",
             ),
         ),
         env_block=("NLTK_DATA",),
@@ -232,8 +240,8 @@ LIBRARIES: tuple[Library, ...] = (
         refusals=(
             Refusal(
                 r"(unable to read local cache [^\n]* during fallback[^\n]*|Unable to connect to[^\n]*)",
-                "gensim.downloader could not fetch its data: run `nox -s snapshot` so $GENSIM_DATA_DIR ships, "
-                "and load it with gensim.downloader.load(NAME) only after the data is there",
+                "gensim.downloader could not fetch its data: run `nox -s snapshot` so $GENSIM_DATA_DIR "
+                "ships, and load it with gensim.downloader.load(NAME) only after the data is there",
             ),
         ),
     ),

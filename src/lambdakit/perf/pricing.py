@@ -32,9 +32,7 @@ def cost_per_invoke(
             f"No price for architecture {architecture!r}; use one of {sorted(rules.price_per_gb_second)}."
         )
     gb_seconds = memory_mb / MB_PER_GB * billed_ms(duration_ms, rules) / 1000
-    return (
-        gb_seconds * rules.price_per_gb_second[architecture] + rules.price_per_million_requests / 1_000_000
-    )
+    return gb_seconds * rules.price_per_gb_second[architecture] + rules.price_per_million_requests / 1_000_000
 
 
 def cost_per_million(

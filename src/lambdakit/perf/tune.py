@@ -33,7 +33,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from lambdakit import console
 from lambdakit.config import template
-from lambdakit.config.target import LAMBDA
+from lambdakit.config.target import LAMBDA, Target
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
 from lambdakit.images import emulation, engine

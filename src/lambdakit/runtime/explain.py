@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from lambdakit.config import template
 from lambdakit.config.target import LAMBDA, Rules, Target
 from lambdakit.core import libraries
 from lambdakit.core.settings import IMAGE_CACHE_ROOT
@@ -149,22 +148,25 @@ def explain_payload(result: Invocation, rules: Rules = LAMBDA) -> str | None:
 
 def explain_init(result: Invocation, limits: Target) -> str | None:
     """An init (the emulator's `INIT REPORT`) past the target's init limit: on demand, Lambda cuts it there
-    and runs it again inside the first invoke, under Timeout; SnapStart and provisioned concurrency fail it."""
+    and runs it again inside the first invoke, under Timeout; SnapStart and provisioned concurrency fail
+    it."""
     init_ms = emulator.init_duration_ms(result.log)
     limit_s = limits.init_limit_s
     if init_ms is None or init_ms <= limit_s * 1000:
         return None
-    init_s, fix = init_ms / 1000, (
-        "move work to build time (`prepare`, files shipped by `nox -s snapshot`), load lazily what the first "
-        "request does not need, or raise MemorySize (more CPU)"
+    init_s = init_ms / 1000
+    fix = (
+        "move work to build time (`prepare`, files shipped by `nox -s snapshot`), load lazily what the "
+        "first request does not need, or raise MemorySize (more CPU)"
     )
     if not limits.on_demand:
-        return f"init too slow: the init took {init_s:.1f} s, over the {limit_s:g} s Lambda allows it; {fix}"
+        return f"init too slow: the init took {init_s:.1f} s, over the {limit_s:g} s Lambda allows; {fix}"
     first_s = init_s + (result.duration_ms or 0.0) / 1000
     then = (
-        f"the first invoke then needs about {first_s:.1f} s, over Timeout={limits.timeout_s} s, so every cold "
-        "start times out"
-        if first_s > limits.timeout_s
+        f"the first invoke then needs about {first_s:.1f} s, over Timeout={limits.timeout_s} s, so every "
+        "cold start times out"
+        # the emulator's own Timeout covered the init too
+        if first_s > limits.timeout_s or result.outcome == "timeout"
         else f"every cold start waits {limit_s:g} s more and runs the init twice"
     )
     return (

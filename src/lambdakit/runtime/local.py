@@ -4,8 +4,9 @@
 * `--faithful`: run the image the way Lambda runs it, on the function's target (`config/target.py`: Lambda's
   rules and the settings of `template.yaml`), in the kit's one Lambda execution environment
   (`lambdakit.runtime.environment`: read-only root, tmpfs /tmp, no network, non-root uid, MemorySize without
-  swap, CPU in proportion to MemorySize). It needs no root: any member of the `docker` group, Docker Desktop and the Dev Container run it. A summary table gives the cold start, each
-  invoke's duration and the peak memory, and explains (`lambdakit.runtime.explain`) what Lambda would not
+  swap, CPU in proportion to MemorySize). It needs no root: any member of the `docker` group, Docker Desktop
+  and the Dev Container run it. A summary table gives the cold start, each invoke's duration and the peak
+  memory, and explains (`lambdakit.runtime.explain`) what Lambda would not
   allow: writes outside /tmp, network attempts and refused downloads, payloads over 6 MB, an init past the
   init limit (10 s on demand), out of time vs too much work, out of memory.
 """

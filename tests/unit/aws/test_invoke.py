@@ -21,7 +21,6 @@ from lambdakit.aws import config as aws_config
 from lambdakit.aws import invoke
 from lambdakit.config.target import LAMBDA
 from lambdakit.core.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
-from lambdakit.runtime import emulator
 from tests.unit.config.test_template import image_function, write
 
 FUNCTION = "triage-InferenceFunction-ABC"

@@ -15,11 +15,17 @@ from tests.unit.config.test_template import image_function, write
 
 
 def test_lambdas_rules_as_aws_documents_them() -> None:
-    assert LAMBDA.ranges == {"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}
+    assert LAMBDA.ranges == {
+        "Timeout": (1, 900),
+        "MemorySize": (128, 10240),
+        "EphemeralStorage": (512, 10240),
+    }
     assert (LAMBDA.mb_per_vcpu, LAMBDA.init_limit_s, LAMBDA.max_timeout_s) == (1769, 10.0, 900)
     assert LAMBDA.payload_bytes == 6 * 2**20 and LAMBDA.image_bytes == 10 * 1000**3
     # arm64 (Graviton) is 20 % cheaper per GB-second
-    assert LAMBDA.price_per_gb_second["arm64"] == pytest.approx(0.8 * LAMBDA.price_per_gb_second["x86_64"], rel=1e-5)
+    assert LAMBDA.price_per_gb_second["arm64"] == pytest.approx(
+        0.8 * LAMBDA.price_per_gb_second["x86_64"], rel=1e-5
+    )
 
 
 def test_the_template_and_the_project_make_the_target(tmp_path: Path) -> None:
