@@ -324,8 +324,8 @@ def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None)
         )
     if cache is None:
         return (
-            "no library in lambdakit/core/libraries.py writes there: find which one does (report.json lists the "
-            "paths) and point it into the cache root with its variable"
+            "no library in lambdakit/core/libraries.py writes there: find which one does (report.json lists "
+            "the paths) and point it into the cache root with its variable"
         )
     target = cache.image_path
     if cache.in_env_block and cache.trap:
