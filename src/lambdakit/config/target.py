@@ -61,7 +61,7 @@ class Rules:
     memory_step_mb: int
     mb_per_vcpu: int  # one full vCPU at this MemorySize, CPU in proportion to memory
     init_limit_s: float  # on demand: past it, the init is cut and run again inside the first invoke
-    prepared_init_limit_s: float  # SnapStart and provisioned concurrency init ahead of any request
+    prepared_init_limit_s: float  # SnapStart and provisioned concurrency init ahead of any request: longer
     payload_bytes: int  # a synchronous invoke's request and response each
     image_bytes: int  # a container image, uncompressed
     max_processes: int  # processes/threads per execution environment
@@ -97,7 +97,7 @@ LAMBDA = Rules(
     memory_step_mb=1,
     mb_per_vcpu=1769,
     init_limit_s=10.0,
-    prepared_init_limit_s=900.0,  # "up to 15 minutes": the higher of 130 s and Timeout
+    prepared_init_limit_s=130.0,  # or Timeout when higher (so up to 15 minutes)
     payload_bytes=6 * 1024 * 1024,
     image_bytes=10 * 1000**3,
     max_processes=1024,

@@ -68,7 +68,8 @@ def test_an_on_demand_target_has_the_10_s_init_limit_and_provisioned_ones_do_not
     on_demand = Target(memory_mb=512, timeout_s=3, ephemeral_mb=512)
     provisioned = dataclasses.replace(on_demand, concurrency=Concurrency(provisioned=1))
     assert on_demand.on_demand and on_demand.init_limit_s == 10.0
-    assert not provisioned.on_demand and provisioned.init_limit_s == 900.0
+    assert not provisioned.on_demand and provisioned.init_limit_s == 130.0
+    assert dataclasses.replace(provisioned, timeout_s=600).init_limit_s == 600.0  # Timeout when higher
 
 
 def test_prices_come_from_the_targets_rules() -> None:

@@ -120,10 +120,11 @@ def test_an_emulator_known_to_hang_is_refused_with_the_fix(tmp_path: Path) -> No
     emulation.require_for_function(foreign, tmp_path)
 
 
-def test_an_emulated_run_gets_a_longer_timeout_and_lambdas_arm64_cpu() -> None:
+def test_an_emulated_run_gets_a_longer_timeout_and_init_limit_and_lambdas_arm64_cpu() -> None:
     foreign, _ = foreign_architecture()
     limits = Target(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=foreign)
     assert emulation.relaxed(limits).timeout_s == 300
+    assert emulation.relaxed(limits).init_limit_s == 100  # QEMU's init is ~10x slower too
     native = Target(
         memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=emulation.host_architecture()
     )
