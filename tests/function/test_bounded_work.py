@@ -34,7 +34,7 @@ print(json.dumps({"results": len(response.get("results", [])), "error": response
 
 @pytest.mark.usefixtures("model_dir")
 def test_largest_request_completes_within_timeout_and_memory() -> None:
-    limits = template.load().limits
+    limits = template.load().target
     result = subprocess.run(
         [sys.executable, "-c", RUN_HANDLER, str(limits.timeout_s)],
         input=json.dumps(worst_case_event()),

@@ -68,7 +68,7 @@ def load(tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
         stack_name=str(deploy.get("stack_name", project)),
         region=str(deploy.get("region", "")),
         project=project,
-        function_timeout_s=tpl.limits.timeout_s if tpl else None,
+        function_timeout_s=tpl.target.timeout_s if tpl else None,
         path=path,
     )
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from lambdakit.aws import config as aws_config
 from lambdakit.config import template
+from lambdakit.config.target import LAMBDA
 from lambdakit.config.template import Template
 from lambdakit.core import settings
 from lambdakit.core.errors import (
@@ -48,9 +49,8 @@ from lambdakit.core.errors import (
     InvokePayloadTooLarge,
     KitError,
 )
-from lambdakit.runtime.emulator import MAX_PAYLOAD_BYTES, handler_error, runtime_error
+from lambdakit.runtime.emulator import handler_error, runtime_error
 
-MAX_FUNCTION_TIMEOUT = 900  # Lambda's maximum timeout: a safe default when the function's own is unknown
 READ_TIMEOUT_MARGIN = 60  # cold start, image pull and network on top of the function's timeout
 CONNECT_TIMEOUT = 10
 ONE_ATTEMPT = 1  # botocore's total_max_attempts: the first call and no retry
@@ -68,7 +68,7 @@ class InvokeResult:
     executed_version: str | None
 
 
-def client_config(function_timeout: int = MAX_FUNCTION_TIMEOUT) -> Any:
+def client_config(function_timeout: int = LAMBDA.max_timeout_s) -> Any:
     """botocore settings for a long synchronous call: patient read, no retries, TCP keep-alive."""
     from botocore.config import Config
 
@@ -84,7 +84,7 @@ def lambda_client(
     *,
     endpoint_url: str | None = None,
     region: str | None = None,
-    function_timeout: int = MAX_FUNCTION_TIMEOUT,
+    function_timeout: int = LAMBDA.max_timeout_s,
     local: bool = False,
 ) -> Any:
     """A boto3 Lambda client configured by `client_config`. `local=True` adds dummy credentials and a region,
@@ -105,10 +105,10 @@ def lambda_client(
 def encode_payload(event: Any) -> bytes:
     """The request body: bytes as they are, anything else as JSON; refused above 6 MB."""
     body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode("utf-8")
-    if len(body) > MAX_PAYLOAD_BYTES:
+    if len(body) > LAMBDA.payload_bytes:
         raise InvokePayloadTooLarge(
-            f"the payload is {len(body)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES} bytes (6 MB) per "
-            "synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
+            f"the payload is {len(body)} bytes; Lambda accepts at most {LAMBDA.payload_bytes} bytes (6 MB) "
+            "per synchronous call: send fewer or shorter texts per call, or pass large inputs by reference"
         )
     return body
 
@@ -264,7 +264,7 @@ def cli(argv: list[str]) -> int:
     )
 
     config = aws_config.load(function_template())
-    timeout = args.function_timeout or config.function_timeout_s or MAX_FUNCTION_TIMEOUT
+    timeout = args.function_timeout or config.function_timeout_s or LAMBDA.max_timeout_s
     local = args.endpoint_url is not None
     region = settings.LOCAL_REGION if local else config.resolve_region(args.region)
     client = lambda_client(

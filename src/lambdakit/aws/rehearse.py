@@ -83,7 +83,7 @@ def build_changed_image(
     shutil.copytree(built_context, context, symlinks=True)
     build.stage(
         context=context,
-        target=build.target_for(inputs.base_image, tpl.limits.architecture),
+        target=build.target_for(inputs.base_image, tpl.target.architecture),
         source_dir=changed_source(workdir, revision),
     )
     return build.build_image(tag, inputs, context=context)

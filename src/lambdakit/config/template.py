@@ -1,5 +1,5 @@
-"""Read `template.yaml` (SAM) once into a frozen `Template`: the function's Lambda limits and its image
-build settings.
+"""Read `template.yaml` (SAM) once into a frozen `Template`: the function's target (its Lambda limits,
+`config/target.py`) and its image build settings.
 
 Each command loads it at its entry and passes it down. The local runs (`nox -s local -- --faithful`, bench,
 tune) take their limits from here, so what is tested locally is what is deployed. ruamel.yaml's round-trip
@@ -8,7 +8,6 @@ loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lambdakit.config import target
+from lambdakit.config.target import ARCHITECTURES, Target
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
@@ -25,56 +26,9 @@ FUNCTION_ID = "InferenceFunction"
 # The parameter `DockerTag` refers to: the kit passes the project's name, so two projects sharing one
 # Docker engine never overwrite each other's function image.
 IMAGE_TAG_PARAMETER = "FunctionImageTag"
-MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1769 MB and CPU in proportion to memory
 
-# Lambda's own defaults, used when the template does not say.
-DEFAULTS = {"Timeout": 3, "MemorySize": 128, "EphemeralStorage": 512, "Architecture": "x86_64"}
-RANGES = {"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """What one Lambda architecture means for pip, Docker and the emulator."""
-
-    name: str
-    pip_platform: str
-    docker_platform: str
-    rie_binary: str
-    debian_arch: str
-    machine: str  # `uname -m`, and the name of its QEMU user emulator (`qemu-<machine>`)
-
-
-ARCHITECTURES = {
-    "x86_64": Architecture(
-        "x86_64", "manylinux2014_x86_64", "linux/amd64", "aws-lambda-rie-x86_64", "amd64", "x86_64"
-    ),
-    "arm64": Architecture(
-        "arm64", "manylinux2014_aarch64", "linux/arm64", "aws-lambda-rie-arm64", "arm64", "aarch64"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The limits Lambda enforces on one execution environment of the function."""
-
-    memory_mb: int
-    timeout_s: int
-    ephemeral_mb: int
-    architecture: str = "x86_64"
-
-    @property
-    def cpus(self) -> float:
-        """CPU share Lambda gives this memory size (`docker --cpus`)."""
-        return self.memory_mb / MB_PER_VCPU
-
-    @property
-    def nano_cpus(self) -> int:
-        return int(self.memory_mb * 1_000_000_000 // MB_PER_VCPU)
-
-    def with_memory(self, memory_mb: int) -> Limits:
-        _check_range("MemorySize", memory_mb)
-        return dataclasses.replace(self, memory_mb=memory_mb)
+# Lambda's own defaults, used when the template does not say (its rules: config/target.py).
+DEFAULTS = target.LAMBDA.defaults
 
 
 @dataclass(frozen=True)
@@ -90,13 +44,13 @@ class ImageSettings:
 
 @dataclass(frozen=True)
 class Template:
-    """template.yaml as the kit reads it, once per command: the function's limits and its image settings.
+    """template.yaml as the kit reads it, once per command: the function's target and its image settings.
 
     A command loads it at its entry (`load`) and passes it down; nothing below re-reads the file.
     """
 
     path: Path
-    limits: Limits
+    target: Target  # where the function runs: its limits, architecture, runtime, SnapStart, concurrency
     image: ImageSettings
     build_arg_parameters: dict[str, str]  # build arg → the parameter that feeds it (`!Ref`)
     kit_parameters: dict[str, str]  # the parameters the kit sets at every build, when declared
@@ -113,7 +67,9 @@ def load(
     kit = {IMAGE_TAG_PARAMETER: project.project} if IMAGE_TAG_PARAMETER in declared else {}
     return Template(
         path=path,
-        limits=_limits(document, resource, path),
+        target=target.configure(
+            _limits(document, resource, path), _properties(document, resource), project.python, f"{path}: "
+        ),
         image=_image_settings(document, resource, function, path, kit),
         build_arg_parameters=_build_arg_parameters(resource),
         kit_parameters=kit,
@@ -144,10 +100,16 @@ def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = T
     return resource
 
 
-def _limits(document: Any, resource: Any, path: Path) -> Limits:
-    """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
+def _properties(document: Any, resource: Any) -> dict[str, Any]:
+    """The function's properties: the resource's own value, else Globals."""
     merged = dict((document.get("Globals") or {}).get("Function") or {})
     merged.update(resource.get("Properties") or {})
+    return merged
+
+
+def _limits(document: Any, resource: Any, path: Path) -> Target:
+    """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
+    merged = _properties(document, resource)
     ephemeral = merged.get("EphemeralStorage") or {}
     architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
     values = {
@@ -163,7 +125,7 @@ def _limits(document: Any, resource: Any, path: Path) -> Limits:
         raise ConfigError(
             f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {architectures}."
         )
-    return Limits(
+    return Target(
         memory_mb=values["MemorySize"],
         timeout_s=values["Timeout"],
         ephemeral_mb=values["EphemeralStorage"],
@@ -222,7 +184,4 @@ def _integer(value: Any, name: str, path: Path) -> int:
 
 
 def _check_range(name: str, value: int, path: Path | None = None) -> None:
-    low, high = RANGES[name]
-    if not low <= value <= high:
-        where = f"{path}: " if path else ""
-        raise ConfigError(f"{where}{name} must be between {low} and {high} (Lambda's limits), got {value}.")
+    target.LAMBDA.check_range(name, value, f"{path}: " if path else "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lambdakit.core import runtimes
+from lambdakit.core import libraries, runtimes
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 IMAGE_CACHE_ROOT = "/cache"
@@ -21,23 +21,11 @@ VERBOSE_ENV = "LAMBDAKIT_VERBOSE"  # 1: debug records too (the tools' own output
 # The region local stand-ins are given (sam local, the emulator, the rehearsal); real AWS calls never use it.
 LOCAL_REGION = "us-east-1"
 
-# Each ML library's cache variable, pointed inside the one cache root (path relative to that root).
-CACHE_SUBDIRS: dict[str, str] = {
-    "XDG_CACHE_HOME": "",
-    "HF_HOME": "huggingface",
-    "HF_HUB_CACHE": "huggingface/hub",
-    "TORCH_HOME": "torch",
-    "NLTK_DATA": "nltk_data",
-    "GENSIM_DATA_DIR": "gensim-data",
-}
-
-# The libraries' own switches that forbid downloads at run time.
-OFFLINE_ENV: dict[str, str] = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-}
+# Each ML library's cache variable the ENV block sets, pointed inside the one cache root (path relative to
+# that root), and the libraries' own switches that forbid downloads (and telemetry) at run time: both derived
+# from the library registry (core/libraries.py). XDG_CACHE_HOME is the root itself.
+CACHE_SUBDIRS: dict[str, str] = {"XDG_CACHE_HOME": "", **libraries.env_block()}
+OFFLINE_ENV: dict[str, str] = libraries.offline_env()
 
 
 def cache_env(root: str | Path) -> dict[str, str]:

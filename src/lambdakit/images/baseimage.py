@@ -32,7 +32,7 @@ from pathlib import Path
 
 from lambdakit import console
 from lambdakit.config import template
-from lambdakit.config.template import ARCHITECTURES
+from lambdakit.config.target import ARCHITECTURES
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ConfigError, ToolMissing
 from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, build_dir, project_runtime
@@ -294,7 +294,7 @@ def cli(argv: list[str]) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="build even when the tag exists")
     args = parser.parse_args(argv)
-    architecture = args.architecture or template.load().limits.architecture
+    architecture = args.architecture or template.load().target.architecture
     tag = build(args.tag, architecture, args.python, rebuild=args.rebuild)
     print(f"{BASE_IMAGE_ENV}={tag}")
     return 0

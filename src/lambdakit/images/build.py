@@ -30,7 +30,8 @@ from pathlib import Path
 
 from lambdakit import console
 from lambdakit.config import template
-from lambdakit.config.template import ARCHITECTURES, Template
+from lambdakit.config.target import ARCHITECTURES
+from lambdakit.config.template import Template
 from lambdakit.core import config, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
 from lambdakit.core.settings import (
@@ -296,7 +297,7 @@ def build(
     check_handler(Path(os.path.normpath(context_dir(tpl) / tpl.image.dockerfile)))
     _check_base(inputs.base_image)
     warn_deprecated(inputs.base_image)
-    target = target_for(inputs.base_image, tpl.limits.architecture)
+    target = target_for(inputs.base_image, tpl.target.architecture)
     inputs = assets_for(inputs, target.architecture)
     staged = stage(context_dir(tpl), target)
     log.info(
@@ -399,7 +400,7 @@ def cli(argv: list[str]) -> int:
     args, extra = parser.parse_known_args(argv)
     tpl = template.load()
     if args.stage_only:
-        staged = stage(context_dir(tpl), project_target(tpl.limits.architecture))
+        staged = stage(context_dir(tpl), project_target(tpl.target.architecture))
         print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
         return 0
     inputs = resolve_inputs(function_build_args(tpl), args.base_image, args.asset_image)

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from lambdakit.config.template import ARCHITECTURES, Limits
+from lambdakit.config.target import ARCHITECTURES, Target
 from lambdakit.core import proc
 from lambdakit.core.errors import ConfigError, KitError
 
@@ -109,8 +109,10 @@ def environment(architecture: str) -> dict[str, str]:
     return {"QEMU_CPU": cpu} if cpu and is_emulated(architecture) else {}
 
 
-def relaxed(limits: Limits) -> Limits:
-    """LIMITS with the Timeout an emulated run needs; the same LIMITS when the host runs them natively."""
+def relaxed(limits: Target) -> Target:
+    """LIMITS with the Timeout and init limit an emulated run needs; the same LIMITS when the host runs them
+    natively."""
     if not is_emulated(limits.architecture):
         return limits
-    return dataclasses.replace(limits, timeout_s=limits.timeout_s * TIMEOUT_FACTOR)
+    rules = dataclasses.replace(limits.rules, init_limit_s=limits.rules.init_limit_s * TIMEOUT_FACTOR)
+    return dataclasses.replace(limits, timeout_s=limits.timeout_s * TIMEOUT_FACTOR, rules=rules)

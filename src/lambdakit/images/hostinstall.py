@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit import console
-from lambdakit.config.template import ARCHITECTURES
+from lambdakit.config.target import ARCHITECTURES
 from lambdakit.core import proc
 from lambdakit.images import engine
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.runtime import emulator
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, plan_for
@@ -79,7 +79,7 @@ def split_durations(reports: list[float], counts: Sequence[int]) -> list[list[fl
 
 def run(
     image: str,
-    limits: Limits,
+    limits: Target,
     phases: Sequence[Phase],
     client_image: str,
     start_timeout_s: float = START_TIMEOUT_S,
@@ -150,7 +150,7 @@ def _mb(value: int | None) -> float | None:
     return round(value / 1024 / 1024, 1) if value is not None else None
 
 
-def _failure_message(image: str, limits: Limits, error: str, env: ExecutionEnvironment, oom: bool) -> str:
+def _failure_message(image: str, limits: Target, error: str, env: ExecutionEnvironment, oom: bool) -> str:
     if oom:
         return (
             f"{image} ran out of memory at MemorySize {limits.memory_mb} MB (the cgroup killed it); "

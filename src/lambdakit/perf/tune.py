@@ -33,12 +33,13 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from lambdakit import console
 from lambdakit.config import template
+from lambdakit.config.target import LAMBDA, Target
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
 from lambdakit.images import emulation, engine
 from lambdakit.perf import measure, pricing, stats
 
-DEFAULT_MEMORY = (512, 1024, 1769, 3008)
+DEFAULT_MEMORY = (512, 1024, LAMBDA.mb_per_vcpu, 3008)  # 1769 MB: one full vCPU
 DEFAULT_EVENT = REPO_ROOT / "events" / "single.json"
 
 
@@ -54,7 +55,6 @@ def default_event(preferred: Path = DEFAULT_EVENT) -> Path:
 
 STRATEGIES = ("cost", "speed", "balanced")
 TRIM = 0.2
-MAX_TIMEOUT_S = 900
 CAPPED_WARNING = (
     "--cpus above the host's cores cannot be given locally: sizes beyond them were capped, so their "
     "durations here are pessimistic."
@@ -102,7 +102,7 @@ def point_from(
         p99_ms=stats.percentile(durations, 99),
         cold_start_ms=statistics.median(cold_starts),
         cost_per_million={
-            arch: pricing.cost_per_million(memory_mb, duration, arch) for arch in pricing.PRICE_PER_GB_SECOND
+            arch: pricing.cost_per_million(memory_mb, duration, arch) for arch in LAMBDA.price_per_gb_second
         },
         samples=len(durations),
         peak_memory_mb=peak_memory_mb,
@@ -143,16 +143,17 @@ def recommend(
 
 def _capped(point: Point) -> bool:
     """Did the host give this size fewer CPUs than Lambda would?"""
-    return point.cpus + 0.01 < point.memory_mb / template.MB_PER_VCPU
+    return point.cpus + 0.01 < point.memory_mb / LAMBDA.mb_per_vcpu
 
 
 def timeout_seconds(p99_ms: float, cold_start_ms: float, safety: float) -> int:
     """p99 x SAFETY, never below the cold start (the first invoke of an environment waits for its init),
-    rounded up to whole seconds as Lambda's Timeout takes them, within Lambda's 1-900 s."""
+    rounded up to whole seconds as Lambda's Timeout takes them, within Lambda's range (1-900 s)."""
     if safety < 1:
         raise ConfigError(f"The safety factor must be at least 1, got {safety}.")
     needed_ms = max(p99_ms * safety, cold_start_ms)
-    return min(MAX_TIMEOUT_S, max(1, math.ceil(needed_ms / 1000)))
+    low, high = LAMBDA.ranges["Timeout"]
+    return min(high, max(low, math.ceil(needed_ms / 1000)))
 
 
 # --- template.yaml ---
@@ -162,9 +163,8 @@ def apply(path: Path, memory_mb: int, timeout_s: int, function: str = template.F
     """Set MemorySize and Timeout where the template defines them (the function's own Properties, else
     Globals.Function); comments, order, quoting and indentation stay. Returns the changed lines as a diff.
     """
-    template.Limits(memory_mb=memory_mb, timeout_s=timeout_s, ephemeral_mb=512).with_memory(memory_mb)
-    if not 1 <= timeout_s <= MAX_TIMEOUT_S:
-        raise ConfigError(f"Timeout must be between 1 and {MAX_TIMEOUT_S} s, got {timeout_s}.")
+    LAMBDA.check_range("MemorySize", memory_mb)
+    LAMBDA.check_range("Timeout", timeout_s)
     original = path.read_text(encoding="utf-8")
     yaml = _layout_preserving_yaml(original, path)
     document = yaml.load(original)
@@ -226,7 +226,7 @@ def _changed_lines(before: str, after: str) -> list[str]:
 
 def measure_sizes(
     image: str,
-    limits: template.Limits,
+    limits: Target,
     sizes: Sequence[int],
     event: Any,
     invokes: int,
@@ -243,7 +243,7 @@ def measure_sizes(
 
 def measure_size(
     image: str,
-    at_size: template.Limits,
+    at_size: Target,
     event: Any,
     invokes: int,
     cold_starts: int,
@@ -334,10 +334,10 @@ def results_document(
             "architecture": architecture,
         },
         "prices": {
-            "per_gb_second": pricing.PRICE_PER_GB_SECOND,
-            "per_million_requests": pricing.PRICE_PER_MILLION_REQUESTS,
-            "source": pricing.PRICES_SOURCE,
-            "as_of": pricing.PRICES_AS_OF,
+            "per_gb_second": dict(LAMBDA.price_per_gb_second),
+            "per_million_requests": LAMBDA.price_per_million_requests,
+            "source": LAMBDA.prices_source,
+            "as_of": LAMBDA.prices_as_of,
         },
         "points": [asdict(p) for p in points],
         "recommendations": recommendations,
@@ -412,7 +412,7 @@ def cli(argv: list[str]) -> int:
     if args.invokes < 1 or args.cold_starts < 1:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
     tpl = template.load(args.template)
-    limits = tpl.limits
+    limits = tpl.target
     emulation.require_native(limits.architecture, "tune MemorySize wrongly")
     image = args.image or tpl.image.local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
@@ -464,5 +464,5 @@ def _sizes(text: str) -> list[int]:
     if not sizes:
         raise ConfigError("--memory needs at least one size.")
     for size in sizes:
-        template.Limits(memory_mb=128, timeout_s=3, ephemeral_mb=512).with_memory(size)
+        LAMBDA.check_range("MemorySize", size)
     return sorted(set(sizes))

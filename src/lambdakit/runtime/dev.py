@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambdakit.config.target import LAMBDA
 from lambdakit.core import config, settings
 from lambdakit.core.errors import ConfigError
 
@@ -37,11 +38,11 @@ class LocalContext:
 
     function_name: str = "local"
     memory_limit_in_mb: str = field(
-        default_factory=lambda: os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+        default_factory=lambda: os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(LAMBDA.mb_per_vcpu))
     )
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
-    deadline: float = field(default_factory=lambda: time.monotonic() + 900)
+    deadline: float = field(default_factory=lambda: time.monotonic() + LAMBDA.max_timeout_s)
 
     @property
     def invoked_function_arn(self) -> str:

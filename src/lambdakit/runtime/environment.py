@@ -2,9 +2,10 @@
 
 `nox -s local -- --faithful`, bench, tune and the rehearsal's invoke all start it here:
 
-* the function container gets the limits of `template.yaml` (`lambdakit.config.template.Limits`): read-only
-  root, a tmpfs `/tmp` of the EphemeralStorage size, a non-root uid/gid, memory = MemorySize with no swap,
-  CPU = MemorySize/1769, Lambda's process and open-file limits, no capabilities, Lambda's variables;
+* the function container gets the function's target (`lambdakit.config.target.Target`, from template.yaml):
+  read-only root, a tmpfs `/tmp` of the EphemeralStorage size, a non-root uid/gid, memory = MemorySize with
+  no swap, CPU = MemorySize / the target's MB per vCPU, its process and open-file limits, no capabilities,
+  Lambda's variables;
 * it has no network: it joins the network namespace of a small client container started with `--network
   none` (only loopback), and the client (`lambdakit.runtime.client`) talks to the emulator on 127.0.0.1. No
   root, no `setns`, no published port: it works as any user of the `docker` group, on Docker Desktop and from
@@ -31,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from lambdakit.config import template
+from lambdakit.config.target import Target
 from lambdakit.core.errors import ContainerFailed, EmulatorFailed
 from lambdakit.core.settings import LOCAL_REGION, project_name
 from lambdakit.images import engine
@@ -38,8 +40,6 @@ from lambdakit.runtime import emulator
 
 LAMBDA_UID, LAMBDA_GID = 993, 990  # any non-root ids: Lambda runs the function as an unprivileged user
 LAMBDA_USER = f"{LAMBDA_UID}:{LAMBDA_GID}"
-LAMBDA_MAX_PROCESSES = 1024  # Lambda's limit on processes/threads per execution environment
-LAMBDA_MAX_OPEN_FILES = 1024
 CONTAINER_LABEL = "io.lambdakit.runtime"
 TMP = "/tmp"  # noqa: S108  (the one writable folder of a Lambda execution environment)
 READY_TIMEOUT_S = 60.0  # the client container's start, and the emulator's (slow under QEMU for arm64)
@@ -64,7 +64,7 @@ print(max(peaks) if peaks else "")
 
 
 def lambda_environment(
-    limits: template.Limits, function_name: str = template.FUNCTION_ID, region: str = LOCAL_REGION
+    limits: Target, function_name: str = template.FUNCTION_ID, region: str = LOCAL_REGION
 ) -> dict[str, str]:
     """Variables Lambda sets in every execution environment that the emulator and runtimes read."""
     return {
@@ -77,13 +77,13 @@ def lambda_environment(
     }
 
 
-def tmpfs_options(limits: template.Limits) -> str:
+def tmpfs_options(limits: Target) -> str:
     """Mount options of /tmp: EphemeralStorage-sized, writable by the function's user."""
     return f"rw,nosuid,nodev,size={limits.ephemeral_mb}m,mode=1777"
 
 
-def effective_cpus(limits: template.Limits, host_cpus: int) -> float:
-    """MemorySize/1769 CPUs, capped at what the host has (Docker refuses more)."""
+def effective_cpus(limits: Target, host_cpus: int) -> float:
+    """The target's CPUs for its MemorySize, capped at what the host has (Docker refuses more)."""
     return round(max(ENGINE_CPU_FLOOR, min(limits.cpus, float(host_cpus))), 3)
 
 
@@ -92,7 +92,7 @@ class Function:
     """What to run and how: the image, Lambda's limits, and what the caller adds."""
 
     image: str
-    limits: template.Limits
+    limits: Target
     environment: Mapping[str, str] = field(default_factory=dict)
     handler: str | None = None  # overrides the image's CMD
     platform: str | None = None  # e.g. linux/arm64 (needs the engine's binfmt handler for QEMU)
@@ -113,8 +113,8 @@ def function_options(function: Function, name: str, network_of: str, cpus: float
         "mem_limit": memory,
         "memswap_limit": memory,  # equal to the limit: no swap, as on Lambda
         "nano_cpus": int(cpus * 1_000_000_000),
-        "pids_limit": LAMBDA_MAX_PROCESSES,
-        "ulimits": [engine.ulimit("nofile", LAMBDA_MAX_OPEN_FILES)],
+        "pids_limit": function.limits.rules.max_processes,
+        "ulimits": [engine.ulimit("nofile", function.limits.rules.max_open_files)],
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "environment": {**lambda_environment(function.limits), **function.environment},
@@ -142,7 +142,7 @@ def client_source() -> str:
     return resources.files("lambdakit.runtime").joinpath("client.py").read_text(encoding="utf-8")
 
 
-def plan_for(phases: list[dict[str, Any]], limits: template.Limits, start_timeout_s: float) -> dict[str, Any]:
+def plan_for(phases: list[dict[str, Any]], limits: Target, start_timeout_s: float) -> dict[str, Any]:
     """The client's plan: wait up to START_TIMEOUT_S for the emulator, then each phase's invokes."""
     return {
         "port": emulator.PORT,

@@ -2,8 +2,9 @@
 
 Everything here reads text (the answer and the emulator's log of the invoke) and the invocations' figures:
 writes outside /tmp, network attempts and downloads refused offline (attributed to the library in the
-traceback or the message), requests and responses over Lambda's 6 MB, out of time vs too much work in one
-request, and out-of-memory kills with the peak of the runtime that was killed. A download a library only
+traceback or the message), requests and responses over Lambda's 6 MB, an init past the init limit, out of
+time vs too much work in one request, and out-of-memory kills with the peak of the runtime that was killed.
+The limits are the function's target's (`lambdakit.config.target`). A download a library only
 reported (`lambdakit.snapshot.refusals`) is a note: the answer may be right, but Lambda would try the network.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from lambdakit.config import template
+from lambdakit.config.target import LAMBDA, Rules, Target
+from lambdakit.core import libraries
 from lambdakit.core.settings import IMAGE_CACHE_ROOT
 from lambdakit.runtime import emulator
 from lambdakit.runtime.environment import TMP, Invocation
@@ -24,9 +26,8 @@ _NETWORK_ERROR = re.compile(
     r"No address associated with hostname|Network is unreachable|Connection refused|No route to host|"
     r"Connection timed out)"
 )
-_OFFLINE_ERROR = re.compile(
-    r"(OfflineModeIsEnabled|LocalEntryNotFoundError|HF_HUB_OFFLINE|couldn't connect to)"
-)
+# The errors libraries raise for a download their offline switch refused (core/libraries.py).
+_OFFLINE_ERROR = re.compile("(" + "|".join(libraries.offline_errors()) + ")")
 _FRAME = re.compile(r'File "([^"]+)", line \d+')
 
 
@@ -125,10 +126,10 @@ def refusal_notes(text: str, explained: Sequence[str] = ()) -> list[str]:
 # --- limits of one request --------------------------------------------------------------------------------
 
 
-def explain_payload(result: Invocation) -> str | None:
+def explain_payload(result: Invocation, rules: Rules = LAMBDA) -> str | None:
     """Lambda refuses requests and fails responses over 6 MB; the emulator does neither the same way."""
-    limit_mb = emulator.MAX_PAYLOAD_BYTES / 2**20
-    if result.request_bytes > emulator.MAX_PAYLOAD_BYTES:
+    limit_mb = rules.payload_bytes / 2**20
+    if result.request_bytes > rules.payload_bytes:
         return (
             f"payload too large: {result.name} is {result.request_bytes / 2**20:.1f} MB; Lambda refuses a "
             f"synchronous request over {limit_mb:.0f} MB (413 RequestEntityTooLargeException) before the "
@@ -136,7 +137,7 @@ def explain_payload(result: Invocation) -> str | None:
             "large input by reference (an S3 key)"
         )
     size = len(result.body.encode("utf-8"))
-    if size > emulator.MAX_PAYLOAD_BYTES:
+    if size > rules.payload_bytes:
         return (
             f"response too large: the answer to {result.name} is {size / 2**20:.1f} MB; Lambda fails a "
             f"response over {limit_mb:.0f} MB (Function.ResponseSizeTooLarge); return less (no echo of the "
@@ -145,7 +146,37 @@ def explain_payload(result: Invocation) -> str | None:
     return None
 
 
-def explain_timeout(result: Invocation, results: Sequence[Invocation], limits: template.Limits) -> str:
+def explain_init(result: Invocation, limits: Target) -> str | None:
+    """An init (the emulator's `INIT REPORT`) past the target's init limit: on demand, Lambda cuts it there
+    and runs it again inside the first invoke, under Timeout; SnapStart and provisioned concurrency fail
+    it."""
+    init_ms = emulator.init_duration_ms(result.log)
+    limit_s = limits.init_limit_s
+    if init_ms is None or init_ms <= limit_s * 1000:
+        return None
+    init_s = init_ms / 1000
+    fix = (
+        "move work to build time (`prepare`, files shipped by `nox -s snapshot`), load lazily what the "
+        "first request does not need, or raise MemorySize (more CPU)"
+    )
+    if not limits.on_demand:
+        return f"init too slow: the init took {init_s:.1f} s, over the {limit_s:g} s Lambda allows; {fix}"
+    first_s = init_s + (result.duration_ms or 0.0) / 1000
+    then = (
+        f"the first invoke then needs about {first_s:.1f} s, over Timeout={limits.timeout_s} s, so every "
+        "cold start times out"
+        # the emulator's own Timeout covered the init too
+        if first_s > limits.timeout_s or result.outcome == "timeout"
+        else f"every cold start waits {limit_s:g} s more and runs the init twice"
+    )
+    return (
+        f"init too slow: the init took {init_s:.1f} s, over the {limit_s:g} s init limit of an on-demand "
+        f"function; Lambda stops it there and runs it again inside the first invoke, under Timeout: {then}; "
+        f"{fix}, or use SnapStart"
+    )
+
+
+def explain_timeout(result: Invocation, results: Sequence[Invocation], limits: Target) -> str:
     """Out of time (the work is fine, the Timeout is short) vs too much work (this one request is too big)."""
     base = f"timeout: {result.name} ran longer than Timeout={limits.timeout_s} s"
     answered = [r for r in results if r.outcome not in emulator.FAILED and r.duration_ms and r.request_bytes]
@@ -174,7 +205,7 @@ def explain_timeout(result: Invocation, results: Sequence[Invocation], limits: t
     )
 
 
-def explain_out_of_memory(result: Invocation, limits: template.Limits) -> str:
+def explain_out_of_memory(result: Invocation, limits: Target) -> str:
     peak = result.peak_memory_bytes
     seen = f" (the killed runtime's environment peaked at {peak / 2**20:.0f} MB)" if peak else ""
     return (
@@ -184,13 +215,15 @@ def explain_out_of_memory(result: Invocation, limits: template.Limits) -> str:
     )
 
 
-def notes_for(results: Sequence[Invocation], limits: template.Limits, home: str = "/") -> None:
+def notes_for(results: Sequence[Invocation], limits: Target, home: str = "/") -> None:
     """Fill each invocation's `explanations` (what Lambda would fail) and `notes` (worth a look)."""
     for result in results:
         text = f"{result.body}\n{result.log}"
         notes = explain(text, home=home)
-        payload = explain_payload(result)
+        payload = explain_payload(result, limits.rules)
         notes += [payload] if payload else []
+        init = explain_init(result, limits)
+        notes += [init] if init else []
         if result.outcome == "timeout":
             notes.append(explain_timeout(result, results, limits))
         elif result.outcome == "out of memory":

@@ -1,13 +1,14 @@
 """`python -m lambdakit local` (`nox -s local`): run the function image locally, over the sample events.
 
 * Default: `sam local invoke InferenceFunction -e EVENT` for each event (extra arguments go to SAM).
-* `--faithful`: run the image the way Lambda runs it, with the limits of `template.yaml`, in the kit's one
-  Lambda execution environment (`lambdakit.runtime.environment`: read-only root, tmpfs /tmp, no network,
-  non-root uid, MemorySize without swap, CPU = MemorySize/1769). It needs no root: any member of the
-  `docker` group, Docker Desktop and the Dev Container run it. A summary table gives the cold start, each
-  invoke's duration and the peak memory, and explains (`lambdakit.runtime.explain`) what Lambda would not
-  allow: writes outside /tmp, network attempts and refused downloads, payloads over 6 MB, out of time vs too
-  much work, out of memory.
+* `--faithful`: run the image the way Lambda runs it, on the function's target (`config/target.py`: Lambda's
+  rules and the settings of `template.yaml`), in the kit's one Lambda execution environment
+  (`lambdakit.runtime.environment`: read-only root, tmpfs /tmp, no network, non-root uid, MemorySize without
+  swap, CPU in proportion to MemorySize). It needs no root: any member of the `docker` group, Docker Desktop
+  and the Dev Container run it. A summary table gives the cold start, each invoke's duration and the peak
+  memory, and explains (`lambdakit.runtime.explain`) what Lambda would not
+  allow: writes outside /tmp, network attempts and refused downloads, payloads over 6 MB, an init past the
+  init limit (10 s on demand), out of time vs too much work, out of memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdakit.config import template
+from lambdakit.config.target import Target
 from lambdakit.core import proc
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
@@ -86,7 +88,7 @@ def run_sam_local(
 
 
 def run_faithful(
-    image: str, limits: template.Limits, events: Sequence[Path], platform: str | None = None
+    image: str, limits: Target, events: Sequence[Path], platform: str | None = None
 ) -> tuple[list[Invocation], dict[str, Any]]:
     """Invoke each event in one warm environment (the first invoke is the cold start); results and stats."""
     function = Function(
@@ -112,7 +114,7 @@ def run_faithful(
     return results, stats
 
 
-def faithful_limits(limits: template.Limits) -> template.Limits:
+def faithful_limits(limits: Target) -> Target:
     """LIMITS; under QEMU (another architecture) with a longer Timeout, said once."""
     if not emulation.is_emulated(limits.architecture):
         return limits
@@ -127,7 +129,7 @@ def faithful_limits(limits: template.Limits) -> template.Limits:
     return relaxed
 
 
-def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limits: template.Limits) -> None:
+def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limits: Target) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -166,7 +168,7 @@ def print_summary(results: Sequence[Invocation], stats: Mapping[str, Any], limit
         console.print(f"[yellow]![/yellow] {note}")
 
 
-def peak_memory_line(results: Sequence[Invocation], stats: Mapping[str, Any], limits: template.Limits) -> str:
+def peak_memory_line(results: Sequence[Invocation], stats: Mapping[str, Any], limits: Target) -> str:
     """After an out-of-memory kill the live runtime is a fresh one: the killed one's peak comes first."""
     killed = [r for r in results if r.outcome == "out of memory"]
     live = f"{_mb(stats.get('runtime_peak_rss_bytes'))} MB runtime peak RSS"
@@ -223,7 +225,7 @@ def cli(argv: list[str]) -> int:
     if not args.faithful:
         return run_sam_local(events, args.template, extra)
     tpl = template.load(args.template)
-    limits = faithful_limits(tpl.limits)
+    limits = faithful_limits(tpl.target)
     image = args.image or tpl.image.local_image
     results, stats = run_faithful(image, limits, events)
     print_summary(results, stats, limits)

@@ -1,9 +1,9 @@
 """Where ML libraries hide their downloads: one table, and the attribution of files and connections to it.
 
 Each row names a library, where it writes by default, the variable that moves it, where that lands in the
-kit's cache root, path patterns to recognise its files, and a link to its documentation. Rows moved by a
-variable of the ENV block (`lambdakit.settings.CACHE_SUBDIRS`) take their place in the cache root from that
-block, so the table and the images can never disagree.
+kit's cache root, path patterns to recognise its files, and a link to its documentation. The rows are the
+folders of the library registry (`lambdakit.core.libraries`), which the ENV block
+(`lambdakit.core.settings.CACHE_SUBDIRS`) is derived from too, so the table and the images never disagree.
 
 Patterns are globs over `/`-separated paths: `*` stays within one component, `**` spans any number.
 """
@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from lambdakit.core import libraries as libs
 from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT
 
 Root = Literal["cache", "home", "tmp", "other"]
@@ -62,196 +63,30 @@ class Cache:
         return self.env_var in CACHE_SUBDIRS
 
 
-def _block(var: str, below: str = "") -> str:
-    """A place in the cache root derived from the ENV block, so the table follows `CACHE_SUBDIRS`."""
-    base = CACHE_SUBDIRS[var]
-    return "/".join(part for part in (base, below) if part)
+def _caches(libraries: Iterable[libs.Library] = libs.LIBRARIES) -> tuple[Cache, ...]:
+    """One row per folder of each library in the registry (`lambdakit.core.libraries`)."""
+    return tuple(
+        Cache(
+            library=folder.label or library.name,
+            default=folder.default,
+            env_var=folder.env_var,
+            subdir=folder.subdir,
+            doc=folder.doc or library.doc,
+            modules=folder.modules or library.modules,
+            home=folder.home,
+            tmp=folder.tmp,
+            other=folder.other,
+            preload=folder.preload,
+            ship=folder.ship,
+            note=folder.note,
+            trap=folder.trap,
+        )
+        for library in libraries
+        for folder in library.folders
+    )
 
 
-HF_DOC = "https://huggingface.co/docs/huggingface_hub/guides/manage-cache"
-
-CACHES: tuple[Cache, ...] = (
-    Cache(
-        library="huggingface_hub",
-        default="~/.cache/huggingface/hub",
-        env_var="HF_HUB_CACHE",
-        subdir=_block("HF_HUB_CACHE"),
-        doc=HF_DOC,
-        modules=("huggingface_hub",),
-        home=(".cache/huggingface/hub/**",),
-        preload="call huggingface_hub.snapshot_download(REPO_ID) or from_pretrained in the snapshot command",
-        note="shared by transformers, sentence-transformers, diffusers, timm, ...",
-    ),
-    Cache(
-        library="huggingface_hub",
-        default="~/.cache/huggingface",
-        env_var="HF_HOME",
-        subdir=_block("HF_HOME"),
-        doc="https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhome",
-        modules=("huggingface_hub",),
-        home=(".cache/huggingface/**",),
-        preload="call huggingface_hub.snapshot_download(REPO_ID) in the snapshot command",
-    ),
-    Cache(
-        library="datasets",
-        default="~/.cache/huggingface/datasets",
-        env_var="HF_DATASETS_CACHE",
-        subdir=_block("HF_HOME", "datasets"),
-        doc="https://huggingface.co/docs/datasets/cache",
-        modules=("datasets",),
-        home=(".cache/huggingface/datasets/**",),
-        preload="call datasets.load_dataset(NAME) in the snapshot command",
-    ),
-    Cache(
-        library="transformers",
-        default="~/.cache/huggingface/modules",
-        env_var="HF_MODULES_CACHE",
-        subdir=_block("HF_HOME", "modules"),
-        doc="https://huggingface.co/docs/transformers/installation#cache-setup",
-        modules=("transformers",),
-        home=(".cache/huggingface/modules/**",),
-        preload="call AutoModel.from_pretrained(REPO_ID) in the snapshot command (weights: $HF_HUB_CACHE)",
-        note="remote code (trust_remote_code); weights live in the huggingface_hub cache",
-    ),
-    Cache(
-        library="sentence-transformers",
-        default="$HF_HUB_CACHE (releases before 2.3: ~/.cache/torch/sentence_transformers)",
-        env_var="SENTENCE_TRANSFORMERS_HOME",
-        subdir=_block("TORCH_HOME", "sentence_transformers"),
-        doc="https://sbert.net/docs/package_reference/sentence_transformer/SentenceTransformer.html",
-        modules=("sentence_transformers",),
-        home=(".cache/torch/sentence_transformers/**",),
-        preload="call SentenceTransformer(MODEL) in the snapshot command",
-    ),
-    Cache(
-        library="torch hub",
-        default="~/.cache/torch",
-        env_var="TORCH_HOME",
-        subdir=_block("TORCH_HOME"),
-        doc="https://pytorch.org/docs/stable/hub.html#where-are-my-downloaded-models-saved",
-        modules=("torch", "torchvision", "torchaudio", "timm"),
-        home=(".cache/torch/**",),
-        preload="call torch.hub.load(...) / load_state_dict_from_url(...) in the snapshot command",
-    ),
-    Cache(
-        library="torch inductor",
-        default="/tmp/torchinductor_<user>",  # noqa: S108 - where torch writes, documented
-        env_var="TORCHINDUCTOR_CACHE_DIR",
-        subdir="torchinductor",
-        doc="https://pytorch.org/tutorials/recipes/torch_compile_caching_tutorial.html",
-        modules=("torch",),
-        tmp=("torchinductor_*/**",),
-        preload="run the torch.compile'd model once in the snapshot command",
-        note="compiled kernels: /tmp works on Lambda, but every cold start compiles again",
-    ),
-    Cache(
-        library="nltk",
-        default="~/nltk_data",
-        env_var="NLTK_DATA",
-        subdir=_block("NLTK_DATA"),
-        doc="https://www.nltk.org/data.html",
-        modules=("nltk",),
-        home=("nltk_data/**",),
-        preload="call nltk.download(PACKAGE) in the snapshot command (it saves to $NLTK_DATA)",
-        trap="nltk.download() saves to $NLTK_DATA only when that directory exists, else to ~/nltk_data: "
-        "create it first, or pass download_dir=os.environ['NLTK_DATA']",
-    ),
-    Cache(
-        library="gensim",
-        default="~/gensim-data",
-        env_var="GENSIM_DATA_DIR",
-        subdir=_block("GENSIM_DATA_DIR"),
-        doc="https://radimrehurek.com/gensim/downloader.html",
-        modules=("gensim",),
-        home=("gensim-data/**",),
-        preload="call gensim.downloader.load(NAME) in the snapshot command",
-    ),
-    Cache(
-        library="keras",
-        default="~/.keras",
-        env_var="KERAS_HOME",
-        subdir="keras",
-        doc="https://keras.io/getting_started/faq/#where-is-the-keras-configuration-file-stored",
-        modules=("keras", "tf_keras", "tensorflow"),
-        home=(".keras/**",),
-        preload="load the model/dataset once (keras.utils.get_file) in the snapshot command",
-    ),
-    Cache(
-        library="tensorflow_hub",
-        default="$TMPDIR/tfhub_modules",
-        env_var="TFHUB_CACHE_DIR",
-        subdir="tfhub_modules",
-        doc="https://www.tensorflow.org/hub/caching",
-        modules=("tensorflow_hub",),
-        tmp=("tfhub_modules/**",),
-        preload="call hub.load(HANDLE) in the snapshot command",
-    ),
-    Cache(
-        library="fastembed",
-        default="$TMPDIR/fastembed_cache",
-        env_var="FASTEMBED_CACHE_PATH",
-        subdir="fastembed",
-        doc="https://qdrant.github.io/fastembed/",
-        modules=("fastembed",),
-        tmp=("fastembed_cache/**",),
-        preload="create TextEmbedding(MODEL) once in the snapshot command",
-    ),
-    Cache(
-        library="whisper",
-        default="~/.cache/whisper",
-        env_var="XDG_CACHE_HOME",
-        subdir=_block("XDG_CACHE_HOME", "whisper"),
-        doc="https://github.com/openai/whisper",
-        modules=("whisper",),
-        home=(".cache/whisper/**",),
-        preload="call whisper.load_model(NAME) in the snapshot command",
-    ),
-    Cache(
-        library="tiktoken",
-        default="$TMPDIR/data-gym-cache",
-        env_var="TIKTOKEN_CACHE_DIR",
-        subdir="tiktoken",
-        doc="https://github.com/openai/tiktoken/blob/main/tiktoken/load.py",
-        modules=("tiktoken", "tiktoken_ext"),
-        tmp=("data-gym-cache/**",),
-        preload="call tiktoken.get_encoding(NAME) in the snapshot command",
-    ),
-    Cache(
-        library="matplotlib",
-        default="~/.config/matplotlib and ~/.cache/matplotlib (falls back to $TMPDIR/matplotlib-*)",
-        env_var="MPLCONFIGDIR",
-        subdir=_block("XDG_CACHE_HOME", "matplotlib"),
-        doc="https://matplotlib.org/stable/install/environment_variables_faq.html#envvar-MPLCONFIGDIR",
-        modules=("matplotlib",),
-        home=(".config/matplotlib/**", ".cache/matplotlib/**"),
-        tmp=("matplotlib-*/**",),
-        preload="import matplotlib.pyplot in the snapshot command (builds the font cache)",
-        note="without its font cache every cold start rebuilds it (seconds)",
-    ),
-    Cache(
-        library="numba",
-        default="__pycache__ beside the source (else ~/.cache/numba)",
-        env_var="NUMBA_CACHE_DIR",
-        subdir=_block("XDG_CACHE_HOME", "numba"),
-        doc="https://numba.readthedocs.io/en/stable/reference/envvars.html#envvar-NUMBA_CACHE_DIR",
-        modules=("numba", "librosa"),
-        home=(".cache/numba/**",),
-        other=("**/__pycache__/*.nbi", "**/__pycache__/*.nbc"),
-        preload="call the cache=True functions once in the snapshot command",
-    ),
-    Cache(
-        library="onnxruntime (telemetry)",
-        default="~/.cache/Microsoft/DeveloperTools/.onnxruntime",
-        env_var="XDG_CACHE_HOME",
-        subdir=_block("XDG_CACHE_HOME", "Microsoft"),
-        doc="https://github.com/microsoft/onnxruntime/blob/main/docs/Privacy.md",
-        modules=("onnxruntime",),
-        home=(".cache/Microsoft/**",),
-        tmp=(".ses",),  # its telemetry session file
-        ship=False,
-        note="a per-machine device id and event database, not a model asset: never shipped",
-    ),
-)
+CACHES: tuple[Cache, ...] = _caches()
 
 # Where tools keep credentials, by their documented default and the folder their variable may move it to
 # (a DOCKER_CONFIG, CLOUDSDK_CONFIG or KAGGLE_CONFIG_DIR pointed into the cache root lands under these
@@ -465,24 +300,11 @@ def _display(module: str) -> str:
 
 
 def variables() -> tuple[str, ...]:
-    """Every variable the table knows: the sandbox clears them all so nothing leaks in from the caller."""
+    """Every variable the registry knows: the sandbox clears them all so nothing leaks in from the caller."""
     names: dict[str, None] = dict.fromkeys(CACHE_SUBDIRS)
     names.update(dict.fromkeys(c.env_var for c in CACHES if c.env_var))
-    names.update(dict.fromkeys(EXTRA_CACHE_VARIABLES))
+    names.update(dict.fromkeys(var for library in libs.LIBRARIES for var in library.more_variables))
     return tuple(names)
-
-
-# Older or secondary names that also move the caches above; cleared in the sandbox like the rest.
-EXTRA_CACHE_VARIABLES: tuple[str, ...] = (
-    "TRANSFORMERS_CACHE",
-    "HUGGINGFACE_HUB_CACHE",
-    "HF_XET_CACHE",
-    "PYTORCH_PRETRAINED_BERT_CACHE",
-    "PYTORCH_TRANSFORMERS_CACHE",
-    "XDG_CONFIG_HOME",
-    "DATA_GYM_CACHE_DIR",
-    "KAGGLEHUB_CACHE",
-)
 
 
 def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None) -> str:
@@ -496,14 +318,14 @@ def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None)
         )
     if cache is None and library and library not in {UNKNOWN, THE_COMMAND}:
         return (
-            f"{library} wrote there and lambdakit/snapshot/caches.py has no row for it: point {library} at "
+            f"{library} wrote there and lambdakit/core/libraries.py has no entry for it: point {library} at "
             f"the cache root with its own setting (a cache or data directory under $XDG_CACHE_HOME), and add "
-            f"a row (library, variable, patterns) so it is attributed"
+            f"an entry (library, variable, patterns) so it is attributed"
         )
     if cache is None:
         return (
-            "no library in lambdakit/caches.py writes there: find which one does (report.json lists the "
-            "paths) and point it into the cache root with its variable"
+            "no library in lambdakit/core/libraries.py writes there: find which one does (report.json lists "
+            "the paths) and point it into the cache root with its variable"
         )
     target = cache.image_path
     if cache.in_env_block and cache.trap:
@@ -518,7 +340,8 @@ def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None)
     )
     return (
         f"{where}: set {cache.env_var}={target} in the ENV block "
-        f"(lambdakit.settings.CACHE_SUBDIRS) so {cache.library} writes into the cache root"
+        f"(the library's env_block in lambdakit/core/libraries.py, which CACHE_SUBDIRS derives from) so "
+        f"{cache.library} writes into the cache root"
     )
 
 

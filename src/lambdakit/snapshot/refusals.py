@@ -3,8 +3,9 @@
 Libraries report a refused download in their own words, and some do not raise at all: `nltk.download()`
 prints `[nltk_data] Error loading X: ...` and returns False, so a function whose data is shipped still
 answers, while trying the network at every cold start. The snapshot's one-line errors, its verify and the
-faithful run read the output with these patterns, so the advice names the library and the real cause
-(`127.0.0.1:8765 refused the connection`, `HTTP 404 for URL`) instead of the last line of a traceback.
+faithful run read the output with these patterns (each library's entry in `lambdakit.core.libraries`), so
+the advice names the library and the real cause (`127.0.0.1:8765 refused the connection`, `HTTP 404 for
+URL`) instead of the last line of a traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from lambdakit.core import libraries as libs
 
 
 @dataclass(frozen=True)
@@ -30,40 +33,16 @@ class Pattern:
     fix: str
 
 
-REFUSALS: tuple[Pattern, ...] = (
-    Pattern(
-        "nltk",
-        re.compile(r"\[nltk_data\] Error loading (\S+?):? (.*)"),
-        "nltk.download() failed and returned False (it does not raise): ship the data with `nox -s snapshot` "
-        "and call nltk.download only when nltk.data.find(...) raises LookupError",
-    ),
-    Pattern(
-        "nltk",
-        re.compile(r"(no validated address for host '[^']+')"),
-        "nltk's downloader could not reach its index: ship the data with `nox -s snapshot` and call "
-        "nltk.download only when nltk.data.find(...) raises LookupError",
-    ),
-    Pattern(
-        "huggingface_hub",
-        re.compile(
-            r"(OfflineModeIsEnabled[^\n]*|LocalEntryNotFoundError[^\n]*|We have no connection or you passed "
-            r"local_files_only=True[^\n]*|Cannot reach https?://\S+[^\n]*|offline mode is enabled[^\n]*)"
-        ),
-        "huggingface_hub could not download (offline, or the Hub unreachable): run `nox -s snapshot` so the "
-        "files ship in $HF_HUB_CACHE, and keep HF_HUB_OFFLINE=1 in the image",
-    ),
-    Pattern(
-        "torch hub",
-        re.compile(r'Downloading: "(https?://[^"]+)" to '),
-        "torch.hub downloads into $TORCH_HOME at load: run `nox -s snapshot` so the checkpoint ships",
-    ),
-    Pattern(
-        "gensim",
-        re.compile(r"(unable to read local cache [^\n]* during fallback[^\n]*|Unable to connect to[^\n]*)"),
-        "gensim.downloader could not fetch its data: run `nox -s snapshot` so $GENSIM_DATA_DIR ships, and "
-        "load it with gensim.downloader.load(NAME) only after the data is there",
-    ),
-)
+def _patterns(libraries: Iterable[libs.Library] = libs.LIBRARIES) -> tuple[Pattern, ...]:
+    """Each library's refusal patterns, from the library registry (`lambdakit.core.libraries`)."""
+    return tuple(
+        Pattern(refusal.label or library.name, re.compile(refusal.regex), refusal.fix)
+        for library in libraries
+        for refusal in library.refusals
+    )
+
+
+REFUSALS: tuple[Pattern, ...] = _patterns()
 
 HTTP_STATUS = re.compile(
     r"(?:(\d{3}) (?:Client|Server) Error[^\n]*?for url: (\S+)|HTTP Error (\d{3}):?[^\n]*|"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from lambdakit.config.target import LAMBDA
 from lambdakit.console import human_bytes
 from lambdakit.core.errors import DiskFull, TarballRejected, TarballTooLarge
 
@@ -34,7 +35,7 @@ DIR_MODE = 0o755
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 LINK_MODE = 0o777
-DEFAULT_MAX_BYTES = 10 * 1000**3  # a Lambda container image holds at most 10 GB
+DEFAULT_MAX_BYTES = LAMBDA.image_bytes  # a Lambda container image holds at most 10 GB
 MANIFEST_NAME = "SHA256SUMS"  # at the top of the image path: /cache/SHA256SUMS
 CHUNK = 1 << 20
 

@@ -81,7 +81,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     tpl = template.load()
     inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.limits.architecture))
+    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.target.architecture))
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.read(template.TEMPLATE)

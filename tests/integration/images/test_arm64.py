@@ -94,8 +94,8 @@ def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
     # GIVEN two events (one text, and two behind an HTTP API): each takes seconds under QEMU, so not all six
     events = [sample_events["single"], sample_events["apigw-http-v2"]]
     # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
-    limits = local.faithful_limits(template.load(arm64_project).limits)
-    assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().limits.timeout_s
+    limits = local.faithful_limits(template.load(arm64_project).target)
+    assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().target.timeout_s
     results, stats = local.run_faithful(arm64_image, limits, events)
     # THEN it answers as the same function and weights answer on this x86_64 host
     for path, result in zip(events, results, strict=True):

@@ -21,7 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.config import template
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.core.settings import project_runtime
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures"
 PREFIX = "lambdakit-test-images"
 FUNCTION_TAG = PREFIX  # `sam build` names the image <logical id>:<DockerTag>
-SMALL = Limits(memory_mb=256, timeout_s=3, ephemeral_mb=512)
+SMALL = Target(memory_mb=256, timeout_s=3, ephemeral_mb=512)
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -94,8 +94,8 @@ def bad_image(base_image: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def faithful_limits() -> Limits:
-    return template.load().limits
+def faithful_limits() -> Target:
+    return template.load().target
 
 
 def test_a_build_shows_its_steps_on_one_bar_and_keeps_the_builders_lines_for_debug(
@@ -189,7 +189,7 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
     build.stage(
         context,
-        build.target_for(base_image, template.load(sam_project).limits.architecture),
+        build.target_for(base_image, template.load(sam_project).target.architecture),
         source_dir=source,
     )
     # WHEN it is built without the build cache (every layer made afresh)
@@ -205,19 +205,19 @@ def test_code_only_change_rebuilds_only_the_code_layer(
         engine.remove_image(changed)
 
 
-def faithful(image: str, limits: Limits, handler: str | None = None) -> ExecutionEnvironment:
+def faithful(image: str, limits: Target, handler: str | None = None) -> ExecutionEnvironment:
     return ExecutionEnvironment.start(
         Function(image, limits, handler=handler), name=f"{PREFIX}-{uuid.uuid4().hex[:8]}"
     )
 
 
-def explained(env: ExecutionEnvironment, result: Invocation, limits: Limits = SMALL) -> Invocation:
+def explained(env: ExecutionEnvironment, result: Invocation, limits: Target = SMALL) -> Invocation:
     explain.notes_for([result], limits, home=env.home())
     return result
 
 
 def test_faithful_run_answers_like_python_m_inference(
-    function_image: str, faithful_limits: Limits, sample_events: dict[str, Path]
+    function_image: str, faithful_limits: Target, sample_events: dict[str, Path]
 ) -> None:
     from inference.__main__ import LocalContext, read_event
     from inference.handler import lambda_handler

@@ -148,5 +148,5 @@ def test_bench_then_tune_run_end_to_end(
     assert all(point["samples"] == 10 and point["duration_ms"] > 0 for point in document["points"])
     assert (tuned / "tune.png").read_bytes()[:4] == b"\x89PNG"
     chosen = document["recommendations"]["balanced"]
-    limits = template.load(project).limits
+    limits = template.load(project).target
     assert (limits.memory_mb, limits.timeout_s) == (chosen["memory_mb"], chosen["timeout_s"])

@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 
 from lambdakit.aws import config as aws_config
 from lambdakit.aws import invoke
+from lambdakit.config.target import LAMBDA
 from lambdakit.core.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
-from lambdakit.runtime import emulator
 from tests.unit.config.test_template import image_function, write
 
 FUNCTION = "triage-InferenceFunction-ABC"
@@ -73,7 +73,7 @@ def test_invoke_waits_the_templates_timeout_or_lambdas_maximum_when_it_is_broken
 
 
 def test_default_read_timeout_outlasts_lambdas_longest_timeout() -> None:
-    assert invoke.client_config().read_timeout > invoke.MAX_FUNCTION_TIMEOUT
+    assert invoke.client_config().read_timeout > LAMBDA.max_timeout_s
 
 
 def test_success_returns_the_payload_and_the_decoded_log_tail(client: Any, stub: Stubber) -> None:
@@ -160,14 +160,14 @@ def test_api_refusal_becomes_invoke_failed(client: Any, stub: Stubber) -> None:
 
 
 def test_payload_over_6_mb_is_refused_before_sending(client: Any, stub: Stubber) -> None:
-    text = "x" * (emulator.MAX_PAYLOAD_BYTES - len('{"text": ""}') + 1)
+    text = "x" * (LAMBDA.payload_bytes - len('{"text": ""}') + 1)
 
     with pytest.raises(InvokePayloadTooLarge, match="6 MB"):
         invoke.invoke({"text": text}, FUNCTION, client=client)  # the stub has no response: nothing was sent
 
 
 def test_payload_of_exactly_6_mb_is_sent(client: Any, stub: Stubber) -> None:
-    text = "x" * (emulator.MAX_PAYLOAD_BYTES - len('{"text": ""}'))
+    text = "x" * (LAMBDA.payload_bytes - len('{"text": ""}'))
     body = json.dumps({"text": text}).encode()
     stub.add_response("invoke", answer({"label": "billing"}), expected(body))
 

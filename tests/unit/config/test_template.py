@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import project_runtime
 
@@ -51,18 +51,18 @@ def image_function(*properties: str) -> str:
 
 
 def test_the_shipped_template_gives_one_full_vcpu() -> None:
-    limits = template.load().limits
-    assert limits == Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture="x86_64")
+    limits = template.load().target
+    assert limits == Target(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture="x86_64")
     assert limits.cpus == 1.0 and limits.nano_cpus == 1_000_000_000
 
 
 def test_resource_properties_override_globals(tmp_path: Path) -> None:
-    limits = template.load(write(tmp_path, TEMPLATE_WITH_OVERRIDES)).limits
-    assert limits == Limits(memory_mb=3008, timeout_s=30, ephemeral_mb=2048, architecture="arm64")
+    limits = template.load(write(tmp_path, TEMPLATE_WITH_OVERRIDES)).target
+    assert limits == Target(memory_mb=3008, timeout_s=30, ephemeral_mb=2048, architecture="arm64")
 
 
 def test_lambda_defaults_apply_when_the_template_is_silent(tmp_path: Path) -> None:
-    assert template.load(write(tmp_path, image_function())).limits == Limits(
+    assert template.load(write(tmp_path, image_function())).target == Target(
         memory_mb=128, timeout_s=3, ephemeral_mb=512
     )
 
@@ -119,7 +119,7 @@ def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
 
 
 def test_limits_math_for_a_smaller_function() -> None:
-    half = template.load().limits.with_memory(884)
+    half = template.load().target.with_memory(884)
     assert round(half.cpus, 3) == 0.5 and half.memory_mb == 884
     with pytest.raises(ConfigError):
         half.with_memory(20000)

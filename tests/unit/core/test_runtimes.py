@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import build, emulation, hostinstall
@@ -120,11 +120,12 @@ def test_an_emulator_known_to_hang_is_refused_with_the_fix(tmp_path: Path) -> No
     emulation.require_for_function(foreign, tmp_path)
 
 
-def test_an_emulated_run_gets_a_longer_timeout_and_lambdas_arm64_cpu() -> None:
+def test_an_emulated_run_gets_a_longer_timeout_and_init_limit_and_lambdas_arm64_cpu() -> None:
     foreign, _ = foreign_architecture()
-    limits = Limits(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=foreign)
+    limits = Target(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=foreign)
     assert emulation.relaxed(limits).timeout_s == 300
-    native = Limits(
+    assert emulation.relaxed(limits).init_limit_s == 100  # QEMU's init is ~10x slower too
+    native = Target(
         memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture=emulation.host_architecture()
     )
     assert emulation.relaxed(native) == native
@@ -142,7 +143,7 @@ def test_tune_refuses_to_time_an_emulated_build(tmp_path: Path) -> None:
     foreign_template.write_text(
         re.sub(r"(Architectures:\s*\n\s*- )\w+", rf"\g<1>{foreign}", shipped), encoding="utf-8"
     )
-    assert template.load(foreign_template).limits.architecture == foreign
+    assert template.load(foreign_template).target.architecture == foreign
     with pytest.raises(ConfigError, match=r"only under QEMU emulation: its times are not Lambda's"):
         tune.cli(["--template", str(foreign_template)])
     emulation.require_native(emulation.host_architecture(), "anything")  # the host's own is timed

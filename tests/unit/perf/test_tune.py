@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
+from lambdakit.config.target import LAMBDA
 from lambdakit.core.errors import ConfigError
 from lambdakit.perf import pricing, tune
 
@@ -25,7 +26,7 @@ def test_billed_duration_rounds_up_to_the_millisecond() -> None:
 
 def test_cost_of_one_invoke_is_gb_seconds_times_price_plus_request() -> None:
     # 1024 MB for 100 ms = 0.1 GB-s
-    expected = 0.1 * pricing.PRICE_PER_GB_SECOND["x86_64"] + 0.20 / 1_000_000
+    expected = 0.1 * LAMBDA.price_per_gb_second["x86_64"] + 0.20 / 1_000_000
     assert pricing.cost_per_invoke(1024, 100.0) == pytest.approx(expected)
 
 
@@ -45,8 +46,8 @@ def test_unknown_architecture_is_refused() -> None:
 
 
 def test_prices_name_their_source_and_date() -> None:
-    assert pricing.PRICES_SOURCE.startswith("https://aws.amazon.com/lambda/pricing")
-    assert len(pricing.PRICES_AS_OF) == 10
+    assert LAMBDA.prices_source.startswith("https://aws.amazon.com/lambda/pricing")
+    assert len(LAMBDA.prices_as_of) == 10
 
 
 # --- strategies ---
@@ -181,7 +182,7 @@ def test_apply_round_trip_is_read_back_by_the_kit(tmp_path: Path) -> None:
     shutil.copyfile(REPO / "template.yaml", path)
     before = path.read_text()
     tune.apply(path, 3008, 7)
-    limits = template.load(path).limits
+    limits = template.load(path).target
     assert (limits.memory_mb, limits.timeout_s) == (3008, 7)
     removed = [line for line in before.splitlines() if line not in path.read_text().splitlines()]
     assert all(line.strip().startswith(("MemorySize:", "Timeout:")) for line in removed)
@@ -199,7 +200,7 @@ def test_apply_writes_into_the_functions_own_properties_when_set_there(tmp_path:
     text = path.read_text()
     assert "      MemorySize: 512\n" in text  # the resource's own value, which wins over Globals
     assert "    MemorySize: 1769  # 1 full vCPU\n" in text
-    assert template.load(path).limits.memory_mb == 512
+    assert template.load(path).target.memory_mb == 512
 
 
 def test_apply_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
@@ -224,7 +225,7 @@ def test_results_document_has_a_recommendation_and_timeout_per_strategy() -> Non
     assert set(document["recommendations"]) == {"cost", "speed", "balanced"}
     assert document["recommendations"]["speed"]["memory_mb"] == 3008
     assert all(choice["timeout_s"] >= 1 for choice in document["recommendations"].values())
-    assert document["prices"]["as_of"] == pricing.PRICES_AS_OF
+    assert document["prices"]["as_of"] == LAMBDA.prices_as_of
     assert any("cannot stand for Lambda" in warning for warning in document["warnings"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.runtime import emulator, environment
 
 RIE_LOG = (
@@ -80,6 +80,6 @@ def test_handler_errors_are_read_from_direct_and_proxy_answers() -> None:
 
 
 def test_cpus_follow_memory_but_never_exceed_the_host() -> None:
-    assert environment.effective_cpus(Limits(1769, 30, 512), host_cpus=2) == 1.0
-    assert environment.effective_cpus(Limits(512, 30, 512), host_cpus=2) == pytest.approx(0.289, abs=1e-3)
-    assert environment.effective_cpus(Limits(10240, 30, 512), host_cpus=2) == 2.0
+    assert environment.effective_cpus(Target(1769, 30, 512), host_cpus=2) == 1.0
+    assert environment.effective_cpus(Target(512, 30, 512), host_cpus=2) == pytest.approx(0.289, abs=1e-3)
+    assert environment.effective_cpus(Target(10240, 30, 512), host_cpus=2) == 2.0

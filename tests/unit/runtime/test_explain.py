@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from lambdakit.config.template import Limits
+import dataclasses
+
+from lambdakit.config.target import LAMBDA, SNAPSTART_ON, Target
 from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import Invocation
 
-LIMITS = Limits(memory_mb=512, timeout_s=3, ephemeral_mb=512)
+LIMITS = Target(memory_mb=512, timeout_s=3, ephemeral_mb=512)
 # NLTK's downloader prints its refusal (wrapped) and returns False: no exception, no traceback.
 NLTK_REFUSED = (
     "[nltk_data] Error loading punkt_tab: <urlopen error pathsec.urlopen: no\n"
@@ -131,6 +133,42 @@ def test_out_of_memory_shows_the_killed_runtimes_peak() -> None:
     )
     assert line.startswith("peak memory: 512 MB when the runtime was killed during big.json")
     assert "90 MB runtime peak RSS of the runtime restarted after it" in line
+
+
+def first_invoke(init_ms: float, duration_ms: float = 50.0) -> Invocation:
+    log = f"INIT REPORT(durationMs: {init_ms})\nREPORT RequestId: r Duration: {duration_ms} ms\n"
+    return Invocation("one.json", 200, '{"label": "x"}', duration_ms, duration_ms=duration_ms, log=log)
+
+
+def test_an_init_past_10_s_is_cut_and_rerun_inside_the_first_invoke_which_then_times_out() -> None:
+    result = first_invoke(11_000.0)
+    explain.notes_for([result], LIMITS)
+    (note,) = result.explanations
+    assert note.startswith("init too slow: the init took 11.0 s, over the 10 s init limit of an on-demand")
+    assert "about 11.1 s, over Timeout=3 s, so every cold start times out" in note
+    assert "move work to build time" in note and "SnapStart" in note and "MemorySize (more CPU)" in note
+
+
+def test_an_init_past_the_limit_that_fits_in_timeout_still_fails_the_run() -> None:
+    result = first_invoke(11_000.0)
+    explain.notes_for([result], dataclasses.replace(LIMITS, timeout_s=30))
+    (note,) = result.explanations
+    assert "every cold start waits 10 s more and runs the init twice" in note
+    assert local.failed([result])
+
+
+def test_an_init_within_the_limit_or_prepared_ahead_is_no_note() -> None:
+    quick, snapstart = first_invoke(9_900.0), first_invoke(11_000.0)
+    explain.notes_for([quick], LIMITS)
+    explain.notes_for([snapstart], dataclasses.replace(LIMITS, snapstart=SNAPSTART_ON))
+    assert quick.explanations == [] and snapstart.explanations == []
+
+
+def test_the_init_limit_is_the_targets() -> None:
+    result = first_invoke(1_500.0)
+    strict = dataclasses.replace(LIMITS, rules=dataclasses.replace(LAMBDA, init_limit_s=1.0))
+    explain.notes_for([result], strict)
+    assert "over the 1 s init limit" in result.explanations[0]
 
 
 def test_error_responses_are_answers_but_caught_failures_fail_the_run() -> None:

@@ -143,7 +143,7 @@ class ImageFunctions:
         return result.body.encode("utf-8"), result.failed, result.log[-LOG_TAIL_BYTES:]
 
     def _environment(self, fn: Any) -> Any:
-        from lambdakit.config.template import Limits
+        from lambdakit.config.target import Target
         from lambdakit.images import engine
         from lambdakit.runtime.environment import ExecutionEnvironment, Function
 
@@ -155,7 +155,7 @@ class ImageFunctions:
             warm[1].stop()
             engine.untag(warm[0])
         engine.pull(image_uri)  # from the local registry: what was deployed, not the local build
-        limits = Limits(int(fn.memory_size), int(fn.timeout), int(fn.ephemeral_storage))
+        limits = Target(int(fn.memory_size), int(fn.timeout), int(fn.ephemeral_storage))
         function = Function(
             image_uri,
             limits,

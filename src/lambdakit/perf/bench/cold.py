@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core.settings import build_dir
 from lambdakit.images import engine
 from lambdakit.perf import breakdown, measure
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def cold_starts(
-    contenders: Sequence[Contender], limits: Limits, runs: int, client_image: str, event: Any
+    contenders: Sequence[Contender], limits: Target, runs: int, client_image: str, event: Any
 ) -> dict[str, list[measure.RunResult]]:
     """RUNS cold starts per side, alternating kit, baseline, kit, ... so a busy moment hits both."""
     results: dict[str, list[measure.RunResult]] = {c.name: [] for c in contenders}
@@ -33,7 +33,7 @@ def cold_starts(
 
 
 def breakdowns(
-    contenders: Sequence[Contender], limits: Limits, client_image: str, event: Any
+    contenders: Sequence[Contender], limits: Target, client_image: str, event: Any
 ) -> dict[str, breakdown.Breakdown | None]:
     """One more cold start per side, with Python's import profile in the log, cut into its parts."""
     parts: dict[str, breakdown.Breakdown | None] = {}
@@ -48,7 +48,7 @@ def breakdowns(
     return parts
 
 
-def floor(base: str, limits: Limits, runs: int, prefix: str) -> float:
+def floor(base: str, limits: Target, runs: int, prefix: str) -> float:
     """Median cold start of an empty handler on BASE, measured like the sides: the floor."""
     tag = f"{prefix}/floor:latest"
     log.info("docker build %s (an empty handler on %s), then %d cold starts", tag, base, runs)
@@ -59,7 +59,7 @@ def floor(base: str, limits: Limits, runs: int, prefix: str) -> float:
 
 
 def _cold_start(
-    image: str, limits: Limits, client_image: str, event: Any, environment: dict[str, str] | None = None
+    image: str, limits: Target, client_image: str, event: Any, environment: dict[str, str] | None = None
 ) -> measure.RunResult:
     return measure.run(
         image, limits, [measure.Phase("cold", event, 1)], client_image, environment=environment

@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lambdakit.config import template
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import base_image, build_dir
 from lambdakit.images import emulation, engine
@@ -56,7 +56,7 @@ class Measured:
 
 
 def run_bench(
-    limits: Limits,
+    limits: Target,
     cold_starts: int,
     invokes: int,
     push: str,
@@ -75,7 +75,7 @@ def run_bench(
 
 
 def measure_sides(
-    contenders: Sequence[sides.Contender], limits: Limits, settings: results.Settings, base: str, prefix: str
+    contenders: Sequence[sides.Contender], limits: Target, settings: results.Settings, base: str, prefix: str
 ) -> Measured:
     """Sizes, cold starts, breakdowns, warm runs, the floor and the pushes, in that order."""
     events = (settings.single_event, settings.batch_event)
@@ -105,7 +105,7 @@ def measure_sides(
 
 
 def compare_sides(
-    measured: Measured, contenders: Sequence[sides.Contender], limits: Limits, settings: results.Settings
+    measured: Measured, contenders: Sequence[sides.Contender], limits: Target, settings: results.Settings
 ) -> BenchResults:
     """Ratios, targets and label parity of the kit against the baseline, and the int8 column."""
     kit, baseline_side = measured.sides[KIT], measured.sides.get(BASELINE)
@@ -232,7 +232,7 @@ def cli(argv: list[str]) -> int:
         raise ConfigError("--int8-asset-image needs --quantize.")
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
-    limits = template.load().limits
+    limits = template.load().target
     emulation.require_native(limits.architecture, "make the kit's figures QEMU's")
     if args.memory is not None:
         limits = limits.with_memory(args.memory)

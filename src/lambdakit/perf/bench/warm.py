@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from lambdakit.config.template import Limits
+from lambdakit.config.target import Target
 from lambdakit.perf import measure
 from lambdakit.perf.bench.sides import Contender
 
@@ -26,7 +26,7 @@ def phases(invokes: int, single: Any, batch: Any) -> list[measure.Phase]:
 
 
 def warm_runs(
-    contenders: Sequence[Contender], limits: Limits, invokes: int, client_image: str, events: tuple[Any, Any]
+    contenders: Sequence[Contender], limits: Target, invokes: int, client_image: str, events: tuple[Any, Any]
 ) -> dict[str, measure.RunResult]:
     """One warm container per side, in order; its thread probe runs after the memory was read."""
     runs: dict[str, measure.RunResult] = {}
