@@ -2,8 +2,8 @@
 
 Each row names a library, where it writes by default, the variable that moves it, where that lands in the
 kit's cache root, path patterns to recognise its files, and a link to its documentation. Rows moved by a
-variable of the ENV block (`lambdakit.settings.CACHE_SUBDIRS`) take their place in the cache root from that
-block, so the table and the images can never disagree.
+variable of the ENV block (`lambdakit.core.settings.CACHE_SUBDIRS`) take their place in the cache root from
+that block, so the table and the images can never disagree.
 
 Patterns are globs over `/`-separated paths: `*` stays within one component, `**` spans any number.
 """
@@ -19,7 +19,6 @@ from typing import Literal
 from lambdakit.core.settings import CACHE_SUBDIRS, IMAGE_CACHE_ROOT
 
 Root = Literal["cache", "home", "tmp", "other"]
-ROOTS: tuple[Root, ...] = ("cache", "home", "tmp", "other")
 UNKNOWN = "unknown"
 THE_COMMAND = "the command itself"
 OWN_CODE_SUFFIX = " (your code)"
@@ -502,8 +501,8 @@ def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None)
         )
     if cache is None:
         return (
-            "no library in lambdakit/caches.py writes there: find which one does (report.json lists the "
-            "paths) and point it into the cache root with its variable"
+            "no library in lambdakit/snapshot/caches.py writes there: find which one does (report.json lists "
+            "the paths) and point it into the cache root with its variable"
         )
     target = cache.image_path
     if cache.in_env_block and cache.trap:
@@ -518,7 +517,7 @@ def fix_for_outside(cache: Cache | None, root: Root, library: str | None = None)
     )
     return (
         f"{where}: set {cache.env_var}={target} in the ENV block "
-        f"(lambdakit.settings.CACHE_SUBDIRS) so {cache.library} writes into the cache root"
+        f"(lambdakit.core.settings.CACHE_SUBDIRS) so {cache.library} writes into the cache root"
     )
 
 
