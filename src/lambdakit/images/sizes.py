@@ -277,10 +277,10 @@ def _requirers(distributions: Mapping[str, Distribution]) -> dict[str, tuple[str
     """Who pulled each distribution in: the installed ones requiring it, else those naming it in an extra."""
     always: dict[str, list[str]] = {}
     extras: dict[str, list[str]] = {}
-    for _, dist in sorted(distributions.items()):
-        for needed in dist.requires:
+    for key, dist in sorted(distributions.items()):
+        for needed in dist.requires - {key}:  # `tokenizers[testing]; extra == "dev"` names itself
             always.setdefault(needed, []).append(dist.name)
-        for needed in dist.optional:
+        for needed in dist.optional - {key}:
             extras.setdefault(needed, []).append(dist.name)
     return {key: tuple(always.get(key) or extras.get(key) or ()) for key in distributions}
 

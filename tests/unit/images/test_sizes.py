@@ -275,12 +275,12 @@ def test_a_cpu_image_gets_no_gpu_advice(tmp_path: Path) -> None:
     deps = tmp_path / "deps"
     install(deps, "torch", "2.5.1+cpu", {"torch/__init__.py": b"", "torch/lib/libtorch_cpu.so": 200 * MB})
     install(deps, "onnxruntime", "1.32.0", {"onnxruntime/capi/onnxruntime_pybind11_state.so": 20 * MB})
-    install(
-        deps, "transformers", "4.57.0", {"transformers/__init__.py": b""}, ('torch>=2.2; extra == "torch"',)
-    )
+    extras = ('torch>=2.2; extra == "torch"', 'transformers[testing]; extra == "dev"')
+    install(deps, "transformers", "4.57.0", {"transformers/__init__.py": b""}, extras)
     report = sizes.survey(deps)
     assert report.advice == ()
     assert by_name(report)["torch"].required_by == ("transformers",)  # named only under an extra: still who
+    assert by_name(report)["transformers"].required_by == ()  # its own extras name itself: no requirer
     table = Console(width=200, record=True)
     table.print(sizes.table(report))
     assert "GPU" not in table.export_text()
