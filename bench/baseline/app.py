@@ -4,7 +4,7 @@ Same events, normalisation, labels (src/inference/labels.json), prototypes (mean
 examples) and scores (softmax of cosine / temperature) as `inference.pipeline`; the response has the same
 shape. What differs is what the usual approach does: PyTorch and sentence-transformers at run time, the
 prototypes embedded at init, and torch's own thread count unless BASELINE_TORCH_THREADS says otherwise.
-It lives here, not in src/inference, and ships only in the bench's baseline image (`lambdakit.baseline`).
+It lives here, not in src/inference, and ships only in the bench's baseline image (`lambdakit.perf.baseline`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ again and bill it twice). `LogType=Tail` returns the last 4 KB of the function's
 
 Payloads: a Python object is sent as its JSON; a `str` is sent as a JSON *string*, which the handler parses
 once more (see `inference.events`); `bytes` are sent as they are (an already-encoded JSON document). A payload
-over 6 MB is refused before sending. Errors are typed (`lambdakit.errors`):
+over 6 MB is refused before sending. Errors are typed (`lambdakit.core.errors`):
 
 * `FunctionFailed`: the function raised or its runtime died (`FunctionError` set by Lambda, or an
   `errorType` body, which is how the emulator and `sam local` report it);

@@ -42,7 +42,7 @@ from lambdakit.core.settings import (
     build_dir,
     project_runtime,
 )
-from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, sam
+from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, sam, sizes
 
 KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
 SOURCE_DIR = REPO_ROOT / "src"
@@ -408,7 +408,9 @@ def cli(argv: list[str]) -> int:
     print(f"\nfunction image {tag} ({inputs.describe()}):")
     rows = layer_table(tag, inputs.base_image)
     for role, digest, size in rows:
-        print(f"  {role:<8} {digest}  {size / 1e6:9.1f} MB")
+        print(f"  {role:<8} {digest}  {console.human_bytes(size):>9}")
     above = sum(size for role, _, size in rows if role != "base")
-    print(f"  total {sum(size for *_, size in rows) / 1e6:.1f} MB, above the base {above / 1e6:.1f} MB")
+    total = sum(size for *_, size in rows)
+    print(f"  total {console.human_bytes(total)}, above the base {console.human_bytes(above)}")
+    sizes.show(sizes.survey(context_dir(tpl) / "deps" / TASK_ROOT, rows))  # per package, GPU advice
     return 0

@@ -290,8 +290,7 @@ def run_once(
         raise DockerUnavailable(f"The engine could not run {image}: {first_line(exc)}") from exc
     finally:
         if container is not None:
-            with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
-                container.remove(force=True)
+            remove_container(container)
     if status.get("StatusCode") != 0:
         last = output.strip().splitlines()[-1:] or ["no output"]
         raise ImageBuildFailed(f"`{shown}` failed in {image} (exit {status.get('StatusCode')}): {last[0]}")
@@ -432,8 +431,7 @@ def read_file(image: str, path: str) -> bytes | None:
         raise DockerUnavailable(f"The engine could not read {path} from {image}: {first_line(exc)}") from exc
     finally:
         if container is not None:
-            with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
-                container.remove(force=True)
+            remove_container(container)
 
 
 # --- containers: the Lambda execution environment (lambdakit.runtime) and the rehearsal start them here

@@ -1,38 +1,30 @@
 """What a push costs: bytes uploaded to a registry after a code-only and after a dependency-only change.
 
-A private Docker Distribution (`docker-registry`, the rehearsal's config) runs on 127.0.0.1 with its storage
-in a temp dir. Each image is pushed three times under one repository — as built, after a one-line code
-change, after a dependency-only change — and the blob store is compared before and after each push: the
-new blobs are exactly what was uploaded (compressed layers, image config, manifest). The registry's
-manifest maps each layer of the image to its blob, so the report can say whether the weights' layer went
-up again.
+A private Docker Distribution (`docker-registry`, started by `aws/rehearsal/registry.py` as for the
+rehearsal) runs on 127.0.0.1 with its storage in a temp dir. Each image is pushed three times under one
+repository — as built, after a one-line code change, after a dependency-only change — and the blob store is
+compared before and after each push: the new blobs are exactly what was uploaded (compressed layers, image
+config, manifest). The registry's manifest maps each layer of the image to its blob, so the report can say
+whether the weights' layer went up again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdakit.aws.rehearsal import free_port
-from lambdakit.aws.rehearsal import registry as registry_mod
-from lambdakit.core.errors import RehearsalFailed
+from lambdakit.aws.rehearsal.registry import LocalRegistry, running
 from lambdakit.images import hostinstall
 from lambdakit.images import push as image_push
 
-MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
-START_TIMEOUT_S = 30.0
 LAYER_INSTRUCTIONS = ("COPY", "ADD", "RUN")
 CODE_CHANGE_LINE = "# bench: a one-line code change\n"
 DEP_CHANGE_FILE = "lambdakit_bench_dependency_change.py"
@@ -64,56 +56,19 @@ class Push:
         }
 
 
-@dataclass
-class Registry:
-    address: str
-    storage: Path
-    process: subprocess.Popen[bytes]
-
-    def blobs(self) -> dict[str, int]:
-        """Every blob the registry stores: digest → bytes."""
-        root = self.storage / "docker" / "registry" / "v2" / "blobs" / "sha256"
-        if not root.is_dir():
-            return {}
-        return {f"sha256:{data.parent.name}": data.stat().st_size for data in root.glob("*/*/data")}
-
-    def manifest_layers(self, repository: str, tag: str) -> list[str]:
-        request = urllib.request.Request(
-            f"http://{self.address}/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_V2}
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310  (our loopback registry)
-            document = json.loads(answer.read())
-        return [str(layer["digest"]) for layer in document.get("layers", [])]
-
-
 @contextlib.contextmanager
-def local_registry() -> Iterator[Registry]:
+def local_registry() -> Iterator[LocalRegistry]:
     """A throw-away registry on a free loopback port; stopped (by pid) and deleted on every exit path."""
-    with tempfile.TemporaryDirectory(prefix="lambdakit-bench-registry-") as scratch:
-        work = Path(scratch)
-        port = free_port()
-        config = work / "registry.yml"
-        config.write_text(registry_mod.config_text(port, work / "storage"), encoding="utf-8")
-        with (work / "registry.log").open("ab") as output:
-            process = subprocess.Popen(
-                registry_mod.registry_argv(config), stdout=output, stderr=subprocess.STDOUT
-            )
-        registry = Registry(address=f"127.0.0.1:{port}", storage=work / "storage", process=process)
-        try:
-            _wait_until_up(registry, work / "registry.log")
-            log.info("registry %s (docker-registry, storage in %s)", registry.address, work)
-            yield registry
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with (
+        tempfile.TemporaryDirectory(prefix="lambdakit-bench-registry-") as scratch,
+        running(Path(scratch)) as registry,
+    ):
+        log.info("registry %s (docker-registry, storage in %s)", registry.address, registry.storage)
+        yield registry
 
 
 def push(
-    registry: Registry, image: str, repository: str, tag: str, label: str, weights_layer: int | None
+    registry: LocalRegistry, image: str, repository: str, tag: str, label: str, weights_layer: int | None
 ) -> Push:
     """Push IMAGE as REPOSITORY:TAG and count the blobs that were not in the registry before."""
     before = registry.blobs()
@@ -187,22 +142,3 @@ def _link_or_copy(source: str, target: str) -> None:
         Path(target).hardlink_to(source)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _wait_until_up(registry: Registry, log_file: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if registry.process.poll() is not None:
-            raise RehearsalFailed(
-                f"docker-registry exited at start: {log_file.read_text(errors='replace')[-300:]}"
-            )
-        try:
-            with urllib.request.urlopen(f"http://{registry.address}/v2/", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RehearsalFailed(
-        f"docker-registry did not answer on {registry.address} within {START_TIMEOUT_S:.0f} s."
-    )

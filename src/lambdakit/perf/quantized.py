@@ -4,9 +4,9 @@ The kit does not import the demo: it finds the int8 export as the folder under `
 `manifest.json` says `"precision": "int8"`, and selects it with the demo's build arg INFERENCE_PRECISION.
 
 The asset tarball holds the int8 export (`INFERENCE_PRECISION=int8 nox -s prepare` writes it into the cache
-root) under its image path, written with `lambdakit.tarball` exactly as the snapshot writes the fp32 one: the
-fp32 snapshot ships nothing but its export's four files. The accuracy is read back from the manifest inside
-the built function image, so it describes the weights that were measured.
+root) under its image path, written with `lambdakit.snapshot.tarball` exactly as the snapshot writes the fp32
+one: the fp32 snapshot ships nothing but its export's four files. The accuracy is read back from the manifest
+inside the built function image, so it describes the weights that were measured.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Runs the function image in the Lambda-faithful container at several MemorySize values (CPU =
 MemorySize/1769, as Lambda gives it): a few fresh containers for the cold start, then N warm invokes of one
 event, trimmed by 20 % at each end. For each size: duration, cold start, and the cost of a million invokes
-on x86_64 and arm64 (`lambdakit.pricing`). Then a recommendation per strategy — `cost`, `speed`,
+on x86_64 and arm64 (`lambdakit.perf.pricing`). Then a recommendation per strategy — `cost`, `speed`,
 `balanced` — and a Timeout (p99 x safety factor, at least the cold start). Writes build/tune/results.json
 and a plot; `--apply` writes MemorySize and Timeout into template.yaml, keeping its comments and layout.
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 PORT = 8080
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
-FUNCTION_NAME = "function"  # the only function name the emulator answers to
 
 Outcome = Literal["ok", "error response", "function error", "timeout", "out of memory", "crashed"]
 # What Lambda reports as a failed invocation (`FunctionError: Unhandled`); an error response is an answer.

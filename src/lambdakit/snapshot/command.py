@@ -3,7 +3,7 @@
 Runs COMMAND (default: the project's `[tool.lambdakit] prepare` hook if it has one, then every sample event
 through the configured handler with `python -m lambdakit dev`) in a sandbox with a fresh HOME and an empty
 cache root, records every file it leaves and every host it contacts, attributes each to a library
-(`lambdakit.caches`), and writes:
+(`lambdakit.snapshot.caches`), and writes:
 
   build/assets/assets.tar    the cache root's files under their image path (/cache/...), reproducible
   build/assets/report.json   files, network, excluded secrets, unknown files, flags, tarball, verify
@@ -401,8 +401,8 @@ def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
                     "writer": record.writer,
                     "fix": caches.fix_for_outside(None, record.root)
                     if not record.in_cache_root
-                    else "shipped, but no library in lambdakit/caches.py claims it: add a row so it is "
-                    "attributed (library, variable, patterns)",
+                    else "shipped, but no library in lambdakit/snapshot/caches.py claims it: add a row so it "
+                    "is attributed (library, variable, patterns)",
                 }
             )
     for (root, library), group in sorted(outside.items()):

@@ -102,7 +102,7 @@ def test_int8_column_sits_beside_the_kit_with_its_ratios_and_accuracy() -> None:
     )
     assert "| warm p50, one short text | 4.0 ms | 20.0 ms | 0.200x | 2.0 ms | 0.100x | 0.500x |" in text
     assert "| weights layer | 91.0 MB | — |  | 23.0 MB |  |  |" in text
-    assert "| push after code-only change | 48.8 KB | 58.6 KB | 0.833x | — | — | — |" in text
+    assert "| push after code-only change | 50.0 KB | 60.0 KB | 0.833x | — | — | — |" in text
     assert "| int8 vs fp32: same label (16 evaluation texts of prepare) |  |  |  | 100.0% |  |  |" in text
     assert "| int8 vs fp32: embedding cosine min / mean |  |  |  | 0.9289 / 0.9642 |  |  |" in text
     assert "| int8 vs fp32 containers: same label (2 bench texts) |  |  |  | 1/2 |  |  |" in text

@@ -5,8 +5,10 @@
                                              # both are stopped, and their containers removed, on every exit
 
 * `motoext`: moto server with the three extensions it needs (SAM transform, ECR endpoint, image invoke).
-* `registry`: Debian's `docker-registry`, our config, its storage and push log for the tests.
-* `script`: `nox -s rehearse`: deploy, invoke every sample event, change the code, redeploy, invoke again.
+* `registry`: Debian's `docker-registry`, our config, its storage and push log for the tests (and the bench).
+* `servers`: a free loopback port, start, wait until it answers, stop: for both servers.
+`lambdakit.aws.rehearse` (`nox -s rehearse`) runs on it: deploy, invoke every sample event, change the code,
+redeploy, invoke again.
 
 While a rehearsal runs, `AWS_ENDPOINT_URL` sends every AWS call (boto3 and `sam`) to moto with dummy
 credentials; profiles, config files and per-service endpoints of the user are masked, so a rehearsal can
@@ -17,26 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from lambdakit.aws.rehearsal import registry as registry_mod
+from lambdakit.aws.rehearsal import servers
 from lambdakit.aws.rehearsal.motoext import CONTAINER_LABEL
 from lambdakit.core import settings
-from lambdakit.core.errors import RehearsalFailed
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 MASKED_ENV_PREFIXES = ("AWS_ENDPOINT_URL_",)
 MASKED_ENV = (
     "AWS_PROFILE",
@@ -45,12 +40,6 @@ MASKED_ENV = (
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def aws_env(endpoint: str, region: str, workdir: Path) -> dict[str, str]:
@@ -77,25 +66,19 @@ class Rehearsal:
     region: str
     workdir: Path
     server_id: str
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def storage(self) -> Path:
-        return self.workdir / "registry-storage"
-
-    @property
-    def registry_log(self) -> Path:
-        return self.workdir / "registry.log"
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # moto's
+    local_registry: registry_mod.LocalRegistry | None = None
 
     @property
     def moto_log(self) -> Path:
         return self.workdir / "moto.log"
 
     def layer_blobs(self, repository: str) -> set[str]:
-        return registry_mod.layer_blobs(self.storage, repository)
+        return registry_mod.layer_blobs(self.workdir / registry_mod.STORAGE_NAME, repository)
 
     def upload_count(self, repository: str) -> int:
-        return registry_mod.upload_count(self.registry_log.read_text(errors="replace"), repository)
+        log = self.workdir / registry_mod.LOG_NAME
+        return registry_mod.upload_count(log.read_text(errors="replace"), repository)
 
     @classmethod
     @contextlib.contextmanager
@@ -106,7 +89,7 @@ class Rehearsal:
                 workdir = Path(
                     stack.enter_context(tempfile.TemporaryDirectory(prefix="lambdakit-rehearsal-"))
                 )
-            moto_port, registry_port = free_port(), free_port()
+            moto_port, registry_port = servers.free_port(), servers.free_port()
             stand_in = cls(
                 endpoint=f"http://localhost:{moto_port}",  # moto finds template buckets only via "localhost"
                 registry=f"127.0.0.1:{registry_port}",
@@ -115,62 +98,27 @@ class Rehearsal:
                 server_id=uuid.uuid4().hex[:12],
             )
             stack.callback(stand_in.stop)
-            stand_in._start_registry(registry_port)
+            stand_in.local_registry = registry_mod.LocalRegistry.start(workdir, registry_port)
             stand_in._start_moto(moto_port)
             stack.enter_context(patched_environ(aws_env(stand_in.endpoint, region, workdir)))
             yield stand_in
-
-    def _start_registry(self, port: int) -> None:
-        self.storage.mkdir(parents=True, exist_ok=True)
-        config = self.workdir / "registry.yml"
-        config.write_text(registry_mod.config_text(port, self.storage), encoding="utf-8")
-        self._spawn(registry_mod.registry_argv(config), self.registry_log)
-        self._wait_http(f"http://{self.registry}/v2/", "docker-registry", self.registry_log)
 
     def _start_moto(self, port: int) -> None:
         argv = [sys.executable, "-m", "lambdakit.aws.rehearsal.motoext", "--port", str(port)]
         argv += ["--registry", self.registry, "--server-id", self.server_id]
         env = os.environ | {"AWS_DEFAULT_REGION": self.region, "PYTHONPATH": _src_path()}
-        self._spawn(argv, self.moto_log, env=env)
-        self._wait_http(f"http://127.0.0.1:{port}/moto-api/", "moto server", self.moto_log)
-
-    def _spawn(self, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
-        handle: IO[bytes] = log.open("ab")
-        try:
-            self.processes.append(subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, env=env))
-        except OSError as exc:
-            raise RehearsalFailed(f"cannot start {argv[0]}: {exc}") from exc
-        finally:
-            handle.close()
-
-    def _wait_http(self, url: str, what: str, log: Path) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        process = self.processes[-1]
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RehearsalFailed(f"{what} exited with {process.returncode} at start: {_last_line(log)}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):  # noqa: S310  (a loopback URL we built)
-                    return
-            except urllib.error.HTTPError:
-                return  # it answers, even if not with 200
-            except OSError:
-                time.sleep(0.2)
-        raise RehearsalFailed(
-            f"{what} did not answer on {url} within {START_TIMEOUT:.0f} s: {_last_line(log)}"
+        self.processes.append(servers.spawn(argv, self.moto_log, env=env))
+        servers.wait_http(
+            self.processes[-1], f"http://127.0.0.1:{port}/moto-api/", "moto server", self.moto_log
         )
 
     def stop(self) -> None:
-        """Stop the servers we started (by pid) and remove the function containers moto started."""
+        """Stop the servers we started (by pid, moto first) and remove the containers moto started."""
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            servers.stop(process)
         self.processes.clear()
+        if self.local_registry is not None:
+            self.local_registry.stop()
         remove_containers(self.server_id)
 
 
@@ -203,8 +151,3 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
 def _src_path() -> str:
     src = str(Path(__file__).resolve().parents[3])
     return os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
-
-
-def _last_line(log: Path) -> str:
-    lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
-    return lines[-1] if lines else "(no output)"

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from lambdakit.console import human_bytes
 from lambdakit.core.settings import build_dir
 from lambdakit.images import engine
 from lambdakit.perf import pushcost
@@ -39,10 +40,10 @@ def measure_pushes(contenders: Sequence[Contender], base_layers: dict[str, int])
                     registry, image, f"bench-{contender.name}", label.replace("_", "-"), label, weights
                 )
                 log.info(
-                    "push %s %s: %.2f MB in %d/%d layers, weights re-uploaded: %s",
+                    "push %s %s: %s in %d/%d layers, weights re-uploaded: %s",
                     contender.name,
                     label,
-                    result.bytes_uploaded / 1e6,
+                    human_bytes(result.bytes_uploaded),
                     result.layers_uploaded,
                     result.layers,
                     result.weights_uploaded,

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from lambdakit.console import human_bytes
 from lambdakit.perf.bench.results import BenchResults, Ratios, Side, Target, document
 
 Row = tuple[str, ...]
@@ -85,9 +86,9 @@ def figures() -> list[tuple[str, Show, str | None]]:
             )
     rows += [
         ("peak memory (cgroup)", lambda s: f"{s.peak_memory_mb} MB", "peak_memory"),
-        ("image total", lambda s: _mb(s.image.total_bytes), "image_total"),
-        ("image above base", lambda s: _mb(s.image.above_base_bytes), "image_above_base"),
-        ("weights layer", lambda s: _mb(s.image.weights_bytes), None),
+        ("image total", lambda s: _bytes(s.image.total_bytes), "image_total"),
+        ("image above base", lambda s: _bytes(s.image.above_base_bytes), "image_above_base"),
+        ("weights layer", lambda s: _bytes(s.image.weights_bytes), None),
         ("push after code-only change", lambda s: _bytes(s.push_bytes("code_only")), "push_code_only"),
         (
             "push after dependency-only change",
@@ -176,18 +177,12 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} ms"
 
 
-def _mb(value: float | None) -> str:
-    return "—" if value is None else f"{value / 1e6:,.1f} MB"
+def _bytes(value: float | None) -> str:
+    return "—" if value is None else human_bytes(value)
 
 
 def _x(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}x"
-
-
-def _bytes(value: int | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value / 1024:,.1f} KB" if value < 10 * 1024 * 1024 else f"{value / 1e6:,.1f} MB"
 
 
 def _fmt_target(target: Target) -> str:
