@@ -16,8 +16,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from lambdakit.core import config
-from lambdakit.core.errors import ConfigError
+from lambdakit.core import config, files
+from lambdakit.core.errors import BrokenFile, ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -30,6 +30,7 @@ MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1769 MB and CPU in proportio
 # Lambda's own defaults, used when the template does not say.
 DEFAULTS = {"Timeout": 3, "MemorySize": 128, "EphemeralStorage": 512, "Architecture": "x86_64"}
 RANGES = {"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}
+FIX = "fix it as SAM's AWS::Serverless::Function reference describes and retry."
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def load(
     document = read(path)
     resource = function_resource(document, function, path)
     project = project or config.load(path.parent)
-    declared = document.get("Parameters") or {}
+    declared = _mapping(document.get("Parameters"), path, "Parameters")
     kit = {IMAGE_TAG_PARAMETER: project.project} if IMAGE_TAG_PARAMETER in declared else {}
     return Template(
         path=path,
@@ -124,32 +125,48 @@ def read(path: Path) -> Any:
     """The YAML document of a SAM template (CloudFormation tags kept), for the kit's typed readers and for
     the commands that rewrite a template (deploy's ImageUri, tune's MemorySize)."""
     try:
-        return YAML().load(path.read_text(encoding="utf-8"))
+        text = files.read_text(path, FIX)
     except FileNotFoundError:
         raise ConfigError(
             f"{path} is missing; the kit reads the function's settings from the SAM template."
         ) from None
+    try:
+        document = YAML().load(text)
     except YAMLError as exc:
-        raise ConfigError(
-            f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry."
-        ) from exc
+        raise BrokenFile(f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry.") from None
+    except RecursionError:
+        raise BrokenFile(f"{path} nests deeper than a YAML parser can read; {FIX}") from None
+    except ValueError as exc:  # a scalar the loader cannot build, such as the date 2026-02-30
+        raise BrokenFile(f"{path} cannot be read as YAML ({exc}); {FIX}") from None
+    if not isinstance(document, dict):
+        what = "is empty" if document is None else f"is {files.shown(document)}, not a mapping"
+        raise BrokenFile(f"{path} {what}: a SAM template maps Resources (and Globals...) to their settings; {FIX}")
+    return document
 
 
 def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = TEMPLATE) -> Any:
-    resource = (document.get("Resources") or {}).get(function)
+    resource = _mapping(document.get("Resources"), path, "Resources").get(function)
     if resource is None:
         raise ConfigError(
             f"{path} has no resource {function}; the kit expects the function under that logical id."
         )
-    return resource
+    return _mapping(resource, path, f"Resources.{function}")
+
+
+def _mapping(value: Any, path: Path, key: str) -> Any:
+    """VALUE when it is a mapping; an absent (or empty) key reads as an empty one."""
+    if value is None:
+        return {}
+    return files.expect(value, lambda v: isinstance(v, dict), "a mapping", str(path), key, FIX)
 
 
 def _limits(document: Any, resource: Any, path: Path) -> Limits:
     """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
-    merged = dict((document.get("Globals") or {}).get("Function") or {})
-    merged.update(resource.get("Properties") or {})
-    ephemeral = merged.get("EphemeralStorage") or {}
-    architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
+    merged = dict(_mapping(_mapping(document.get("Globals"), path, "Globals").get("Function"), path, "Globals.Function"))
+    merged.update(_mapping(resource.get("Properties"), path, "Properties"))
+    ephemeral = _mapping(merged.get("EphemeralStorage"), path, "EphemeralStorage")
+    architectures = merged.get("Architectures") or [DEFAULTS["Architecture"]]
+    files.expect(architectures, lambda v: isinstance(v, list), "a list, e.g. [arm64]", str(path), "Architectures", FIX)
     values = {
         "Timeout": _integer(merged.get("Timeout", DEFAULTS["Timeout"]), "Timeout", path),
         "MemorySize": _integer(merged.get("MemorySize", DEFAULTS["MemorySize"]), "MemorySize", path),
@@ -161,7 +178,7 @@ def _limits(document: Any, resource: Any, path: Path) -> Limits:
         _check_range(name, value, path)
     if len(architectures) != 1 or str(architectures[0]) not in ARCHITECTURES:
         raise ConfigError(
-            f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {architectures}."
+            f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {files.shown(architectures)}."
         )
     return Limits(
         memory_mb=values["MemorySize"],
@@ -175,14 +192,17 @@ def _image_settings(
     document: Any, resource: Any, function: str, path: Path, kit: dict[str, str]
 ) -> ImageSettings:
     """The Docker metadata of an image function; `!Ref` build args resolve to the parameters' defaults."""
-    metadata = resource.get("Metadata") or {}
+    metadata = _mapping(resource.get("Metadata"), path, "Metadata")
     missing = [key for key in ("Dockerfile", "DockerContext") if key not in metadata]
-    if missing or (resource.get("Properties") or {}).get("PackageType") != "Image":
+    if missing or _mapping(resource.get("Properties"), path, "Properties").get("PackageType") != "Image":
         raise ConfigError(
             f"{path}: {function} must have PackageType: Image and Metadata Dockerfile/DockerContext."
         )
-    defaults = _parameter_defaults(document)
-    args = {str(k): _resolve(v, defaults) for k, v in (metadata.get("DockerBuildArgs") or {}).items()}
+    for key in ("Dockerfile", "DockerContext"):
+        files.string(metadata[key], str(path), f"Metadata.{key}", FIX)
+    defaults = _parameter_defaults(document, path)
+    build_args = _mapping(metadata.get("DockerBuildArgs"), path, "Metadata.DockerBuildArgs")
+    args = {str(k): _resolve(v, defaults) for k, v in build_args.items()}
     tag = _resolve(metadata.get("DockerTag", "latest"), defaults | kit)
     return ImageSettings(
         dockerfile=str(metadata["Dockerfile"]),
@@ -193,9 +213,11 @@ def _image_settings(
     )
 
 
-def _parameter_defaults(document: Any) -> dict[str, str]:
+def _parameter_defaults(document: Any, path: Path) -> dict[str, str]:
+    parameters = _mapping(document.get("Parameters"), path, "Parameters")
     return {
-        str(name): str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
+        str(name): str(_mapping(spec, path, f"Parameters.{name}").get("Default", ""))
+        for name, spec in parameters.items()
     }
 
 
