@@ -28,7 +28,9 @@ PARAMETERS = "default.deploy.parameters"
 # shape would send the calls to an endpoint that does not exist, and the failure would look like credentials.
 REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 STACK_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
-SAMCONFIG_FIX = 'see `sam deploy --help` for its layout: [default.deploy.parameters] stack_name = "...", region = "..."'
+SAMCONFIG_FIX = (
+    'see `sam deploy --help` for its layout: [default.deploy.parameters] stack_name = "...", region = "..."'
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ def _parameters(document: dict[str, Any], name: str) -> dict[str, Any]:
     stack_name = found.get("stack_name")
     if stack_name is not None and not (isinstance(stack_name, str) and STACK_NAME_RE.fullmatch(stack_name)):
         raise ConfigError(
-            f"{name}: stack_name = {files.shown(stack_name)} cannot name a CloudFormation stack; use a string of "
-            "letters, digits and hyphens that starts with a letter (at most 128), e.g. \"triage\""
+            f"{name}: stack_name = {files.shown(stack_name)} cannot name a CloudFormation stack; use "
+            'a string of letters, digits and hyphens that starts with a letter (at most 128), e.g. "triage"'
         )
     region = found.get("region")
     if region is not None and not (isinstance(region, str) and REGION_RE.fullmatch(region)):

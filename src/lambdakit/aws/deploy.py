@@ -85,8 +85,10 @@ def caller_account(session: Any) -> str:
     except (ClientError, BotoCoreError) as exc:
         if errors.is_connection_error(exc):  # no answer at all: the network or the region, not credentials
             raise errors.unreachable(
-                exc, session.client("sts"), "check the credentials (sts get-caller-identity)", "rehearse "
-                "offline: nox -s rehearse"
+                exc,
+                session.client("sts"),
+                "check the credentials (sts get-caller-identity)",
+                "rehearse offline: nox -s rehearse",
             ) from exc
         raise ConfigError(
             f"AWS credentials do not work (sts get-caller-identity: {exc}); refresh them"

@@ -1,5 +1,5 @@
 """AWS errors as one line: botocore's `ClientError` carries a code and a message worth showing; a failure
-before any answer (`BotoCoreError`: network, endpoint, credentials) says what was called, where, and the fix."""
+before any answer (`BotoCoreError`: network, endpoint, credentials) says what was called, where, the fix."""
 
 from __future__ import annotations
 

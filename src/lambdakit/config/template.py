@@ -133,14 +133,18 @@ def read(path: Path) -> Any:
     try:
         document = YAML().load(text)
     except YAMLError as exc:
-        raise BrokenFile(f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry.") from None
+        raise BrokenFile(
+            f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry."
+        ) from None
     except RecursionError:
         raise BrokenFile(f"{path} nests deeper than a YAML parser can read; {FIX}") from None
     except ValueError as exc:  # a scalar the loader cannot build, such as the date 2026-02-30
         raise BrokenFile(f"{path} cannot be read as YAML ({exc}); {FIX}") from None
     if not isinstance(document, dict):
         what = "is empty" if document is None else f"is {files.shown(document)}, not a mapping"
-        raise BrokenFile(f"{path} {what}: a SAM template maps Resources (and Globals...) to their settings; {FIX}")
+        raise BrokenFile(
+            f"{path} {what}: a SAM template maps Resources (and Globals...) to their settings; {FIX}"
+        )
     return document
 
 
@@ -162,11 +166,15 @@ def _mapping(value: Any, path: Path, key: str) -> Any:
 
 def _limits(document: Any, resource: Any, path: Path) -> Limits:
     """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
-    merged = dict(_mapping(_mapping(document.get("Globals"), path, "Globals").get("Function"), path, "Globals.Function"))
+    merged = dict(
+        _mapping(_mapping(document.get("Globals"), path, "Globals").get("Function"), path, "Globals.Function")
+    )
     merged.update(_mapping(resource.get("Properties"), path, "Properties"))
     ephemeral = _mapping(merged.get("EphemeralStorage"), path, "EphemeralStorage")
     architectures = merged.get("Architectures") or [DEFAULTS["Architecture"]]
-    files.expect(architectures, lambda v: isinstance(v, list), "a list, e.g. [arm64]", str(path), "Architectures", FIX)
+    files.expect(
+        architectures, lambda v: isinstance(v, list), "a list, e.g. [arm64]", str(path), "Architectures", FIX
+    )
     values = {
         "Timeout": _integer(merged.get("Timeout", DEFAULTS["Timeout"]), "Timeout", path),
         "MemorySize": _integer(merged.get("MemorySize", DEFAULTS["MemorySize"]), "MemorySize", path),

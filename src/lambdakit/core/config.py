@@ -67,8 +67,9 @@ class ProjectConfig:
 def _project(value: Any) -> str:
     if not isinstance(value, str) or not PROJECT_RE.fullmatch(value) or len(value) > PROJECT_MAX:
         raise ConfigError(
-            f"[{TABLE}] project = {files.shown(value)} cannot name images and a stack: use lowercase letters, digits "
-            f"and single hyphens, starting with a letter, at most {PROJECT_MAX} characters (e.g. 'triage')."
+            f"[{TABLE}] project = {files.shown(value)} cannot name images and a stack: use lowercase "
+            f"letters, digits and single hyphens, starting with a letter, at most {PROJECT_MAX} characters "
+            "(e.g. 'triage')."
         )
     return value
 
@@ -102,7 +103,8 @@ def _prepare(value: Any) -> tuple[str, ...]:
 def _python(value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(
-            f'[{TABLE}] python = {files.shown(value)} must be a string, e.g. python = "{runtimes.DEFAULT_PYTHON}" '
+            f"[{TABLE}] python = {files.shown(value)} must be a string, e.g. "
+            f'python = "{runtimes.DEFAULT_PYTHON}" '
             "(as a number, 3.10 would read as 3.1)."
         )
     return runtimes.runtime(value).python

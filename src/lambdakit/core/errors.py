@@ -37,11 +37,11 @@ class BrokenEvent(BrokenFile):
 
 
 class HandlerFailed(KitError):
-    """The function's handler cannot be used: its import raised, or it is not a callable of (event, context)."""
+    """The handler cannot be used: its import raised, or it is not a callable of (event, context)."""
 
 
 class AwsUnreachable(KitError):
-    """An AWS endpoint could not be reached or refused the call before it ran (network, region, credentials)."""
+    """An AWS endpoint was not reached, or refused the call before it ran (network, region, credentials)."""
 
 
 class InvokeFailed(KitError):

@@ -40,7 +40,9 @@ def shown(value: Any) -> str:
     """`3 (an integer)`: a wrong value, short, and what kind of value it is."""
     kind = next((name for cls, name in TYPE_NAMES.items() if type(value) is cls), None)
     if kind is None:
-        kind = next((name for cls, name in TYPE_NAMES.items() if isinstance(value, cls)), type(value).__name__)
+        kind = next(
+            (name for cls, name in TYPE_NAMES.items() if isinstance(value, cls)), type(value).__name__
+        )
     try:
         text = repr(value)
     except RecursionError:  # a deeply nested list: its repr would recurse as deep
@@ -61,7 +63,7 @@ def decode(raw: bytes, name: str, fix: str) -> str:
 
 
 def read_text(path: Path, fix: str) -> str:
-    """The file's UTF-8 text; FileNotFoundError is left to the caller, whose fix for a missing file differs."""
+    """The file's UTF-8 text; FileNotFoundError is left to the caller, whose fix for a missing file varies."""
     try:
         raw = path.read_bytes()
     except OSError as exc:  # a folder where the file should be, no permission

@@ -58,8 +58,7 @@ def locked_groups(
         if index is not None and str(index) not in sources:
             raise ConfigError(
                 f"{files.display(path)} binds {name} to index {index!r}, which is not one of its sources "
-                f"({', '.join(sources) or 'none'}): add that [[source]] to the Pipfile and "
-                + lock_fix(path)
+                f"({', '.join(sources) or 'none'}): add that [[source]] to the Pipfile and " + lock_fix(path)
             )
         url = sources.get(str(index or default))
         url = None if url is None or url.rstrip("/") == PYPI_SIMPLE else url
@@ -68,7 +67,7 @@ def locked_groups(
 
 
 def read_lock(lock_file: Path) -> dict[str, Any]:
-    """A lock pipenv wrote, its shape checked where the kit reads it: a broken one is one line with the fix."""
+    """A lock pipenv wrote, its shape checked where the kit reads it: broken, it is one line with the fix."""
     fix = lock_fix(lock_file)
     name = files.display(lock_file)
     try:
@@ -96,9 +95,7 @@ def _locked_entries(
     for category in categories:
         section = LOCK_SECTIONS.get(category, category)
         if section not in lock:
-            raise ConfigError(
-                f"{name} has no {section!r} section (the Pipfile's [{category}]); {fix}"
-            )
+            raise ConfigError(f"{name} has no {section!r} section (the Pipfile's [{category}]); {fix}")
         packages = files.table(lock[section], name, section, fix)
         for package, entry in sorted(packages.items()):
             entries[package] = _entry(entry, name, f"{section}.{package}", fix)
@@ -121,7 +118,8 @@ def locked_constraints(
 ) -> list[str]:
     """The same pins as constraints for pip `-c` (which refuses extras and hashes)."""
     return [
-        _strip_extras(line) for line in locked_requirements(categories, repo, hashes=False, lock_file=lock_file)
+        _strip_extras(line)
+        for line in locked_requirements(categories, repo, hashes=False, lock_file=lock_file)
     ]
 
 
@@ -146,11 +144,13 @@ def pipfile_requirements(
             return []
         raise ConfigError(f"{name} has no [{category}] section.")
     packages = files.table(document[category], name, f"[{category}]", fix)
-    return [_specifier(package, spec, name, f"[{category}] {package}", fix) for package, spec in packages.items()]
+    return [
+        _specifier(package, spec, name, f"[{category}] {package}", fix) for package, spec in packages.items()
+    ]
 
 
 def _specifier(package: str, spec: Any, name: str, key: str, fix: str) -> str:
-    """`torch = "==2.5.1"`, `onnx = "*"` or `torch = {version = "==2.5.1", extras = [...]}` as pip reads it."""
+    """`torch = "==2.5.1"`, `onnx = "*"` or `torch = {version = "==2.5.1", extras = [...]}`, for pip."""
     if isinstance(spec, dict):
         version = files.string(spec.get("version", "*"), name, f"{key}.version", fix)
         extras = files.strings(spec.get("extras", []), name, f"{key}.extras", fix)
