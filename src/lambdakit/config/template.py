@@ -9,6 +9,7 @@ loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,11 @@ MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1769 MB and CPU in proportio
 DEFAULTS = {"Timeout": 3, "MemorySize": 128, "EphemeralStorage": 512, "Architecture": "x86_64"}
 RANGES = {"Timeout": (1, 900), "MemorySize": (128, 10240), "EphemeralStorage": (512, 10240)}
 FIX = "fix it as SAM's AWS::Serverless::Function reference describes and retry."
+# ruamel.yaml's scanner is quadratic in the nesting of flow collections (`[[[...` 5,000 deep takes 28 s,
+# 100,000 deep hours): deeper than this is refused before it parses. No SAM template comes near it.
+MAX_FLOW_DEPTH = 64
+# What the depth count skips: quoted scalars and comments (their brackets are text), then one bracket.
+FLOW_TOKENS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*|[\[\]{}]""")
 
 
 @dataclass(frozen=True)
@@ -130,12 +136,12 @@ def read(path: Path) -> Any:
         raise ConfigError(
             f"{path} is missing; the kit reads the function's settings from the SAM template."
         ) from None
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise BrokenFile(f"{path} nests [ ] or {{ }} more than {MAX_FLOW_DEPTH} levels deep; {FIX}")
     try:
         document = YAML().load(text)
     except YAMLError as exc:
-        raise BrokenFile(
-            f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry."
-        ) from None
+        raise BrokenFile(f"{path} is not valid YAML ({_yaml_problem(exc)}); fix it and retry.") from None
     except RecursionError:
         raise BrokenFile(f"{path} nests deeper than a YAML parser can read; {FIX}") from None
     except ValueError as exc:  # a scalar the loader cannot build, such as the date 2026-02-30
@@ -146,6 +152,27 @@ def read(path: Path) -> Any:
             f"{path} {what}: a SAM template maps Resources (and Globals...) to their settings; {FIX}"
         )
     return document
+
+
+def _yaml_problem(exc: YAMLError) -> str:
+    """The parser's problem and where (`expected <block end>, but found '-' at line 2, column 1`)."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ ] and { } in TEXT, outside quoted scalars and comments (one linear pass)."""
+    depth = deepest = 0
+    for token in FLOW_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = TEMPLATE) -> Any:
@@ -171,7 +198,8 @@ def _limits(document: Any, resource: Any, path: Path) -> Limits:
     )
     merged.update(_mapping(resource.get("Properties"), path, "Properties"))
     ephemeral = _mapping(merged.get("EphemeralStorage"), path, "EphemeralStorage")
-    architectures = merged.get("Architectures") or [DEFAULTS["Architecture"]]
+    architectures = merged.get("Architectures")
+    architectures = [DEFAULTS["Architecture"]] if architectures in (None, []) else architectures
     files.expect(
         architectures, lambda v: isinstance(v, list), "a list, e.g. [arm64]", str(path), "Architectures", FIX
     )
