@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from lambdakit.config import template
 from lambdakit.config.template import Limits
-from lambdakit.core.errors import ConfigError
 from lambdakit.core import config
+from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import project_runtime
 from tests import brokenfiles as broken
 
