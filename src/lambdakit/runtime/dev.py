@@ -21,6 +21,7 @@ import json
 import os
 import runpy
 import sys
+import sysconfig
 import time
 import traceback
 import uuid
@@ -37,6 +38,14 @@ EVENTS_DIRNAME = "events"
 # Frames a user's traceback leaves out: the kit's own, importlib's and runpy's (`python -m lambdakit`).
 KIT_FRAMES = (Path(__file__).resolve().parents[1], Path(importlib.__file__).resolve().parent)
 RUNPY = Path(runpy.__file__).resolve()
+# Where a module is not the function's code (sysconfig's names; site-packages lie under platstdlib in a venv,
+# so the packages come first).
+INSTALLED = {
+    "purelib": "an installed package",
+    "platlib": "an installed package",
+    "stdlib": "the standard library",
+    "platstdlib": "the standard library",
+}
 
 
 @dataclass
@@ -77,6 +86,7 @@ def load_handler(name: str) -> Handler:
             f"importing {module_name} (the module of [tool.lambdakit] handler = {name!r}) raised "
             f"{type(exc).__name__}: fix your code where the traceback above points, then rerun."
         ) from None
+    check_origin(module, name)
     handler = getattr(module, function_name, None)
     if not callable(handler):
         raise ConfigError(
@@ -90,6 +100,21 @@ def load_handler(name: str) -> Handler:
 def _names_the_module(exc: ModuleNotFoundError, module_name: str) -> bool:
     """The handler's module (or a package above it) is missing, rather than something it imports."""
     return exc.name is not None and (module_name + ".").startswith(exc.name + ".")
+
+
+def check_origin(module: Any, name: str) -> None:
+    """The handler's module must be the function's own code: one from the standard library or an installed
+    package (`requests.get`) would run here and never ship, since the image's code layer is src/."""
+    origin = getattr(module, "__file__", None)
+    if origin is None:
+        return
+    path = Path(origin).resolve()
+    for kind, what in INSTALLED.items():
+        if path.is_relative_to(Path(sysconfig.get_path(kind)).resolve()):
+            raise HandlerFailed(
+                f"[tool.lambdakit] handler = {name!r} is in {path} ({what}), not your function's code: set "
+                "handler in pyproject.toml to the module.function under src/ that Lambda calls."
+            )
 
 
 def check_signature(handler: Any, name: str) -> None:

@@ -155,11 +155,17 @@ def test_an_import_error_is_the_users_traceback_then_one_line(
 @pytest.mark.parametrize(
     ("handler", "source", "message"),
     [
-        ("os.system", "", "handler = 'os.system' takes (command), but Lambda calls it with (event, context)"),
+        ("os.system", "", "handler = 'os.system' is in "),
+        ("json.loads", "", "json/__init__.py (the standard library), not your function's code"),
+        (
+            "pytest.main",
+            "",
+            "(an installed package), not your function's code: set handler in pyproject.toml",
+        ),
         ("userfn.handler.one", "def one(event):\n    return event\n", "takes (event), but Lambda calls it"),
     ],
 )
-def test_a_handler_that_cannot_take_event_and_context_is_refused_before_the_first_event(
+def test_a_handler_not_of_the_function_or_not_of_event_and_context_is_refused_before_any_event(
     env: dict[str, str], tmp_path: Path, handler: str, source: str, message: str
 ) -> None:
     env |= write_package(tmp_path / "user", source)
