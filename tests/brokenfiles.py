@@ -12,11 +12,25 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from lambdakit.core.errors import KitError
 
 Key = Sequence[str | int]
+
+
+def examples(count: int) -> settings:
+    """Hypothesis settings for these tests: COUNT examples (the whole set stays within seconds), no deadline
+    (a loaded machine is slow), no example database, and `tmp_path` shared by the examples (each one
+    rewrites the file)."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
 
 SCALARS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lambdakit.aws import config as aws_config
 from lambdakit.config import template
-from lambdakit.core import settings as settings_module
+from lambdakit.core import settings
 from lambdakit.core.errors import ConfigError
 from tests import brokenfiles as broken
 from tests.unit.config.test_template import image_function, write
@@ -38,7 +38,7 @@ def test_the_timeout_is_the_loaded_templates_and_the_file_is_not_read_again(tmp_
 
     assert config.function_timeout_s == 42
     assert (config.stack_name, config.region) == ("triage-prod", "eu-west-1")
-    assert config.project == settings_module.project_name()
+    assert config.project == settings.project_name()
 
 
 def test_without_a_template_the_timeout_is_unknown(tmp_path: Path) -> None:
@@ -67,9 +67,7 @@ SAMCONFIG_KEYS: list[tuple[tuple[str, ...], type]] = [
     ((*PARAMETERS, "stack_name"), str),
     ((*PARAMETERS, "region"), str),
 ]
-RELAXED = settings(
-    max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+RELAXED = broken.examples(50)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +114,7 @@ def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.Data
 @RELAXED
 @given(
     raw=broken.broken_bytes(
-        (settings_module.REPO_ROOT / "samconfig.toml").read_bytes(), lambda n: b"x = " + b"{a = " * n
+        (settings.REPO_ROOT / "samconfig.toml").read_bytes(), lambda n: b"x = " + b"{a = " * n
     )
 )
 def test_any_broken_samconfig_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:

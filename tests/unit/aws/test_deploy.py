@@ -1,4 +1,4 @@
-"""Deploy's pre-flight: an STS endpoint that cannot be reached is the network or the region, not credentials."""
+"""Deploy's pre-flight: an STS endpoint out of reach is the network or the region, not credentials."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the stack says (outputs, state): a CloudFormation that cannot be reached is one line, not botocore's."""
+"""What the stack says (outputs, state): a CloudFormation out of reach is one line, not botocore's."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lambdakit.config import template
@@ -168,9 +168,7 @@ TEMPLATE_KEYS: list[tuple[tuple[str, ...], type | tuple[type, ...]]] = [
     ((*FUNCTION, "Metadata", "DockerContext"), str),
     ((*FUNCTION, "Metadata", "DockerBuildArgs"), dict),
 ]
-RELAXED = settings(
-    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+RELAXED = broken.examples(60)
 
 
 def load_plain(path: Path) -> template.Template:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lambdakit.core import config
@@ -108,7 +108,7 @@ def test_a_non_utf8_pyproject_points_at_the_byte(tmp_path: Path) -> None:
         load_fresh(tmp_path)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@broken.examples(60)
 @given(data=st.data())
 def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.DataObject) -> None:
     key, expected = data.draw(st.sampled_from(KNOWN_KEYS))
@@ -117,7 +117,7 @@ def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.Data
     assert broken.one_line(lambda: load_fresh(tmp_path), "pyproject.toml") is not None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@broken.examples(40)
 @given(raw=broken.broken_bytes((REPO_ROOT / "pyproject.toml").read_bytes(), lambda n: b"x = " + b"[" * n))
 def test_any_broken_pyproject_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
     (tmp_path / "pyproject.toml").write_bytes(raw)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from lambdakit.core import events
 from lambdakit.core.errors import BrokenEvent
@@ -43,9 +43,7 @@ def test_a_broken_event_is_one_line_naming_it(tmp_path: Path, raw: bytes, messag
     assert len(str(caught.value).splitlines()) == 1 and "one JSON document in UTF-8" in str(caught.value)
 
 
-@settings(
-    max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@broken.examples(80)
 @given(raw=broken.broken_bytes(SAMPLE, lambda n: b'{"a": ' * n))
 def test_any_broken_event_is_one_line_or_still_an_event(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "x.json"

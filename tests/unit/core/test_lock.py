@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lambdakit.core.errors import ConfigError
@@ -130,9 +130,7 @@ PIPFILE_KEYS: list[tuple[tuple[str, ...], type | tuple[type, ...]]] = [
     (("prepare-packages", "moto", "version"), str),
     (("prepare-packages", "moto", "extras"), list),
 ]
-RELAXED = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+RELAXED = broken.examples(50)
 
 
 def read_lock(repo: Path) -> object:

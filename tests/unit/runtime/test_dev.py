@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from lambdakit.core import config
-from lambdakit.core import settings as kit_settings
+from lambdakit.core import config, settings
+from tests import brokenfiles as broken
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
@@ -25,9 +25,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     root = tmp_path / "cache"
-    kit_settings.make_cache_dirs(root)
+    settings.make_cache_dirs(root)
     pythonpath = os.pathsep.join([str(FIXTURE / "src"), str(REPO / "src")])
-    return {**os.environ, **kit_settings.kit_env(root), "HOME": str(home), "PYTHONPATH": pythonpath}
+    return {**os.environ, **settings.kit_env(root), "HOME": str(home), "PYTHONPATH": pythonpath}
 
 
 def dev(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -196,9 +196,7 @@ BROKEN_EVENTS = st.one_of(
 )
 
 
-@settings(
-    max_examples=4, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@broken.examples(3)
 @given(payloads=st.lists(BROKEN_EVENTS, min_size=1, max_size=3))
 def test_broken_events_fail_alone_in_one_line_each(
     env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, payloads: list[bytes]
