@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdakit.aws import config as aws_config
-from lambdakit.aws import ecr, stack
+from lambdakit.aws import ecr, errors, stack
 from lambdakit.aws.config import AwsConfig
 from lambdakit.config import template
 from lambdakit.core import proc, settings
@@ -83,6 +83,13 @@ def caller_account(session: Any) -> str:
             "(or rehearse offline: nox -s rehearse)"
         ) from exc
     except (ClientError, BotoCoreError) as exc:
+        if errors.is_connection_error(exc):  # no answer at all: the network or the region, not credentials
+            raise errors.unreachable(
+                exc,
+                session.client("sts"),
+                "check the credentials (sts get-caller-identity)",
+                "rehearse offline: nox -s rehearse",
+            ) from exc
         raise ConfigError(
             f"AWS credentials do not work (sts get-caller-identity: {exc}); refresh them"
         ) from exc

@@ -32,7 +32,7 @@ from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.config.template import Template
-from lambdakit.core import config, lock, proc, runtimes
+from lambdakit.core import config, files, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
 from lambdakit.core.settings import (
     BASE_IMAGE_ENV,
@@ -175,7 +175,14 @@ def function_build_args(tpl: Template) -> dict[str, str]:
 def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None) -> None:
     """The image's CMD must name the configured handler: Lambda calls CMD, the kit's runs call the setting."""
     handler = (project or config.load()).handler
-    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', dockerfile.read_text(encoding="utf-8"), re.M)
+    try:
+        text = files.read_text(dockerfile, "save it as UTF-8 text and rebuild.")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{dockerfile} is missing; template.yaml's Metadata names it: restore it or fix "
+            "Metadata Dockerfile/DockerContext."
+        ) from None
+    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', text, re.M)
     if commands[-1:] != [handler]:
         found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
         raise ConfigError(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lambdakit.core import config
+from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
 from lambdakit.images import build, engine
@@ -68,7 +68,7 @@ def bench_events(demo: bool, repo: Path = REPO_ROOT) -> tuple[Any, Any]:
     by_name = {path.stem: path for path in events}
     single = by_name.get("single", events[0])
     batch = by_name.get("batch", single)
-    return json.loads(single.read_text(encoding="utf-8")), json.loads(batch.read_text(encoding="utf-8"))
+    return events_reader.read(single), events_reader.read(batch)
 
 
 def handler_file(project: config.ProjectConfig | None = None) -> str:
