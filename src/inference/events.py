@@ -89,7 +89,7 @@ def max_text_chars() -> int:
 
 
 def check_limits() -> None:
-    """Raise `InvalidSetting` (one line: the variable, its range, the fix) for a limit the function cannot use."""
+    """Raise `InvalidSetting` (one line: the variable, its range, the fix) for a limit it cannot use."""
     max_texts()
     max_text_chars()
 
@@ -100,9 +100,9 @@ def _limit(name: str, default: int, ceiling: int) -> int:
         return default
     digits = raw.strip()
     # isdecimal() also takes other scripts' digits, which int() reads; isascii() keeps the setting plain
-    if digits.isascii() and digits.isdecimal() and len(digits) <= len(str(ceiling)):
-        if 1 <= (value := int(digits)) <= ceiling:
-            return value
+    plain = digits.isascii() and digits.isdecimal() and len(digits) <= len(str(ceiling))
+    if plain and 1 <= int(digits) <= ceiling:
+        return int(digits)
     shown = raw if len(raw) <= QUOTED_CHARS else raw[:QUOTED_CHARS] + "..."
     raise InvalidSetting(
         f"${name}={shown!r} is not a whole number from 1 to {ceiling}; set it in that range in the "

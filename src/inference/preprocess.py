@@ -50,7 +50,7 @@ class ExpandedTooLong(ValueError):
 
 
 def normalise(text: str, max_chars: int | None = None) -> str:
-    """Stream-safe NFKC, drop control characters, replace URLs/e-mail addresses by a word, collapse whitespace.
+    """Stream-safe NFKC, drop control characters, replace URLs/e-mails by a word, collapse whitespace.
 
     Addresses carry no triage signal but many tokens; replacing them keeps short tickets short. With
     `max_chars`, a text longer than that once NFKC has expanded it (the CGJs `stream_safe` inserted not

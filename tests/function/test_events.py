@@ -164,7 +164,9 @@ def test_a_null_base64_flag_means_plain_text() -> None:
     assert parse_event({**http_v2('{"text": "hi"}'), "isBase64Encoded": None}) == Request(("hi",), False)
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-1", "", " ", "1.5", "257", "1e3", "\u0666\u0664", "9" * 5000])
+@pytest.mark.parametrize(
+    "value", ["abc", "0", "-1", "", " ", "1.5", "257", "1e3", "\u0666\u0664", "9" * 5000]
+)
 def test_an_unusable_limit_is_one_line_naming_variable_range_and_fix(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:

@@ -53,7 +53,14 @@ def test_a_cgj_follows_every_30_non_starters(text: str, pieces: list[int]) -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["plain ASCII", "café naïve Übergröße", "Tiếng Việt có dấu", "北京的客服", "ﬃ", "e\u0301\u0323 stacked marks"],
+    [
+        "plain ASCII",
+        "café naïve Übergröße",
+        "Tiếng Việt có dấu",
+        "北京的客服",
+        "ﬃ",
+        "e\u0301\u0323 stacked marks",
+    ],
 )
 def test_real_text_is_left_alone(text: str) -> None:
     assert stream_safe(text) == (text, 0)

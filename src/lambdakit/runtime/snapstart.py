@@ -119,8 +119,12 @@ def render(report: Report, handler: str) -> str:
 
 
 def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit snapstart-check", description=__doc__.splitlines()[0])
-    parser.add_argument("event", nargs="?", help="event file, '-' or inline JSON (default: the first events/*.json)")
+    parser = argparse.ArgumentParser(
+        prog="python -m lambdakit snapstart-check", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "event", nargs="?", help="event file, '-' or inline JSON (default: the first events/*.json)"
+    )
     parser.add_argument("--handler", default=None, help="module.function (default: [tool.lambdakit] handler)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)

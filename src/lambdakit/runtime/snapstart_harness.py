@@ -28,6 +28,7 @@ API is installed under that name, so a function's hooks run here as on Lambda.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -42,6 +43,7 @@ import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 REPORT_MARK = "lambdakit-snapstart-report "
@@ -72,7 +74,9 @@ def install_hooks_stand_in() -> None:
         return
     except ImportError:
         pass
-    module = types.ModuleType(HOOKS_MODULE, "Stand-in for AWS's snapshot_restore_py (lambdakit snapstart-check).")
+    module = types.ModuleType(
+        HOOKS_MODULE, "Stand-in for AWS's snapshot_restore_py (lambdakit snapstart-check)."
+    )
     before: list[Hook] = []
     after: list[Hook] = []
 
@@ -108,13 +112,13 @@ def load_handler(name: str) -> tuple[Callable[[Any, Any], Any], types.ModuleType
 def open_sockets() -> dict[int, str]:
     """fd -> what it is, for every socket this process holds (Linux /proc)."""
     sockets = {}
-    for entry in os.listdir("/proc/self/fd"):
+    for entry in Path("/proc/self/fd").iterdir():
         try:
-            target = os.readlink(f"/proc/self/fd/{entry}")
+            target = str(entry.readlink())
         except OSError:
             continue  # the listing's own descriptor, already closed
         if target.startswith("socket:"):
-            sockets[int(entry)] = describe_socket(int(entry), target)
+            sockets[int(entry.name)] = describe_socket(int(entry.name), target)
     return sockets
 
 
@@ -144,7 +148,7 @@ def python_threads() -> dict[int, str]:
 
 def native_thread_count() -> int:
     try:
-        return len(os.listdir("/proc/self/task"))
+        return len(list(Path("/proc/self/task").iterdir()))
     except OSError:
         return threading.active_count()
 
@@ -154,24 +158,27 @@ def tmp_files(root: str) -> tuple[dict[str, tuple[int, int]], bool]:
     files: dict[str, tuple[int, int]] = {}
     for directory, _, names in os.walk(root):
         for name in names:
-            path = os.path.join(directory, name)
+            path = Path(directory, name)
             try:
-                stat = os.lstat(path)
+                stat = path.lstat()
             except OSError:
                 continue
-            files[path] = (stat.st_size, stat.st_mtime_ns)
+            files[str(path)] = (stat.st_size, stat.st_mtime_ns)
             if len(files) >= MAX_TMP_ENTRIES:
                 return files, True
     return files, False
 
 
 class WriteAudit:
-    """Paths under /tmp opened for writing by Python code (an audit hook: it sees what other processes
-    writing to a shared /tmp in the dev loop do not do, and what a walk of /tmp cannot attribute)."""
+    """Files under /tmp or the temporary directory opened for writing by Python code: an audit hook sees
+    what the process itself writes, which a walk of a /tmp that other processes share cannot attribute."""
 
     WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
-    def __init__(self) -> None:
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        self.roots = tuple(
+            root.rstrip(os.sep) + os.sep for root in roots
+        )  # computed once: no I/O in the hook
         self.paths: set[str] = set()
         self.active = True
         sys.addaudithook(self)  # audit hooks cannot be removed: `active` turns it off after the init
@@ -179,15 +186,13 @@ class WriteAudit:
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
         if not self.active or event != "open" or not args or not isinstance(args[0], (str, bytes)):
             return
-        path, mode, flags = args[0], args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else 0
-        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
-            isinstance(flags, int) and flags & self.WRITE_FLAGS
-        )
-        if writes:
-            text = os.fsdecode(path)
-            absolute = os.path.abspath(text)
-            if absolute == "/tmp" or absolute.startswith(("/tmp/", tempfile.gettempdir() + os.sep)):
-                self.paths.add(absolute)
+        mode = args[1] if len(args) > 1 else None
+        flags = args[2] if len(args) > 2 else 0
+        by_mode = isinstance(mode, str) and any(letter in mode for letter in "wax+")
+        if by_mode or (isinstance(flags, int) and flags & self.WRITE_FLAGS):
+            path = os.path.normpath(os.path.join(Path.cwd(), os.fsdecode(args[0])))  # noqa: PTH118
+            if path.startswith(self.roots):
+                self.paths.add(path)
 
 
 def fingerprint(state: object) -> str:
@@ -199,14 +204,17 @@ def generators(module: types.ModuleType) -> dict[str, Any]:
     module holds at its top level (random.Random, numpy RandomState/Generator)."""
     import random
 
-    found: dict[str, Any] = {"random (the global generator)": random._inst}  # type: ignore[attr-defined]
+    found: dict[str, Any] = {"random (the global generator)": random._inst}
     numpy_random = sys.modules.get("numpy.random")
     if numpy_random is not None and hasattr(numpy_random, "mtrand"):
         found["numpy.random (the global generator)"] = numpy_random.mtrand._rand
     for name, value in vars(module).items():
-        if isinstance(value, random.Random) or type(value).__name__ in ("RandomState", "Generator"):
-            if not any(value is known for known in found.values()):
-                found[f"{module.__name__}.{name}"] = value
+        is_generator = isinstance(value, random.Random) or type(value).__name__ in (
+            "RandomState",
+            "Generator",
+        )
+        if is_generator and not any(value is known for known in found.values()):
+            found[f"{module.__name__}.{name}"] = value
     return found
 
 
@@ -238,10 +246,12 @@ def in_child(work: Callable[[], object]) -> Any:
         os.close(read_end)
         try:
             result: object = work()
-        except BaseException:  # noqa: BLE001 - everything goes back to the parent as text
+        except BaseException:  # everything goes back to the parent as text
             result = {"error": traceback.format_exc()}
         with os.fdopen(write_end, "w") as pipe:
             json.dump(result, pipe, default=repr)
+        sys.stdout.flush()  # what the handler printed; os._exit skips the interpreter's own flush
+        sys.stderr.flush()
         os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
@@ -272,10 +282,8 @@ def leaves(value: object, path: str = "") -> Iterator[tuple[str, object]]:
     """(path, value) of every scalar in a JSON-like response; a string that holds JSON (a proxy `body`)
     is opened too."""
     if isinstance(value, str) and value[:1] in "{[":
-        try:
+        with contextlib.suppress(ValueError):
             value = json.loads(value)
-        except ValueError:
-            pass
     if isinstance(value, dict):
         for key, item in value.items():
             yield from leaves(item, f"{path}.{key}" if path else str(key))
@@ -301,6 +309,71 @@ def finding(check: str, what: str, fix: str) -> dict[str, str]:
     return {"check": check, "what": what, "fix": fix}
 
 
+AFTER_RESTORE = "`register_after_restore`"
+BEFORE_SNAPSHOT = "`register_before_snapshot`"
+
+
+def random_findings(
+    rngs: dict[str, Any], snapshot: dict[str, str], restores: list[Any]
+) -> list[dict[str, str]]:
+    """A generator the handler draws from, whose snapshot state no after-restore hook renewed."""
+    findings = []
+    for name in rngs:
+        drew = any(r["after_call"][name] != r["after_hooks"][name] for r in restores)
+        renewed = any(r["after_hooks"][name] != snapshot[name] for r in restores)
+        if drew and not renewed:
+            reseed = f"{name}.seed"
+            if name.endswith("(the global generator)"):
+                reseed = "numpy.random.seed" if name.startswith("numpy") else "random.seed"
+            what = (
+                f"the handler draws from {name}, whose state is in the snapshot: every restored environment "
+            )
+            what += "draws the same numbers"
+            fix = f"reseed it after each restore, `register_after_restore({reseed})` (snapshot_restore_py), "
+            fix += "or draw from `secrets` / `random.SystemRandom()` for anything that must be unique"
+            findings.append(finding("random", what, fix))
+    return findings
+
+
+def value_findings(cold: object, restores: list[Any]) -> list[dict[str, str]]:
+    findings = []
+    for path, value in shared_values(cold, restores[0]["response"], restores[1]["response"]):
+        what = f"response field {path} is {str(value)[:60]!r} in both restores of one snapshot but another "
+        what += "value after an independent init: made at init, every restored environment shares it"
+        findings.append(
+            finding("unique value", what, f"make it in the handler, or renew it in a {AFTER_RESTORE} hook")
+        )
+    return findings
+
+
+def init_findings(
+    sockets: dict[int, str], threads: dict[int, str], written: set[str]
+) -> list[dict[str, str]]:
+    """What the init opened, started or wrote and the snapshot still holds."""
+    findings = []
+    for fd, what in sorted(sockets.items()):
+        fix = (
+            f"open it in the handler (or in a {AFTER_RESTORE} hook) and close it in a {BEFORE_SNAPSHOT} hook"
+        )
+        findings.append(
+            finding("socket", f"fd {fd} is an {what} opened at init: no connection survives a restore", fix)
+        )
+    for name in sorted(threads.values()):
+        what = f"thread {name!r}, started at init, runs at snapshot time: it resumes in every restored "
+        what += "environment after an unknown pause, with stale timers, connections and credentials"
+        fix = f"start it in a {AFTER_RESTORE} hook and stop it in a {BEFORE_SNAPSHOT} hook"
+        findings.append(finding("thread", what, fix))
+    for path in sorted(written):
+        what = f"{path} was written at init: every environment restored from the snapshot gets this copy "
+        what += "(and it counts towards SnapStart's 512 MB of ephemeral storage)"
+        fix = (
+            "fine for a cache all environments may share; anything unique (an id, a key, a lock with a pid) "
+        )
+        fix += f"goes in a {AFTER_RESTORE} hook"
+        findings.append(finding("tmp file", what, fix))
+    return findings
+
+
 def check(handler_name: str, event: object) -> dict[str, Any]:
     warnings.simplefilter("ignore")  # fork() in a process with native threads warns on 3.12+
     install_hooks_stand_in()
@@ -311,7 +384,7 @@ def check(handler_name: str, event: object) -> dict[str, Any]:
     tmp_root = tempfile.gettempdir()
     sockets_before, threads_before = open_sockets(), python_threads()
     tmp_before, _ = tmp_files(tmp_root)
-    audit = WriteAudit()
+    audit = WriteAudit(("/tmp", tmp_root))  # noqa: S108 - Lambda's only writable place, watched
     handler, module = load_handler(handler_name)  # the init
     for func, args, kwargs in reversed(hooks("before_snapshot")):
         func(*args, **kwargs)
@@ -321,75 +394,25 @@ def check(handler_name: str, event: object) -> dict[str, Any]:
     threads = {ident: name for ident, name in python_threads().items() if ident not in threads_before}
     tmp_after, truncated = tmp_files(tmp_root)
     written = {path for path, stat in tmp_after.items() if tmp_before.get(path) != stat}
-    written |= {path for path in audit.paths if os.path.isfile(path)}
+    written |= {path for path in audit.paths if Path(path).is_file()}
     rngs = generators(module)
     snapshot = {name: generator_state(generator) for name, generator in rngs.items()}
-    fingerprints = {name: fingerprint(state) for name, state in snapshot.items()}
 
     restores = [in_child(lambda: restore(handler, event, rngs, snapshot)) for _ in range(2)]
     for number, result in enumerate(restores, start=1):
         if "error" in result:
             return {"error": f"restore {number} failed:\n{result['error']}"}
 
-    findings = []
-    for name in rngs:
-        drew = any(r["after_call"][name] != r["after_hooks"][name] for r in restores)
-        renewed = any(r["after_hooks"][name] != fingerprints[name] for r in restores)
-        if drew and not renewed:
-            reseed = "numpy.random.seed" if name.startswith("numpy.random") else "random.seed"
-            if not name.endswith("(the global generator)"):
-                reseed = f"{name}.seed"
-            findings.append(
-                finding(
-                    "random",
-                    f"the handler draws from {name}, whose state is in the snapshot: every environment "
-                    "restored from it draws the same numbers",
-                    f"reseed it after each restore, `register_after_restore({reseed})` (snapshot_restore_py), "
-                    "or draw from `secrets` / `random.SystemRandom()` for anything that must be unique",
-                )
-            )
-    for path, value in shared_values(cold["response"], restores[0]["response"], restores[1]["response"]):
-        findings.append(
-            finding(
-                "unique value",
-                f"response field {path} is {str(value)[:60]!r} in both restores of one snapshot but another "
-                "value after an independent init: it was made at init and every restored environment shares it",
-                "make it in the handler, or renew it in a `register_after_restore` hook",
-            )
-        )
-    for fd, what in sorted(sockets.items()):
-        findings.append(
-            finding(
-                "socket",
-                f"fd {fd} is an {what} opened at init: a connection does not survive a restore",
-                "open it in the handler (or in a `register_after_restore` hook) and close it in a "
-                "`register_before_snapshot` hook",
-            )
-        )
-    for name in sorted(threads.values()):
-        findings.append(
-            finding(
-                "thread",
-                f"thread {name!r}, started at init, is running at snapshot time: it resumes in every restored "
-                "environment after an unknown pause, with stale timers, connections and credentials",
-                "start it in a `register_after_restore` hook and stop it in a `register_before_snapshot` hook",
-            )
-        )
-    for path in sorted(written):
-        findings.append(
-            finding(
-                "tmp file",
-                f"{path} was written at init: every environment restored from the snapshot gets this copy "
-                "(and it counts towards SnapStart's 512 MB ephemeral storage)",
-                "fine for a cache all environments may share; anything unique (an id, a key, a lock with a "
-                "pid) goes in a `register_after_restore` hook",
-            )
-        )
+    fingerprints = {name: fingerprint(state) for name, state in snapshot.items()}
+    findings = random_findings(rngs, fingerprints, restores) + value_findings(cold["response"], restores)
     return {
-        "findings": findings,
+        "findings": findings + init_findings(sockets, threads, written),
         "info": {
             "python": sys.version.split()[0],
-            "hooks": {"before_snapshot": len(hooks("before_snapshot")), "after_restore": len(hooks("after_restore"))},
+            "hooks": {
+                "before_snapshot": len(hooks("before_snapshot")),
+                "after_restore": len(hooks("after_restore")),
+            },
             "hooks_module": getattr(sys.modules.get(HOOKS_MODULE), "__file__", None) or "stand-in",
             "generators": sorted(rngs),
             "native_threads_at_snapshot": native_thread_count(),
@@ -404,7 +427,8 @@ def main(argv: list[str]) -> int:
         print(f"usage: {argv[0]} module.handler < event.json", file=sys.stderr)
         return 2
     event = json.load(sys.stdin)
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one vCPU (1769 MB): no thread pools to fork
+    if hasattr(os, "sched_setaffinity"):  # one vCPU (1769 MB): thread pools sized to it, none to fork
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     report = check(argv[1], event)
     sys.stdout.flush()
     print(REPORT_MARK + json.dumps(report, default=repr), flush=True)

@@ -32,7 +32,9 @@ def check(module: str) -> snapstart.Report:
         ("init_thread", "thread", "'credentials-refresher'", "register_after_restore"),
     ],
 )
-def test_each_planted_problem_is_one_finding_naming_its_hook(module: str, kind: str, names: str, hook: str) -> None:
+def test_each_planted_problem_is_one_finding_naming_its_hook(
+    module: str, kind: str, names: str, hook: str
+) -> None:
     report = check(module)
     assert [finding.check for finding in report.findings] == [kind]
     finding = report.findings[0]
@@ -52,7 +54,9 @@ def test_hooks_run_as_on_lambda_through_the_stand_in() -> None:
 
 
 def test_a_handler_that_fails_at_init_is_one_line() -> None:
-    with pytest.raises(CommandFailed, match=r"could not run the function: ModuleNotFoundError: .*no_such_module"):
+    with pytest.raises(
+        CommandFailed, match=r"could not run the function: ModuleNotFoundError: .*no_such_module"
+    ):
         snapstart.run_dev("no_such_module.lambda_handler", EVENT, timeout_s=60)
 
 
@@ -66,7 +70,15 @@ def test_the_cli_exits_1_with_findings_and_prints_each(tmp_path: Path) -> None:
     event.write_text(json.dumps(EVENT))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(FIXTURES)])}
     result = subprocess.run(
-        [sys.executable, "-m", "lambdakit", "snapstart-check", str(event), "--handler", "init_uuid.lambda_handler"],
+        [
+            sys.executable,
+            "-m",
+            "lambdakit",
+            "snapstart-check",
+            str(event),
+            "--handler",
+            "init_uuid.lambda_handler",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,
