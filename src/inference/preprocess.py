@@ -11,10 +11,11 @@ not 0) in canonical order with an insertion sort: quadratic in the run's length 
 CPython 3.11.7, 3.12.1 and 3.13.0; releases with the fix for CPython gh-149079 count marks instead). So before
 NFKC, `stream_safe` puts U+034F COMBINING GRAPHEME JOINER (CGJ) after every 30 consecutive non-starters, as
 Unicode's Stream-Safe Text Format does (UAX #15, section 13): the sort then never sees a run longer than 30
-code points (60 once decomposed: four characters, such as U+0344, decompose into two non-starters each, and
-are counted once here), whatever the interpreter. A character is a non-starter here when it or the first
-character of its NFKD decomposition is one (U+FF9E becomes the non-starter U+3099), found per distinct
-character of the text, so the check is linear too (and nothing at all for an ASCII text).
+code points (63 once decomposed: four characters, such as U+0344, decompose into two non-starters each and
+are counted once here, and a letter's own decomposition may end in three, U+1F82), whatever the
+interpreter. A character is a non-starter here when it or the first character of its NFKD decomposition is
+one (U+FF9E becomes the non-starter U+3099), found per distinct character of the text, so the check is
+linear too (and nothing at all for an ASCII text).
 
 What it changes: nothing for real text, which never carries 31 marks on one letter (the longest sequences in
 use, Vietnamese or Tibetan stacks, hold fewer than 10). On such a run, the CGJ stops marks after it from being
