@@ -313,6 +313,18 @@ AFTER_RESTORE = "`register_after_restore`"
 BEFORE_SNAPSHOT = "`register_before_snapshot`"
 
 
+def renewal(name: str, generator: Any) -> str:
+    """The after-restore hook that renews this generator."""
+    if name.endswith("(the global generator)"):
+        reseed = "numpy.random.seed" if name.startswith("numpy") else "random.seed"
+        return f"reseed it after each restore, `register_after_restore({reseed})`"
+    if type(generator).__name__ == "Generator":  # numpy's: no seed(), a new one instead
+        return (
+            f"replace it after each restore: `{name} = numpy.random.default_rng()` in a {AFTER_RESTORE} hook"
+        )
+    return f"reseed it after each restore, `register_after_restore({name}.seed)`"
+
+
 def random_findings(
     rngs: dict[str, Any], snapshot: dict[str, str], restores: list[Any]
 ) -> list[dict[str, str]]:
@@ -322,15 +334,10 @@ def random_findings(
         drew = any(r["after_call"][name] != r["after_hooks"][name] for r in restores)
         renewed = any(r["after_hooks"][name] != snapshot[name] for r in restores)
         if drew and not renewed:
-            reseed = f"{name}.seed"
-            if name.endswith("(the global generator)"):
-                reseed = "numpy.random.seed" if name.startswith("numpy") else "random.seed"
-            what = (
-                f"the handler draws from {name}, whose state is in the snapshot: every restored environment "
-            )
-            what += "draws the same numbers"
-            fix = f"reseed it after each restore, `register_after_restore({reseed})` (snapshot_restore_py), "
-            fix += "or draw from `secrets` / `random.SystemRandom()` for anything that must be unique"
+            what = f"the handler draws from {name}, whose state is in the snapshot: every restored "
+            what += "environment draws the same numbers"
+            fix = f"{renewal(name, rngs[name])} (snapshot_restore_py), or draw from `secrets` / "
+            fix += "`random.SystemRandom()` for anything that must be unique"
             findings.append(finding("random", what, fix))
     return findings
 

@@ -26,6 +26,7 @@ def check(module: str) -> snapstart.Report:
     ("module", "kind", "names", "hook"),
     [
         ("seeded_random", "random", "random (the global generator)", "register_after_restore(random.seed)"),
+        ("seeded_numpy", "random", "seeded_numpy.RNG", "`seeded_numpy.RNG = numpy.random.default_rng()`"),
         ("init_uuid", "unique value", "response field environment", "register_after_restore"),
         ("init_socket", "socket", "datagram socket ('127.0.0.1'", "register_before_snapshot"),
         ("init_tmp_file", "tmp file", "snapstart-fixture.lock was written at init", "register_after_restore"),
