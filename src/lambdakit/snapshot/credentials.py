@@ -58,8 +58,9 @@ SECRET_KEY = re.compile(
 )
 LINE = re.compile(r"^\s*([^\s=:#;\[][^=:]*?)\s*[=:]\s*(.*?)\s*$")
 SECTION = re.compile(r"^\s*\[([^\]]*)\]")
-# A key as shown in messages; anything else (a key that is itself a token?) is shown as `a credential`.
-SAFE_LABEL = re.compile(r"[A-Za-z0-9_.@/ \[\]-]{1,80}")
+# A key as shown in messages: short words. Anything else (a key that is itself a token?) is shown as
+# `a credential`: a message must never carry what may be a credential.
+SAFE_LABEL = re.compile(r"(?![^\n]*[A-Za-z0-9]{16})[A-Za-z0-9_.@/ \[\]-]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ def known_values(
     SANDBOX_FILES ((path, display) of credential files the command left), each value once."""
     home = home if home is not None else Path(env.get("HOME") or Path.home())
     found = list(from_environment(env))
-    for path, display in host_files(env, home):
-        found += from_file(path, display)
+    for path, display, fmt in host_files(env, home):
+        found += from_file(path, display, fmt)
     for path, display in sandbox_files:
-        found += from_file(path, display)
+        found += from_file(path, display, format_of(path))
     unique: dict[str, Credential] = {}
     for credential in found:
         unique.setdefault(credential.value, credential)
@@ -110,16 +111,17 @@ def _a_path(value: str) -> bool:
     return value.startswith(("/", "~", "./")) and os.path.lexists(os.path.expanduser(value))
 
 
-def host_files(env: Mapping[str, str], home: Path) -> list[tuple[Path, str]]:
-    """The caller's credential files (path, display), per `caches.CREDENTIAL_FILES` and their variables."""
+def host_files(env: Mapping[str, str], home: Path) -> list[tuple[Path, str, caches.CredentialFormat]]:
+    """The caller's credential files (path, display, format), per `caches.CREDENTIAL_FILES` and their
+    variables."""
     files = []
-    for default, file_var, dir_var, _ in caches.CREDENTIAL_FILES:
+    for default, file_var, dir_var, fmt in caches.CREDENTIAL_FILES:
         path = home / default
         if file_var and env.get(file_var):
             path = Path(env[file_var]).expanduser()
         elif dir_var and env.get(dir_var):
             path = Path(env[dir_var]).expanduser() / Path(default).name
-        files.append((path, _display(path, home)))
+        files.append((path, _display(path, home), fmt))
     return list(dict.fromkeys(files))
 
 
@@ -130,7 +132,7 @@ def _display(path: Path, home: Path) -> str:
 
 
 def format_of(path: Path) -> caches.CredentialFormat:
-    """How to read a credential file, by its name (the table's format, or a guess for sandbox files)."""
+    """How to read a credential file the command left, by its name (the table's, or a guess)."""
     for default, _, _, fmt in caches.CREDENTIAL_FILES:
         if path.name == Path(default).name:
             return fmt
@@ -141,7 +143,7 @@ def format_of(path: Path) -> caches.CredentialFormat:
     return "keys"
 
 
-def from_file(path: Path, display: str) -> list[Credential]:
+def from_file(path: Path, display: str, fmt: caches.CredentialFormat) -> list[Credential]:
     """The credentials in one file (none when it is missing, unreadable, too large or not text)."""
     try:
         if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
@@ -149,6 +151,10 @@ def from_file(path: Path, display: str) -> list[Credential]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
+    return from_file_text(text, fmt, display)
+
+
+def from_file_text(text: str, fmt: caches.CredentialFormat, display: str) -> list[Credential]:
     reader = {
         "keys": _keys,
         "whole": _whole,
@@ -156,9 +162,9 @@ def from_file(path: Path, display: str) -> list[Credential]:
         "urls": _urls,
         "json": _json,
         "pgpass": _pgpass,
-    }[format_of(path)]
+    }[fmt]
     return [
-        Credential(f"{what if SAFE_LABEL.fullmatch(what) else 'a credential'} in {display}", value)
+        Credential(f"{what if SAFE_LABEL.fullmatch(what) else 'a credential'} in {display}", value.strip())
         for what, value in reader(text)
         if plausible(value)
     ]

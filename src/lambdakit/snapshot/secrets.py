@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import lzma
 import re
 import stat
 import urllib.parse
@@ -50,14 +51,16 @@ MASK = bytes(
     PRINTABLE if 0x20 <= byte < 0x7F or byte in b"\t\n\r" else NUL if byte == 0 else OTHER
     for byte in range(256)
 )
+DENSE_RUNS = 16  # runs in a window after which its rest is searched whole
 MIN_TEXT = 16  # = credentials.MIN_VALUE: no needle is shorter, no shape either
 TEXT = b"a" * MIN_TEXT
 WIDE = b"az" * MIN_TEXT  # 16 ASCII characters in UTF-16 (LE, or BE one byte later)
-TEXT_RUN = re.compile(rb"a+")
 WIDE_RUN = re.compile(rb"(?:az)+")
 VALUE_PREFIX = 256  # longer values (an AWS session token: ~1 KB) are found by their first 256 bytes
 MAX_INFLATED = 256 << 20  # per file, all its gzip streams and zip members together
 MAX_ZIP_DIRECTORY = 4 << 20  # a larger central directory (~50,000 members) is not opened
+# A damaged or unsupported archive (compression method, encryption) is scanned as far as it inflates.
+BROKEN = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 GZIP_MAGIC = b"\x1f\x8b\x08"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -186,15 +189,19 @@ def scan(data: bytes, values: Needles = NO_VALUES) -> Finding | None:
     """The first credential in DATA, if any: a known shape, or a value of VALUES, plain or encoded. Every
     shape and needle is printable text of 16 characters or more: only such runs are looked at."""
     mask = data.translate(MASK)
-    at = mask.find(TEXT)
+    at, runs = mask.find(TEXT), 0
     while at != -1:
-        end = _run_end(TEXT_RUN, mask, at)
+        runs += 1
+        # Text, or a binary full of strings: the rest of the window at once costs less than run by run
+        # (nothing printable straddles a non-printable byte, so the answer is the same)
+        end = len(data) if runs > DENSE_RUNS else _text_end(mask, at)
         if found := _text(data[at:end], values):
             return Finding(found.kind, at + found.offset)
         at = mask.find(TEXT, end)
-    at = mask.find(WIDE)
+    # (text holds no NUL: there the search for UTF-16 would crawl through a mask of `a`s byte by byte)
+    at = mask.find(WIDE) if b"z" in mask else -1
     while at != -1:
-        end = _run_end(WIDE_RUN, mask, at)
+        end = _wide_end(mask, at)
         # one character more: in UTF-16 BE the last character follows its NUL, past the run of pairs
         if found := _text(data[at : end + 1 : 2], values):
             return Finding(f"{found.kind} in UTF-16", at + 2 * found.offset)
@@ -205,8 +212,16 @@ def scan(data: bytes, values: Needles = NO_VALUES) -> Finding | None:
     return None
 
 
-def _run_end(pattern: re.Pattern[bytes], mask: bytes, at: int) -> int:
-    match = pattern.match(mask, at)
+def _text_end(mask: bytes, at: int) -> int:
+    """Where the run of printable bytes at AT ends (two memchr; a regex walks it byte by byte)."""
+    end = mask.find(b"\x01", at)
+    end = len(mask) if end == -1 else end
+    nul = mask.find(b"z", at, end)  # within the run only: text has no NUL, and looking costs its length
+    return end if nul == -1 else nul
+
+
+def _wide_end(mask: bytes, at: int) -> int:
+    match = WIDE_RUN.match(mask, at)
     return match.end() if match else at + 1
 
 
@@ -287,7 +302,7 @@ def inflated(path: Path, head: bytes, values: Needles) -> Finding | None:
         return replace_where(found, " of its gzip stream")
     if not head.startswith(ZIP_MAGIC) or not _small_zip_directory(path):
         return None
-    with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError, ValueError), zipfile.ZipFile(path) as zf:
+    with contextlib.suppress(*BROKEN), zipfile.ZipFile(path) as zf:
         for index, info in enumerate(zf.infolist(), 1):
             if info.is_dir() or info.flag_bits & 0x1 or budget[0] <= 0:  # encrypted: nothing to read
                 continue
@@ -307,7 +322,7 @@ def replace_where(found: Finding | None, where: str) -> Finding | None:
 
 def _scan_blocks(blocks: Iterable[bytes], values: Needles) -> Finding | None:
     scanner = _Scanner(values)
-    with contextlib.suppress(zlib.error, zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+    with contextlib.suppress(*BROKEN):
         for block in blocks:
             scanner.feed(block)
             if scanner.finding:
