@@ -489,7 +489,9 @@ def run_commands(
     title: str,
     prefix: Sequence[str] = (),
 ) -> list[sandbox.StepResult]:
-    """Every step with a progress line showing its latest output; stops at the first failure."""
+    """Every step with a progress line showing its latest output; stops at the first failure. What the
+    steps print is redacted: the caller's credential values appear by name only (log, messages)."""
+    redact = secrets.redactor(credentials.known_values(options.env))
     results = []
     total = len(commands)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -501,7 +503,7 @@ def run_commands(
             def show(line: str, task: Any = task, label: str = label) -> None:
                 progress.update(task, description=f"{label} [dim]{_clip(line)}[/]")
 
-            result = sandbox.run_step(argv, env, options.cwd, log, show, prefix)
+            result = sandbox.run_step(argv, env, options.cwd, log, show, prefix, redact)
             progress.remove_task(task)
             mark = "[green]ok[/]" if result.returncode == 0 else f"[red]exit {result.returncode}[/]"
             console.print(f"{label}  {mark}  {result.seconds:.1f} s", highlight=False)

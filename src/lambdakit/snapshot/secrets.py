@@ -5,7 +5,7 @@ registry password, or the value of the caller's `$AWS_SECRET_ACCESS_KEY`. Every 
 in chunks, for its sha256, for the token shapes below and for the caller's credential values
 (`credentials.known_values`), each plain or in the usual encodings: base64 (standard and URL-safe, at any
 alignment), hex (either case), percent- or JSON-escaped, UTF-16 (LE or BE), and inside a gzip stream or a
-zip member (bounded: at most `MAX_INFLATED` bytes inflated per file, so a zip bomb costs a second).
+zip member (bounded: at most `MAX_INFLATED` bytes inflated per file: a zip bomb costs 2 s of CPU).
 
 One pass per chunk, cheap on model weights: `bytes.translate` marks printable bytes and NULs, and the rest of
 the work happens only inside runs of at least 16 printable characters (plain and encoded text: a few per 100
@@ -25,7 +25,7 @@ import stat
 import urllib.parse
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,23 @@ def needles(known: Iterable[Credential]) -> Needles:
             printable = needle.translate(MASK).strip(b"a") == b""
             (text if printable else other).setdefault(needle, label)
     return Needles(tuple(text.items()), tuple(other.items()))
+
+
+def redactor(known: Iterable[Credential]) -> Callable[[str], str]:
+    """A function that replaces every printable form of KNOWN values in a line by the credential's name:
+    what the command prints goes to snapshot.log and into error messages, never a value."""
+    forms: dict[str, str] = {}
+    for needle, label in needles(known).text:
+        forms.setdefault(needle.decode("ascii"), "[" + label.removeprefix("the value of ") + "]")
+    ordered = sorted(forms.items(), key=lambda item: -len(item[0]))  # the longest form of a value first
+
+    def redact(line: str) -> str:
+        for form, name in ordered:
+            if form in line:
+                line = line.replace(form, name)
+        return line
+
+    return redact
 
 
 def encoded_forms(value: bytes) -> Iterator[tuple[bytes, str]]:

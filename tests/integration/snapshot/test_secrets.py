@@ -117,12 +117,14 @@ def traces(value: str) -> list[bytes]:
 
 
 def refused(output: Path, env: dict[str, str], copy: str) -> str:
+    """The snapshot's refusal of a command that prints a credential's value, then copies it into a file."""
+    variable = copy.partition(":")[0]
     options = command.Options(
         ((sys.executable, str(PIPELINE), "load"),),
         REPO,
         output,
         env=env,
-        prepare=((sys.executable, str(PIPELINE), "weights", f"copy={copy}"),),
+        prepare=((sys.executable, str(PIPELINE), "weights", f"say={variable}", f"copy={copy}"),),
     )
     with pytest.raises(SecretInAssets) as refusal:
         command.snapshot(options, Console(file=io.StringIO(), width=200))
@@ -153,7 +155,10 @@ def test_a_command_writing_a_credentials_value_into_a_config_is_refused(
     assert message.startswith(f"refusing to ship /cache/mylib/config.json: it holds the value of ${variable}")
     assert "remove it there" in message and len(message.splitlines()) == 1
     assert not any(trace.decode("latin-1") in message for trace in traces(VALUE))
-    # AND no tarball exists, and no output (report, log) holds the value in any form
+    # AND no tarball exists, and no output (report, log) holds the value in any form: the log names it
+    assert f"using the credential [${variable}] (and in hex [${variable} (hex-encoded)])" in (
+        tmp_path / "snapshot.log"
+    ).read_text()
     assert not (tmp_path / "assets.tar").exists()
     report = json.loads((tmp_path / "report.json").read_text())
     config = next(f for f in report["files"] if f["path"] == "mylib/config.json")

@@ -12,6 +12,7 @@ Stages, run in order:
   config=PATH   a credential file at PATH below the cache root (e.g. config=gcloud/credentials.db)
   copy=VAR:ENCODING:PATH   the value of $VAR, encoded (plain, base64, hex, utf16, gzip), in a JSON file at
                 PATH below the cache root (e.g. copy=AWS_SECRET_ACCESS_KEY:base64:mylib/config.json)
+  say=VAR       print the value of $VAR (a command that logs a credential: the log must not keep it)
   linger=NAME   leave a grandchild running in its own session (it ignores SIGTERM and SIGHUP), write
                 $STANDIN_MARKERS/NAME.ready, then sleep: the snapshot must end them both
   offline-linger=NAME   the same, only in the verify's run (the libraries' offline switches are on)
@@ -122,6 +123,8 @@ def main(stages: list[str]) -> None:
             target.write_text('{"note": "a credential file"}\n')
         elif name == "copy":
             copy(value)
+        elif name == "say":
+            print(f"using the credential {os.environ[value]} (and in hex {os.environ[value].encode().hex()})")
         elif name == "linger":
             linger(value)
         elif name == "linger-then-exit":

@@ -215,3 +215,14 @@ def test_a_corrupt_gzip_or_zip_is_scanned_as_far_as_it_goes(tmp_path: Path) -> N
     assert found is not None and found.where == " of its gzip stream"
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04" + noise(1000))
     assert secrets.digest_and_scan(tmp_path / "broken.zip")[1] is None
+
+
+def test_a_line_printing_a_value_names_it_instead() -> None:
+    redact = secrets.redactor([Credential("$AWS_SECRET_ACCESS_KEY", VALUE), Credential("$HF_TOKEN", PLANTS["hf"])])
+    line = f"token={PLANTS['hf']} secret={VALUE} b64={b64_at(0).decode()}"
+    redacted = redact(line)
+    assert redacted.startswith(
+        "token=[$HF_TOKEN] secret=[$AWS_SECRET_ACCESS_KEY] b64=[$AWS_SECRET_ACCESS_KEY (base64-encoded)]"
+    )
+    assert len(redacted) < len(line) and b64_at(0).decode()[:40] not in redacted  # a few edge characters stay
+    assert redact("nothing to hide") == "nothing to hide"
