@@ -89,8 +89,9 @@ def build(
         if engine.diff_ids(image) != [layer]:
             engine.remove_image(image)
             raise ImageBuildFailed(
-                f"docker import of {tarball} gave another layer than the tarball's bytes (sha256 {sha256[:12]}…; "
-                "the engine's storage or the file changed meanwhile?): run `nox -s assets` again"
+                f"docker import of {tarball} gave another layer than the tarball's bytes (sha256 "
+                f"{sha256[:12]}…; the engine's storage or the file changed meanwhile?): "
+                "run `nox -s assets` again"
             )
         with engine.replacing(ref):  # a tag left on another layer: its image goes, once nothing uses it
             engine.tag_image(image, repository, tag)

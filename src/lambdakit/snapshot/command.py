@@ -51,12 +51,12 @@ from lambdakit.core.errors import (
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
 from lambdakit.snapshot import (
     caches,
+    credentials,
     integrity,
     netaudit,
     outputs,
     reaper,
     refusals,
-    credentials,
     sandbox,
     secrets,
     tarball,
@@ -567,7 +567,8 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
         staged = work / "out"
         staged.mkdir()
         box = sandbox.Sandbox(work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl")
-        # The new log is staged with the report: an interrupted run leaves the previous log beside its tarball.
+        # The new log is staged with the report: an interrupted run leaves the previous log beside its
+        # tarball.
         log = staged / LOG_NAME
         report, results, records, members = record(options, box.create(), console, log)
         try:

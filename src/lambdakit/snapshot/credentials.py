@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -96,7 +97,9 @@ def from_environment(env: Mapping[str, str]) -> Iterator[Credential]:
         if upper in NAMED:
             if plausible(value):
                 yield Credential(f"${name}", value)
-        elif upper not in NOT_SECRETS and SECRET_NAME.search(upper) and plausible(value) and not _a_path(value):
+        elif (
+            upper not in NOT_SECRETS and SECRET_NAME.search(upper) and plausible(value) and not _a_path(value)
+        ):
             yield Credential(f"${name}", value)
 
 
@@ -107,8 +110,14 @@ def plausible(value: str) -> bool:
 
 
 def _a_path(value: str) -> bool:
-    """`SSH_KEY=/home/me/.ssh/id_rsa` names a credential file, it is not one (that file is read by location)."""
-    return value.startswith(("/", "~", "./")) and os.path.lexists(os.path.expanduser(value))
+    """`SSH_KEY=/home/me/.ssh/id_rsa` names a credential file: it is not one (that file is found by
+    location)."""
+    if not value.startswith(("/", "~", "./")):
+        return False
+    try:
+        return os.path.lexists(Path(value).expanduser())
+    except RuntimeError:  # `~user` of no such user
+        return False
 
 
 def host_files(env: Mapping[str, str], home: Path) -> list[tuple[Path, str, caches.CredentialFormat]]:
@@ -193,7 +202,7 @@ def _keys(text: str) -> Iterator[tuple[str, str]]:
 
 def _netrc(text: str) -> Iterator[tuple[str, str]]:
     words = text.split()
-    for keyword, value in zip(words, words[1:], strict=False):
+    for keyword, value in itertools.pairwise(words):
         if keyword in {"password", "account"}:
             yield keyword, value
 

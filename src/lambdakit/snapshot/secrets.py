@@ -60,7 +60,16 @@ VALUE_PREFIX = 256  # longer values (an AWS session token: ~1 KB) are found by t
 MAX_INFLATED = 256 << 20  # per file, all its gzip streams and zip members together
 MAX_ZIP_DIRECTORY = 4 << 20  # a larger central directory (~50,000 members) is not opened
 # A damaged or unsupported archive (compression method, encryption) is scanned as far as it inflates.
-BROKEN = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+BROKEN = (
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 GZIP_MAGIC = b"\x1f\x8b\x08"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 

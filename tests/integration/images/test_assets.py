@@ -76,7 +76,16 @@ def test_a_tag_left_on_another_layer_is_imported_again(tmp_path: Path, repositor
 
 def test_stopping_nox_mid_import_stops_the_import_and_tags_nothing(tmp_path: Path, repository: str) -> None:
     written = asset_tarball(tmp_path, 160 << 20)
-    argv = [sys.executable, "-m", "lambdakit", "assets", "--tarball", str(written.path), "--repository", repository]
+    argv = [
+        sys.executable,
+        "-m",
+        "lambdakit",
+        "assets",
+        "--tarball",
+        str(written.path),
+        "--repository",
+        repository,
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     # GIVEN `nox -s assets` in the middle of its `docker import`
     nox = subprocess.Popen(

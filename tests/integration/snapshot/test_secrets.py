@@ -156,9 +156,10 @@ def test_a_command_writing_a_credentials_value_into_a_config_is_refused(
     assert "remove it there" in message and len(message.splitlines()) == 1
     assert not any(trace.decode("latin-1") in message for trace in traces(VALUE))
     # AND no tarball exists, and no output (report, log) holds the value in any form: the log names it
-    assert f"using the credential [${variable}] (and in hex [${variable} (hex-encoded)])" in (
-        tmp_path / "snapshot.log"
-    ).read_text()
+    assert (
+        f"using the credential [${variable}] (and in hex [${variable} (hex-encoded)])"
+        in (tmp_path / "snapshot.log").read_text()
+    )
     assert not (tmp_path / "assets.tar").exists()
     report = json.loads((tmp_path / "report.json").read_text())
     config = next(f for f in report["files"] if f["path"] == "mylib/config.json")

@@ -105,6 +105,8 @@ def test_every_credential_file_read_for_values_is_also_never_shipped() -> None:
 @pytest.mark.parametrize("variable", ["AWS_SHARED_CREDENTIALS_FILE", "NETRC"])
 def test_a_variable_moves_a_credential_file(variable: str, tmp_path: Path) -> None:
     moved = tmp_path / "elsewhere"
-    moved.write_text(f"password {SECRET}\n" if variable == "NETRC" else f"[x]\naws_secret_access_key={SECRET}\n")
+    moved.write_text(
+        f"password {SECRET}\n" if variable == "NETRC" else f"[x]\naws_secret_access_key={SECRET}\n"
+    )
     found = by_value(credentials.known_values({variable: str(moved)}, tmp_path / "home"))
     assert SECRET in found and str(moved) in found[SECRET]

@@ -218,7 +218,9 @@ def test_a_corrupt_gzip_or_zip_is_scanned_as_far_as_it_goes(tmp_path: Path) -> N
 
 
 def test_a_line_printing_a_value_names_it_instead() -> None:
-    redact = secrets.redactor([Credential("$AWS_SECRET_ACCESS_KEY", VALUE), Credential("$HF_TOKEN", PLANTS["hf"])])
+    redact = secrets.redactor(
+        [Credential("$AWS_SECRET_ACCESS_KEY", VALUE), Credential("$HF_TOKEN", PLANTS["hf"])]
+    )
     line = f"token={PLANTS['hf']} secret={VALUE} b64={b64_at(0).decode()}"
     redacted = redact(line)
     assert redacted.startswith(
