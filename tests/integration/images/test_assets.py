@@ -75,7 +75,7 @@ def test_a_tag_left_on_another_layer_is_imported_again(tmp_path: Path, repositor
 
 
 def test_stopping_nox_mid_import_stops_the_import_and_tags_nothing(tmp_path: Path, repository: str) -> None:
-    written = asset_tarball(tmp_path, 160 << 20)
+    written = asset_tarball(tmp_path, 64 << 20)  # its upload takes a moment: the signal lands in it
     argv = [
         sys.executable,
         "-m",
@@ -88,17 +88,17 @@ def test_stopping_nox_mid_import_stops_the_import_and_tags_nothing(tmp_path: Pat
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     # GIVEN `nox -s assets` in the middle of its `docker import`
-    nox = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", NOX, *argv], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
-    )
-    assert nox.stderr is not None
-    for line in nox.stderr:
-        if b"docker import" in line:
-            break
-    children = Path(f"/proc/{nox.pid}/task/{nox.pid}/children").read_text().split()
-    # WHEN nox is told to stop
-    nox.send_signal(signal.SIGTERM)
-    nox.wait(timeout=10)
+    ) as nox:
+        assert nox.stderr is not None
+        for line in nox.stderr:
+            if b"docker import" in line:
+                break
+        children = Path(f"/proc/{nox.pid}/task/{nox.pid}/children").read_text().split()
+        # WHEN nox is told to stop
+        nox.send_signal(signal.SIGTERM)
+        nox.wait(timeout=10)
     # THEN the assets step ends with it, and no tag names the tarball's image (nor a partial one)
     deadline = time.monotonic() + 10
     while any(map(alive, children)) and time.monotonic() < deadline:
