@@ -198,13 +198,16 @@ def show_build_line(text: str, bar: console.Bar) -> None:
         bar.advance()
 
 
-def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] | None = None) -> str:
-    """`docker import`: one layer whose content is exactly the tarball's; return the image id."""
+def import_tarball(
+    tarball: Path, repository: str | None, tag: str | None, changes: list[str] | None = None
+) -> str:
+    """`docker import`: one layer whose content is exactly the tarball's; return the image id. Without a
+    repository the image is left nameless (the caller tags it once it has checked it)."""
     try:
         # A file object, not a path: for a path the SDK posts with no timeout at all.
         with (
             answering(f"importing {tarball}", LONG_TIMEOUT_S),
-            replacing(f"{repository}:{tag}"),
+            replacing(f"{repository}:{tag}") if repository else contextlib.nullcontext(),
             tarball.open("rb") as data,
         ):
             answer = client(LONG_TIMEOUT_S).api.import_image(
@@ -319,6 +322,17 @@ def _extract_into(data: bytes, folder: Path) -> None:
 def tag_image(image: str, repository: str, tag: str) -> None:
     with answering(f"tagging {image}"):
         client().images.get(image).tag(repository, tag)
+
+
+def diff_ids(tag: str) -> list[str] | None:
+    """TAG's layers (their uncompressed digests, oldest first), or None when there is no such image."""
+    try:
+        with answering(f"looking up {tag}"):
+            return list(client().images.get(tag).attrs["RootFS"]["Layers"])
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(f"The engine failed to look up {tag}: {first_line(exc)}") from exc
 
 
 def remove_image(tag: str) -> None:
