@@ -1,0 +1,182 @@
+"""Build from source anywhere (issue 20's Bar): two git clones of one project on one engine.
+
+The first clone snapshots the test function (tests/fixtures/tinyfn), publishes its asset image to a local
+registry (Debian's docker-registry, the rehearsal's stand-in for ECR), commits the `assets.lock` that wrote
+and runs its faithful run. Its local asset image is then deleted. The second clone (`git clone` of the first:
+no .cache, no build/, no asset image) builds with NO network at all for the kit's process (`unshare -n`: only
+the engine reaches the registry, for the pull by digest), runs the faithful run, which must answer exactly as
+the first's, and deploys to the moto stand-in, which leaves assets.lock as it was (same content, same digest).
+A tampered digest, and a lock whose content does not match the image, are refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lambdakit.core import settings
+
+pytestmark = pytest.mark.docker
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
+PROJECT = "lambdakit-test-assetlock"
+BASE = "lambdakit/lambda-python:3.13"  # the offline stand-in base (`nox -s base-image`)
+PYPROJECT = f"""[project]
+name = "tinyfn"
+version = "0.1.0"
+
+[tool.lambdakit]
+project = "{PROJECT}"
+handler = "tinyfn.handler.lambda_handler"
+prepare = ["python", "-m", "tinyfn.prepare"]
+"""
+PIPFILE = '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n[packages]\n'
+LOCK = {"_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]}, "default": {}, "develop": {}}
+ANSWER = re.compile(r"^# (?P<event>\S+\.json) → (?P<outcome>\S+)\n(?P<body>.*)$", re.MULTILINE)
+
+
+def make_first_clone(root: Path) -> Path:
+    """A git repository holding what a user's would: the kit, the function, its events, template, Dockerfile."""
+    repo = root / "first"
+    shutil.copytree(REPO / "src" / "lambdakit", repo / "src" / "lambdakit", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(FIXTURE / "src" / "tinyfn", repo / "src" / "tinyfn", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(FIXTURE / "events", repo / "events")
+    for name in ("template.yaml", "samconfig.toml", ".gitignore"):
+        shutil.copy2(REPO / name, repo / name)
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    (repo / "Dockerfile").write_text(
+        re.sub(r'^CMD \[.*\]$', 'CMD ["tinyfn.handler.lambda_handler"]', dockerfile, flags=re.M), encoding="utf-8"
+    )
+    (repo / "pyproject.toml").write_text(PYPROJECT)
+    (repo / "Pipfile").write_text(PIPFILE)
+    (repo / "Pipfile.lock").write_text(json.dumps(LOCK))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the project")
+    return repo
+
+
+def git(repo: Path, *args: str) -> str:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    return subprocess.run(
+        ["git", *identity, *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def kit(repo: Path, *args: str, offline: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`python -m lambdakit ARGS` in REPO as its nox session runs it (the ENV block on REPO/.cache); OFFLINE:
+    in a network namespace of its own, where nothing but the Docker socket (a file) can be reached."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    env |= settings.kit_env(repo / ".cache") | {
+        "PYTHONPATH": str(repo / "src"),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        settings.BASE_IMAGE_ENV: BASE,
+        "HF_TOKEN": "hf_test",  # tinyfn's hook wants one, as a gated download would
+        "NO_COLOR": "1",
+    }
+    settings.make_cache_dirs(repo / ".cache")
+    argv = [sys.executable, "-m", "lambdakit", *args]
+    result = subprocess.run(
+        ["unshare", "-n", *argv] if offline else argv,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if check:
+        assert result.returncode == 0, f"{args}: {(result.stdout + result.stderr)[-3000:]}"
+    return result
+
+
+def answers(output: str) -> dict[str, tuple[str, dict[str, object]]]:
+    """Each event's outcome and answer as the faithful run printed them."""
+    return {m["event"]: (m["outcome"], json.loads(m["body"])) for m in ANSWER.finditer(output)}
+
+
+def drop_local_asset_images() -> None:
+    from lambdakit.images import engine
+
+    client = engine.client()
+    for image in client.images.list(name=f"{PROJECT}-assets"):
+        for tag in image.tags:
+            engine.untag(tag)
+        if not client.images.get(image.id).tags:
+            client.images.remove(image.id, force=True)
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from lambdakit.aws.rehearsal import Rehearsal
+    from lambdakit.images import baseimage, engine
+
+    baseimage.build()  # reused by tag
+    drop_local_asset_images()
+    with Rehearsal.start(region=settings.LOCAL_REGION, workdir=tmp_path_factory.mktemp("stand-in")) as running:
+        yield running
+    drop_local_asset_images()
+    for tag in (f"inferencefunction:{PROJECT}",):
+        engine.remove_image(tag)
+
+
+def test_a_second_clone_builds_from_the_lock_alone_and_answers_as_the_first(
+    stand_in: object, tmp_path: Path
+) -> None:
+    registry = stand_in.registry  # type: ignore[attr-defined]
+    first = make_first_clone(tmp_path)
+
+    kit(first, "snapshot")
+    published = kit(first, "assets", "--publish", "--registry", registry)
+    assert "assets.lock updated" in published.stdout
+    lock = json.loads((first / "assets.lock").read_text())["assets"]["x86_64"]
+    assert lock["repository"] == f"{registry}/{PROJECT}-assets" and lock["files"] >= 2
+    again = kit(first, "assets", "--publish", "--registry", registry)  # same content: no diff in git
+    assert "assets.lock unchanged" in again.stdout
+    git(first, "add", "assets.lock")
+    git(first, "commit", "-q", "-m", "pin the asset image")
+    kit(first, "build")
+    first_answers = answers(kit(first, "local", "--faithful").stdout)
+    assert set(first_answers) == {"one.json", "three.json"}
+
+    drop_local_asset_images()
+    second = tmp_path / "second"
+    git(tmp_path, "clone", "-q", str(first), str(second))
+    assert not (second / ".cache").exists() and not (second / "build").exists()
+
+    built = kit(second, "build", offline=True)
+    assert "pulling the one assets.lock pins" in built.stderr + built.stdout
+    second_answers = answers(kit(second, "local", "--faithful", offline=True).stdout)
+    assert second_answers == first_answers
+
+    kit(second, "deploy")  # to moto; its ECR is the same registry: the same image, the same digest
+    assert git(second, "status", "--porcelain", "assets.lock") == "", "deploy must not move an unchanged lock"
+
+
+def test_a_tampered_lock_is_refused_in_one_line(stand_in: object, tmp_path: Path) -> None:
+    registry = stand_in.registry  # type: ignore[attr-defined]
+    repo = make_first_clone(tmp_path)
+    kit(repo, "snapshot")
+    kit(repo, "assets", "--publish", "--registry", registry)
+    pinned = json.loads((repo / "assets.lock").read_text())
+    entry = pinned["assets"]["x86_64"]
+    for field, value, says in (
+        ("digest", "sha256:" + "0" * 64, "cannot be pulled"),
+        ("sha256", "0" * 64, "is not the asset tarball assets.lock pins"),
+    ):
+        drop_local_asset_images()
+        tampered = {"version": 1, "assets": {"x86_64": entry | {field: value}}}
+        (repo / "assets.lock").write_text(json.dumps(tampered))
+        result = kit(repo, "build", check=False, offline=True)
+        assert result.returncode == 2, result.stdout + result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and says in errors[0], result.stderr[-2000:]
