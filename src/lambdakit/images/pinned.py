@@ -85,7 +85,11 @@ def pull(entry: Entry, repository: str, architecture: str) -> str:
             f"to {entry.registry}, restore the lock (`git checkout -- assets.lock`), or rebuild the assets "
             "(`nox -s snapshot`, then `nox -s assets -- --publish`)"
         ) from None
-    check(entry.reference, entry, image.attrs)
+    try:
+        check(entry.reference, entry, image.attrs)
+    except LockMismatch:
+        engine.untag(entry.reference)  # a refused image must not stay behind for a later build to find
+        raise
     reference = f"{repository}:{entry.tag}"
     engine.tag_image(entry.reference, repository, entry.tag)
     engine.tag_image(entry.reference, repository, assets.LATEST)

@@ -12,6 +12,7 @@ A tampered digest, and a lock whose content does not match the image, are refuse
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,15 +106,24 @@ def answers(output: str) -> dict[str, tuple[str, dict[str, object]]]:
     return {m["event"]: (m["outcome"], json.loads(m["body"])) for m in ANSWER.finditer(output)}
 
 
+def blob_reads(stand_in: Any) -> int:
+    """How many blobs of the asset repository the registry served (a layer is stored compressed, under
+    another digest than its diff id: count them all)."""
+    log = stand_in.registry_log.read_text(errors="replace")
+    return len(re.findall(rf'"GET /v2/{PROJECT}-assets/blobs/sha256:[0-9a-f]{{64}} HTTP/1.1" 200', log))
+
+
 def drop_local_asset_images() -> None:
     from lambdakit.images import engine
 
+    def ours(image: Any) -> bool:  # by tag, or only by the registry digest a push or pull recorded
+        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+        return any(name.split("@")[0].rsplit("/", 1)[-1].split(":")[0] == f"{PROJECT}-assets" for name in names)
+
     client = engine.client()
-    for image in client.images.list(name=f"{PROJECT}-assets"):
-        for tag in image.tags:
-            engine.untag(tag)
-        if not client.images.get(image.id).tags:
-            client.images.remove(image.id, force=True)
+    for image in [image for image in client.images.list() if ours(image)]:
+        client.images.remove(image.id, force=True)  # every name and the layer: nothing left to reuse
+    assert not [image for image in client.images.list() if ours(image)]
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +164,10 @@ def test_a_second_clone_builds_from_the_lock_alone_and_answers_as_the_first(
     git(tmp_path, "clone", "-q", str(first), str(second))
     assert not (second / ".cache").exists() and not (second / "build").exists()
 
+    served = blob_reads(stand_in)
     built = kit(second, "build", offline=True)
     assert "pulling the one assets.lock pins" in built.stderr + built.stdout
+    assert blob_reads(stand_in) >= served + 2, "the config and the layer came from the registry"
     second_answers = answers(kit(second, "local", "--faithful", offline=True).stdout)
     assert second_answers == first_answers
 
@@ -162,13 +175,16 @@ def test_a_second_clone_builds_from_the_lock_alone_and_answers_as_the_first(
     assert git(second, "status", "--porcelain", "assets.lock") == "", "deploy must not move an unchanged lock"
 
 
-def test_a_tampered_lock_is_refused_in_one_line(stand_in: object, tmp_path: Path) -> None:
+def test_a_tampered_lock_is_refused_in_one_line_and_a_local_image_that_differs_is_named(
+    stand_in: object, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from lambdakit.images import pinned
+
     registry = stand_in.registry  # type: ignore[attr-defined]
     repo = make_first_clone(tmp_path)
     kit(repo, "snapshot")
     kit(repo, "assets", "--publish", "--registry", registry)
-    pinned = json.loads((repo / "assets.lock").read_text())
-    entry = pinned["assets"]["x86_64"]
+    entry = json.loads((repo / "assets.lock").read_text())["assets"]["x86_64"]
     for field, value, says in (
         ("digest", "sha256:" + "0" * 64, "cannot be pulled"),
         ("sha256", "0" * 64, "is not the asset tarball assets.lock pins"),
@@ -180,3 +196,12 @@ def test_a_tampered_lock_is_refused_in_one_line(stand_in: object, tmp_path: Path
         assert result.returncode == 2, result.stdout + result.stderr
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1 and says in errors[0], result.stderr[-2000:]
+
+    # a local asset image that is not the locked one: used, and the warning says how to pin it or drop it
+    kit(repo, "assets")
+    caplog.set_level(logging.WARNING, logger="lambdakit")
+    used = pinned.resolve("x86_64", PROJECT, repo / "assets.lock")
+    assert used == f"{PROJECT}-assets:{entry['tag']}"
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"using the local asset image {used}" in warning and "nox -s assets -- --publish" in warning
+    assert f"docker rmi {PROJECT}-assets:latest" in warning
