@@ -124,7 +124,9 @@ def parse(text: str, path: Path | str = LOCK_NAME) -> Lock:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LockError(f"{path} is not JSON ({exc}); restore it from git or rewrite it: {PUBLISH_HINT}") from exc
+        raise LockError(
+            f"{path} is not JSON ({exc}); restore it from git or rewrite it: {PUBLISH_HINT}"
+        ) from exc
     if not isinstance(document, dict) or document.get("version") != VERSION:
         found = document.get("version") if isinstance(document, dict) else type(document).__name__
         raise LockError(
@@ -180,10 +182,9 @@ def write(lock: Lock, path: Path | None = None) -> bool:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        Path(temporary).unlink(missing_ok=True)
         raise
     return True
 

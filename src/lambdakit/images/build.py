@@ -279,8 +279,8 @@ def resolve_inputs(
         asset = pinned.resolve(architecture)
         if asset is None:
             raise ImageMissing(
-                f"no asset image: none in the local engine and none pinned in assets.lock for {architecture}; "
-                "run `nox -s snapshot` then `nox -s assets` (or restore assets.lock from git)"
+                f"no asset image: none in the local engine and none pinned in assets.lock for "
+                f"{architecture}; run `nox -s snapshot` then `nox -s assets` (or restore assets.lock)"
             )
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdakit.core.errors import ImageMissing
-from lambdakit.images import assets, assetlock, engine, push
+from lambdakit.images import assetlock, assets, engine, push
 from lambdakit.images.assetlock import Entry, LockMismatch
 from lambdakit.snapshot import outputs
 

@@ -42,21 +42,30 @@ handler = "tinyfn.handler.lambda_handler"
 prepare = ["python", "-m", "tinyfn.prepare"]
 """
 PIPFILE = '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n[packages]\n'
-LOCK = {"_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]}, "default": {}, "develop": {}}
+LOCK = {
+    "_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]},
+    "default": {},
+    "develop": {},
+}
 ANSWER = re.compile(r"^# (?P<event>\S+\.json) → (?P<outcome>\S+)\n(?P<body>.*)$", re.MULTILINE)
 
 
 def make_first_clone(root: Path) -> Path:
-    """A git repository holding what a user's would: the kit, the function, its events, template, Dockerfile."""
+    """A git repository holding what a user's would: the kit, the function, events, template, Dockerfile."""
     repo = root / "first"
-    shutil.copytree(REPO / "src" / "lambdakit", repo / "src" / "lambdakit", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(FIXTURE / "src" / "tinyfn", repo / "src" / "tinyfn", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "src" / "lambdakit", repo / "src" / "lambdakit", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        FIXTURE / "src" / "tinyfn", repo / "src" / "tinyfn", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copytree(FIXTURE / "events", repo / "events")
     for name in ("template.yaml", "samconfig.toml", ".gitignore"):
         shutil.copy2(REPO / name, repo / name)
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
     (repo / "Dockerfile").write_text(
-        re.sub(r'^CMD \[.*\]$', 'CMD ["tinyfn.handler.lambda_handler"]', dockerfile, flags=re.M), encoding="utf-8"
+        re.sub(r"^CMD \[.*\]$", 'CMD ["tinyfn.handler.lambda_handler"]', dockerfile, flags=re.M),
+        encoding="utf-8",
     )
     (repo / "pyproject.toml").write_text(PYPROJECT)
     (repo / "Pipfile").write_text(PIPFILE)
@@ -74,7 +83,9 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def kit(repo: Path, *args: str, offline: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
+def kit(
+    repo: Path, *args: str, offline: bool = False, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """`python -m lambdakit ARGS` in REPO as its nox session runs it (the ENV block on REPO/.cache); OFFLINE:
     in a network namespace of its own, where nothing but the Docker socket (a file) can be reached."""
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
@@ -118,7 +129,9 @@ def drop_local_asset_images() -> None:
 
     def ours(image: Any) -> bool:  # by tag, or only by the registry digest a push or pull recorded
         names = [*image.tags, *image.attrs.get("RepoDigests", [])]
-        return any(name.split("@")[0].rsplit("/", 1)[-1].split(":")[0] == f"{PROJECT}-assets" for name in names)
+        return any(
+            name.split("@")[0].rsplit("/", 1)[-1].split(":")[0] == f"{PROJECT}-assets" for name in names
+        )
 
     client = engine.client()
     for image in [image for image in client.images.list() if ours(image)]:
@@ -133,7 +146,9 @@ def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     baseimage.build()  # reused by tag
     drop_local_asset_images()
-    with Rehearsal.start(region=settings.LOCAL_REGION, workdir=tmp_path_factory.mktemp("stand-in")) as running:
+    with Rehearsal.start(
+        region=settings.LOCAL_REGION, workdir=tmp_path_factory.mktemp("stand-in")
+    ) as running:
         yield running
     drop_local_asset_images()
     for tag in (f"inferencefunction:{PROJECT}",):
