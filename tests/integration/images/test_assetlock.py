@@ -120,7 +120,9 @@ def answers(output: str) -> dict[str, tuple[str, dict[str, object]]]:
 def blob_reads(stand_in: Any) -> int:
     """How many blobs of the asset repository the registry served (a layer is stored compressed, under
     another digest than its diff id: count them all)."""
-    log = stand_in.registry_log.read_text(errors="replace")
+    from lambdakit.aws.rehearsal import registry
+
+    log = (stand_in.workdir / registry.LOG_NAME).read_text(errors="replace")
     return len(re.findall(rf'"GET /v2/{PROJECT}-assets/blobs/sha256:[0-9a-f]{{64}} HTTP/1.1" 200', log))
 
 
