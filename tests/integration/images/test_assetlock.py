@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def kit(
     }
     settings.make_cache_dirs(repo / ".cache")
     argv = [sys.executable, "-m", "lambdakit", *args]
+    started = time.monotonic()
     result = subprocess.run(
         ["unshare", "-n", *argv] if offline else argv,
         cwd=repo,
@@ -107,6 +109,7 @@ def kit(
         check=False,
         timeout=600,
     )
+    print(f"# {repo.name}: {' '.join(args)} {time.monotonic() - started:.1f} s", flush=True)  # pytest -s
     if check:
         assert result.returncode == 0, f"{args}: {(result.stdout + result.stderr)[-3000:]}"
     return result
