@@ -171,6 +171,7 @@ def test_a_second_clone_builds_from_the_lock_alone_and_answers_as_the_first(
     assert "assets.lock updated" in published.stdout
     lock = json.loads((first / "assets.lock").read_text())["assets"]["x86_64"]
     assert lock["repository"] == f"{registry}/{PROJECT}-assets" and lock["files"] >= 2
+    assert lock["libraries"] and lock["libraries"] == sorted(lock["libraries"])  # the report's summary
     again = kit(first, "assets", "--publish", "--registry", registry)  # same content: no diff in git
     assert "assets.lock unchanged" in again.stdout
     git(first, "add", "assets.lock")
