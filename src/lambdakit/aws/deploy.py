@@ -3,7 +3,8 @@
 Steps, each failing with one line that names the fix:
 
 1. Pre-flight: the Docker engine answers, `sam` is installed, credentials and a region resolve (STS
-   `GetCallerIdentity`), the asset image and the `sam build` output exist.
+   `GetCallerIdentity`), the asset image (local, else pulled by the digest `assets.lock` pins) and the
+   `sam build` output exist.
 2. ECR: the repositories `<project>-assets` and `<project>-function` exist (scan on push, immutable tags);
    Docker logs in with `GetAuthorizationToken` (`ecr`).
 3. Push the asset image under its content tag, skipped when the registry already has that tag: the weights
@@ -13,6 +14,7 @@ Steps, each failing with one line that names the fix:
    (`stack`).
 5. Report the function name, ARN, image digest and what each push sent; on failure, say what failed and
    whether CloudFormation rolled the stack back (the previous version keeps serving either way).
+6. `python -m lambdakit deploy` (not the rehearsal) pins the asset image it pushed in `assets.lock`.
 
 Against real AWS this needs only credentials; `lambdakit.aws.rehearsal` runs the same code against a local
 stand-in (`AWS_ENDPOINT_URL`), which is how it is tested.
