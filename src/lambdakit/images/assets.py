@@ -117,10 +117,29 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--tarball", type=Path, default=None, help="default: build/assets/assets.tar")
     parser.add_argument("--report", type=Path, default=None, help="default: report.json beside the tarball")
     parser.add_argument("--repository", default=None, help="default: <project>-assets")
+    parser.add_argument(
+        "--publish", action="store_true", help="push it under its content tag and pin it in assets.lock"
+    )
+    parser.add_argument(
+        "--registry",
+        default=None,
+        metavar="HOST[/PREFIX]",
+        help="with --publish: the registry (default: the account's ECR, through your AWS credentials)",
+    )
     args = parser.parse_args(argv)
+    if args.registry and not args.publish:
+        parser.error("--registry needs --publish")
     stop_with_parent()
     tarball = args.tarball or default_tarball()
     report = args.report or tarball.with_name(outputs.REPORT_NAME)
     image = build(tarball, args.repository, report=report)
     print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
+    if args.publish:
+        from lambdakit.config import template
+        from lambdakit.images import pinned
+
+        architecture = template.load().target.architecture
+        entry, changed = pinned.publish(image, architecture, args.registry, pinned.snapshot_report(tarball))
+        state = "updated: commit it" if changed else "unchanged"
+        print(f"published {entry.reference}; assets.lock {state} ({architecture})")
     return 0

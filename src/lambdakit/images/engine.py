@@ -17,6 +17,8 @@ import math
 import os
 import re
 import tarfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -575,3 +577,52 @@ def untag(reference: str) -> None:
     """Drop one tag and keep the layers (other tags share them); a missing tag is fine."""
     with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
         client().images.remove(reference, noprune=True)
+
+
+def pull_by_digest(
+    reference: str, auth: Mapping[str, str] | None = None, stall_timeout_s: float = CALL_TIMEOUT_S
+) -> Any:
+    """`docker pull REPOSITORY@sha256:...` (the engine checks every blob against the digest); the image.
+
+    The SDK's pull has no timeout at all (it posts with `timeout=None` and streams), so the stream is read
+    in a daemon thread and the pull is given up when the engine sends nothing for STALL_TIMEOUT_S: a big
+    layer still arrives, as long as its progress keeps coming. Credentials: AUTH, else the engine's
+    `docker login`s (~/.docker/config.json, read by the SDK)."""
+    repository, _, digest = reference.partition("@")
+    state: dict[str, Any] = {"last": time.monotonic(), "error": None, "bytes": {}}
+    finished = threading.Event()
+
+    def consume() -> None:
+        try:
+            stream = client(LONG_TIMEOUT_S).api.pull(
+                repository, tag=digest, stream=True, decode=True, auth_config=dict(auth) if auth else None
+            )
+            for chunk in stream:
+                state["last"] = time.monotonic()
+                if "error" in chunk:
+                    state["error"] = str(chunk["error"]).strip()
+                    return
+                detail = chunk.get("progressDetail") or {}
+                if chunk.get("status") == "Downloading" and detail.get("total"):
+                    state["bytes"][chunk.get("id")] = (int(detail.get("current", 0)), int(detail["total"]))
+        except docker.errors.APIError as exc:
+            state["error"] = first_line(exc)
+        except SILENT_ENGINE as exc:
+            state["error"] = f"the engine stopped answering ({type(exc).__name__})"
+        finally:
+            finished.set()
+
+    threading.Thread(target=consume, name=f"pull {reference}", daemon=True).start()
+    with console.progress(f"docker pull {reference}", unit="bytes") as bar:
+        while not finished.wait(0.5):
+            if time.monotonic() - state["last"] > stall_timeout_s:
+                raise DockerUnavailable(
+                    f"docker pull {reference} got nothing from the engine for {stall_timeout_s:.0f} s; check "
+                    "the registry is reachable (`docker pull` it by hand) and `docker info`, then retry."
+                )
+            sizes = list(state["bytes"].values())
+            if sizes:
+                bar.update(completed=sum(c for c, _ in sizes), total=sum(t for _, t in sizes))
+    if state["error"]:
+        raise ImageMissing(f"docker pull {reference} failed: {state['error']}")
+    return require_image(reference, "the pull reported success but the engine has no such image; retry")

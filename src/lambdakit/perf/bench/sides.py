@@ -100,7 +100,9 @@ def build_contenders(
 
 
 def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo: bool) -> Contender:
-    inputs = build.resolve_inputs({quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset)
+    inputs = build.resolve_inputs(
+        {quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset, architecture=architecture
+    )
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
