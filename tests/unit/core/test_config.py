@@ -62,3 +62,13 @@ def test_this_repositorys_table_is_valid_and_names_a_handler_under_src() -> None
     project = config.load()
     module = REPO_ROOT / "src" / project.handler_module.replace(".", "/")
     assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()
+
+
+def test_the_prepare_hook_may_name_its_own_python_and_defaults_to_the_runtimes() -> None:
+    assert config.parse({"python": "3.13"}).hook_python == "3.13"
+    hooked = config.parse({"python": "3.13", "prepare-python": "3.11"})
+    assert (hooked.python, hooked.prepare_python, hooked.hook_python) == ("3.13", "3.11", "3.11")
+    with pytest.raises(
+        ConfigError, match=r'prepare-python = 3.11 must be a Python version string such as "3.11"'
+    ):
+        config.parse({"prepare-python": 3.11})
