@@ -20,6 +20,7 @@ from lambdakit.core import config, lock, settings, venvs  # noqa: E402  (standar
 from lambdakit.core.errors import KitError  # noqa: E402
 
 nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "none"  # no session venv of nox's own: the shared ones (shared_env)
 nox.options.sessions = ["lint", "tests"]
 
 CACHE_ROOT = settings.dev_cache_root(REPO)
@@ -68,12 +69,12 @@ def shared_env(
     if venvs.is_venv_of(location, python) and venvs.is_current(location, wanted):
         return venvs.interpreter(location)
     if not venvs.is_venv_of(location, python):
-        session.run(base, "-m", "venv", "--clear", str(location), external=True)
+        session.run_install(base, "-m", "venv", "--clear", str(location), external=True)
     python_bin = str(venvs.interpreter(location))
     install = [python_bin, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
     requirements = REPO / "build" / "requirements"
     # A current pip first: the venv's bundled one (23.2 on 3.11) refuses locks that pipenv writes.
-    session.run(
+    session.run_install(
         *install, "-r", str(lock.write_requirements(requirements / f"{name}.pip.txt", pip)), external=True
     )
     for number, (url, group) in enumerate(groups):
@@ -82,13 +83,13 @@ def shared_env(
         file = lock.write_requirements(requirements / f"{name}-{number}.txt", group)
         # several indexes: no resolving (the lock is complete), or pip would look for torch on PyPI
         options = [*(["--no-deps"] if len(groups) > 1 else []), *(["--index-url", url] if url else [])]
-        session.run(*install, *options, "-r", str(file), external=True)
+        session.run_install(*install, *options, "-r", str(file), external=True)
     if extra:
         # The locked versions stay put: the hook and the tests run on the numpy/onnxruntime of the image.
         pins = lock.write_requirements(
             requirements / f"{name}.constraints.txt", lock.locked_constraints(categories, where)
         )
-        session.run(*install, "-c", str(pins), *extra, external=True)
+        session.run_install(*install, "-c", str(pins), *extra, external=True)
     venvs.mark_current(location, wanted)
     return venvs.interpreter(location)
 
