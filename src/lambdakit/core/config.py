@@ -5,6 +5,7 @@
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
+    prepare-python = "3.11"                          # optional: the hook's own interpreter (default: python)
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -34,6 +35,7 @@ PROJECT_MAX = 64
 IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KIT_PACKAGE = "lambdakit"
 TABLE_FIX = f"write the kit's settings as a [{TABLE}] table (see docs/own-pipeline.md)"
+VERSION_RE = re.compile(r"3\.\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
+    prepare_python: str | None = None  # the build-time hook's interpreter when its packages need another
+
+    @property
+    def hook_python(self) -> str:
+        """The Python the prepare hook runs on: `prepare-python`, else the runtime's."""
+        return self.prepare_python or self.python
 
     @property
     def runtime(self) -> runtimes.Runtime:
@@ -110,11 +118,21 @@ def _python(value: Any) -> str:
     return runtimes.runtime(value).python
 
 
+def _prepare_python(value: Any) -> str:
+    if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
+        raise ConfigError(
+            f'[{TABLE}] prepare-python = {value!r} must be a Python version string such as "3.11" (the '
+            "interpreter the prepare hook needs); delete the key to run the hook on `python`."
+        )
+    return value
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "project": _project,
     "handler": _handler,
     "prepare": _prepare,
     "python": _python,
+    "prepare-python": _prepare_python,
 }
 
 
@@ -130,7 +148,7 @@ def parse(table: dict[str, Any], where: str = "pyproject.toml") -> ProjectConfig
     values = {}
     for key, value in table.items():
         try:
-            values[key] = PARSERS[key](value)
+            values[key.replace("-", "_")] = PARSERS[key](value)
         except ConfigError as exc:
             raise BrokenFile(f"{where}: {exc}") from None
     return ProjectConfig(**values)

@@ -156,7 +156,7 @@ def default_commands(
 def prepare_commands(
     project: config.ProjectConfig, python: str = sys.executable
 ) -> tuple[tuple[str, ...], ...]:
-    """The project's build-time hook, with `python` meaning this interpreter (the session's venv)."""
+    """The project's build-time hook, with `python` meaning the given interpreter (the hook's environment)."""
     if not project.prepare:
         return ()
     first, *rest = project.prepare
@@ -514,7 +514,8 @@ def run_commands(
 
 
 def _short(argv: Sequence[str]) -> str:
-    words = [Path(argv[0]).name if argv[0] == sys.executable else argv[0], *argv[1:]]
+    first = Path(argv[0])
+    words = [first.name if first.is_absolute() and first.name.startswith("python") else argv[0], *argv[1:]]
     return shlex.join(words)
 
 
@@ -907,7 +908,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         usage="%(prog)s [-h] [--output DIR] [--max-size SIZE] [--no-verify | --verify] [--keep] "
-        "[-- COMMAND ...]",
+        "[--python PATH] [--prepare-python PATH] [-- COMMAND ...]",
     )
     parser.add_argument("--output", type=Path, default=build_dir() / "assets", help="default: build/assets")
     parser.add_argument(
@@ -926,6 +927,15 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--keep", action="store_true", help="keep the sandbox (HOME, cache root, TMPDIR)")
     parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the function's environment, which runs the events (default: this one)",
+    )
+    parser.add_argument(
+        "--prepare-python",
+        help="the interpreter of the prepare hook's environment (default: --python)",
+    )
+    parser.add_argument(
         "command", nargs=argparse.REMAINDER, help="after --: the command (default: the pipeline)"
     )
     return parser
@@ -941,13 +951,13 @@ def options_from(args: argparse.Namespace) -> Options:
         )
     project = config.load()
     return Options(
-        default_commands(project),
+        default_commands(project, python=args.python),
         REPO_ROOT,
         args.output.resolve(),
         args.max_size,
         args.verify,
         args.keep,
-        prepare=prepare_commands(project),
+        prepare=prepare_commands(project, args.prepare_python or args.python),
     )
 
 

@@ -122,3 +122,13 @@ def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.Data
 def test_any_broken_pyproject_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
     (tmp_path / "pyproject.toml").write_bytes(raw)
     broken.one_line(lambda: load_fresh(tmp_path), "pyproject.toml")
+
+
+def test_the_prepare_hook_may_name_its_own_python_and_defaults_to_the_runtimes() -> None:
+    assert config.parse({"python": "3.13"}).hook_python == "3.13"
+    hooked = config.parse({"python": "3.13", "prepare-python": "3.11"})
+    assert (hooked.python, hooked.prepare_python, hooked.hook_python) == ("3.13", "3.11", "3.11")
+    with pytest.raises(
+        ConfigError, match=r'prepare-python = 3.11 must be a Python version string such as "3.11"'
+    ):
+        config.parse({"prepare-python": 3.11})
