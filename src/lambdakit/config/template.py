@@ -56,12 +56,14 @@ ARCHITECTURES = {
 
 @dataclass(frozen=True)
 class Limits:
-    """The limits Lambda enforces on one execution environment of the function."""
+    """The limits Lambda enforces on one execution environment of the function, and the environment
+    variables it sets there (the template's `Environment: Variables:`)."""
 
     memory_mb: int
     timeout_s: int
     ephemeral_mb: int
     architecture: str = "x86_64"
+    variables: tuple[tuple[str, str], ...] = ()  # the function's Environment Variables, in template order
 
     @property
     def cpus(self) -> float:
@@ -145,9 +147,12 @@ def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = T
 
 
 def _limits(document: Any, resource: Any, path: Path) -> Limits:
-    """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
-    merged = dict((document.get("Globals") or {}).get("Function") or {})
+    """Timeout, MemorySize, EphemeralStorage, Architectures and Environment: the resource's own value, else
+    Globals (Environment Variables are merged, the resource's winning, as SAM does)."""
+    globals_ = (document.get("Globals") or {}).get("Function") or {}
+    merged = dict(globals_)
     merged.update(resource.get("Properties") or {})
+    merged["Environment"] = _variables(globals_, path) | _variables(resource.get("Properties") or {}, path)
     ephemeral = merged.get("EphemeralStorage") or {}
     architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
     values = {
@@ -168,7 +173,25 @@ def _limits(document: Any, resource: Any, path: Path) -> Limits:
         timeout_s=values["Timeout"],
         ephemeral_mb=values["EphemeralStorage"],
         architecture=str(architectures[0]),
+        variables=tuple(merged["Environment"].items()),
     )
+
+
+def _variables(properties: Any, path: Path) -> dict[str, str]:
+    """`Environment: Variables:` as strings (Lambda's values are strings; YAML may read 8 as a number)."""
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
+    if not isinstance(variables, dict) or any(
+        getattr(value, "tag", None) is not None or isinstance(value, dict | list)
+        for value in variables.values()
+    ):
+        raise ConfigError(
+            f"{path}: Environment Variables must map names to plain values (the kit's local runs apply "
+            "them as Lambda does; a !Ref or !Sub is not resolved locally): write the value itself."
+        )
+    return {
+        str(name): str(value).lower() if isinstance(value, bool) else str(value)
+        for name, value in variables.items()
+    }
 
 
 def _image_settings(

@@ -1,10 +1,11 @@
 """`[tool.lambdakit]` in pyproject.toml: the contract between the kit and the user's function.
 
     [tool.lambdakit]
-    project = "triage"                               # prefixes every image, repository and the stack
+    project = "myapp"                                # prefixes every image, repository and the stack
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
+    assets = ["src/app/model.onnx"]                  # optional: committed files shipped in the asset layer
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -17,7 +18,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdakit.core import runtimes
@@ -32,6 +33,7 @@ PREPARE_CATEGORY = "prepare-packages"  # the Pipfile category the prepare hook r
 PROJECT_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 PROJECT_MAX = 64
 IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SOURCE_PREFIX = "src/"  # `assets` entries name files of the function's code, under src/
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
+    assets: tuple[str, ...] = ()  # paths or globs under src/: committed files that go to the asset layer
 
     @property
     def runtime(self) -> runtimes.Runtime:
@@ -66,7 +69,7 @@ def _project(value: Any) -> str:
     if not isinstance(value, str) or not PROJECT_RE.fullmatch(value) or len(value) > PROJECT_MAX:
         raise ConfigError(
             f"[{TABLE}] project = {value!r} cannot name images and a stack: use lowercase letters, digits "
-            f"and single hyphens, starting with a letter, at most {PROJECT_MAX} characters (e.g. 'triage')."
+            f"and single hyphens, starting with a letter, at most {PROJECT_MAX} characters (e.g. 'myapp')."
         )
     return value
 
@@ -99,11 +102,25 @@ def _python(value: Any) -> str:
     return runtimes.runtime(value).python
 
 
+def _assets(value: Any) -> tuple[str, ...]:
+    entries = value if isinstance(value, list) else [None]
+    for entry in entries:
+        parts = PurePosixPath(entry).parts if isinstance(entry, str) else ()
+        if len(parts) < 2 or parts[0] != SOURCE_PREFIX.rstrip("/") or ".." in parts or "\\" in str(entry):
+            raise ConfigError(
+                f"[{TABLE}] assets = {value!r} must be a list of paths or globs under src/ (e.g. "
+                f'["src/app/model.onnx", "src/app/models/*.onnx"]), written with "/"; delete the key '
+                "to ship every committed file with the code."
+            )
+    return tuple(value)
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "project": _project,
     "handler": _handler,
     "prepare": _prepare,
     "python": _python,
+    "assets": _assets,
 }
 
 
@@ -132,3 +149,29 @@ def load(repo: Path = REPO_ROOT) -> ProjectConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{TABLE}] must be a table.")
     return parse(table, str(path))
+
+
+# Where the files `assets` names live in the image: under the cache root (the asset layer), each at its
+# path below src/; the code layer keeps a symlink at the file's code path, so the function opens it unchanged.
+CODE_ASSETS_DIR = "code-assets"
+
+
+def code_asset_files(project: ProjectConfig, source: Path = REPO_ROOT / "src") -> list[str]:
+    """The committed files `assets` names, as paths below SOURCE (src/): `app/model.onnx`, sorted.
+
+    A pattern that matches no file is refused: a typo would otherwise ship the file in the code layer."""
+    found: set[str] = set()
+    for pattern in project.assets:
+        matches = [p for p in source.glob(pattern.removeprefix(SOURCE_PREFIX)) if p.is_file()]
+        if not matches:
+            raise ConfigError(
+                f"[{TABLE}] assets names {pattern!r}, which matches no file under {source}: fix the path "
+                "(relative to the repository, e.g. 'src/app/model.onnx') or drop the entry."
+            )
+        found.update(p.relative_to(source).as_posix() for p in matches)
+    return sorted(found)
+
+
+def code_asset_image_path(relative: str) -> str:
+    """`app/model.onnx` → `code-assets/app/model.onnx`, below the image's cache root."""
+    return f"{CODE_ASSETS_DIR}/{relative}"

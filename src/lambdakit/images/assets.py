@@ -9,11 +9,16 @@ a code change never rebuilds or re-pushes the weights.
 Only a tarball the snapshot described ships: it must be non-empty, match `report.json` beside it (its sha256
 and each file's) and its own manifest (`/cache/SHA256SUMS`), and the report must be that of a finished
 snapshot whose verify passed (or was skipped).
+
+A snapshot that found nothing to ship records `"assets": "none"` in report.json (and leaves no tarball):
+then there is no asset image to build, and `build`, `local`, `rehearse`, `deploy` and `bench` run without one
+(`required()` is the one place that decides).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +50,23 @@ class AssetImage:
 
 def default_tarball() -> Path:
     return build_dir() / "assets" / outputs.TARBALL_NAME
+
+
+def none_recorded(report: Path | None = None) -> bool:
+    """Whether the last snapshot found nothing to ship (its report.json says `"assets": "none"`)."""
+    report = report or default_tarball().with_name(outputs.REPORT_NAME)
+    outputs.settle(report.parent)  # an interrupted commit is finished first: the report then tells the truth
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("assets") == outputs.NO_ASSETS
+
+
+def required(project: str | None = None) -> str | None:
+    """The asset image the function is built on (`<project>-assets:latest`), or None when the snapshot
+    recorded nothing to ship: then the build has no asset stage and the deploy no asset repository."""
+    return None if none_recorded() else f"{repository_name(project)}:{LATEST}"
 
 
 def repository_name(project: str | None = None) -> str:
@@ -91,6 +113,12 @@ def cli(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     tarball = args.tarball or default_tarball()
     report = args.report or tarball.with_name(outputs.REPORT_NAME)
+    if args.tarball is None and none_recorded(report):
+        print(
+            f"nothing to build: the last snapshot found no file to ship ({report} says "
+            f'"assets": "{outputs.NO_ASSETS}"); `nox -s build` builds the function without an asset image'
+        )
+        return 0
     image = build(tarball, args.repository, report=report)
     print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
     return 0
