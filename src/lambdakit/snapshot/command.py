@@ -579,7 +579,9 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
                 outputs.remove_tree(folder)
         print_summary(report, console)
         if options.verify:
-            report["verify"] = verify(options, console, report, written.path if written else None, True)
+            report["verify"] = verify(
+                options, console, report, written.path if written else None, not written
+            )
         commit(options, staged, report)
         if options.keep:
             console.print(f"sandbox kept in {work}")
