@@ -1,4 +1,4 @@
-"""Adopt an example pipeline into a copy of this repository by the five steps of docs/own-pipeline.md.
+"""Adopt an example pipeline into a copy of this repository by the steps of docs/own-pipeline.md.
 
 The steps, and nothing else: (1) replace src/inference/, (2) replace the Pipfile's [packages] with the
 example's and `pipenv lock`, (3) replace events/, (4) replace tests/function/, (5) delete the demo's

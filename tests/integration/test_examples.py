@@ -199,7 +199,7 @@ def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
 ) -> None:
     hub, index = hubs
     expected = EXPECTED[example]
-    # GIVEN a copy of the repository that adopted the example by the five steps (pipenv lock included)
+    # GIVEN a copy of the repository that adopted the example by the documented steps (pipenv lock included)
     adopted = adoption.adopt(example, tmp_path / "repo", project=f"{PREFIX}-{example}")
     run = Run(example, adopted.root)
     online = adoption.user_env(
