@@ -65,6 +65,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (repo / "template.yaml").write_text(f"{head}{variables}    Metadata:\n{rest}")
     (repo / "pyproject.toml").write_text(pyproject())
     (repo / "Pipfile.lock").write_text(json.dumps(LOCK))
+    shutil.copy2(REPO / "samconfig.toml", repo / "samconfig.toml")
     yield repo
     for image in (FUNCTION_IMAGE, *asset_tags()):
         engine.remove_image(image)
@@ -131,6 +132,15 @@ def test_a_function_that_downloads_nothing_runs_with_no_asset_image(repo: Path) 
     answers = faithful_answers(repo)
     assert answers["one"] == EXPECTED["one"]  # NOASSET_UNIT: the template's Environment, as Lambda sets it
     assert answers["two"]["score"] == EXPECTED["two"]["score"]
+
+
+def test_the_rehearsal_deploys_and_redeploys_with_no_asset_repository(repo: Path) -> None:
+    """deploy + invoke + code change + redeploy against moto and a local registry: no asset image anywhere."""
+    output = kit(repo, "rehearse").stdout
+    assert "no asset image: the snapshot found nothing to ship" in output
+    assert "none (nothing to ship)" in output  # the deploy report's asset image row, both deploys
+    assert f"{PROJECT}-assets" not in output  # no asset repository was created, nothing pushed to one
+    assert "rehearsal-2" in output  # the redeployed code change answered
 
 
 def test_a_named_committed_file_moves_into_the_asset_layer(repo: Path) -> None:
