@@ -67,7 +67,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (repo / "Pipfile.lock").write_text(json.dumps(LOCK))
     shutil.copy2(REPO / "samconfig.toml", repo / "samconfig.toml")
     yield repo
-    for image in (FUNCTION_IMAGE, *asset_tags()):
+    for image in (
+        FUNCTION_IMAGE,
+        f"{PROJECT}-function:rehearsal",
+        *asset_tags(),
+    ):  # rehearsal: its code change
         engine.remove_image(image)
 
 
