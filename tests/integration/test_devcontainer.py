@@ -171,7 +171,7 @@ def dev_container_python() -> runtimes.Runtime:
 
 
 def locked_pins(lock_file: Path, python: runtimes.Runtime) -> list[str]:
-    """`name[extras]==version` of every section of a Pipfile.lock whose markers hold on PYTHON's Linux x86_64."""
+    """`name[extras]==version` of a Pipfile.lock's every section, where the markers hold on PYTHON (Linux)."""
     from packaging.markers import Marker
 
     environment = {
@@ -198,8 +198,8 @@ def locked_pins(lock_file: Path, python: runtimes.Runtime) -> list[str]:
 def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
     """Every wheel the container installs: every lock file's packages, the image's pipenv/nox pins and a pip.
 
-    Downloaded by the host's pip (whatever its own version) for PYTHON on the base's glibc: wheels only, as
-    an offline mirror of PyPI serves them; and [packages] again for the Lambda runtime's glibc (`nox -s build`).
+    Downloaded by the host's pip (whatever its own Python) for PYTHON on the base's glibc: wheels only, as
+    an offline mirror of PyPI serves them; [packages] again for the Lambda runtime's glibc (`nox -s build`).
     """
     locks = [REPO / name for name in LOCK_FILES if (REPO / name).is_file()]
     locked = sorted({pin for lock_file in locks for pin in locked_pins(lock_file, python)})
@@ -232,9 +232,9 @@ def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
 
 
 def rootfs_image(python: runtimes.Runtime, suite: str) -> str:
-    """The Debian SUITE rootfs the stand-in Lambda base of PYTHON is built from (the workflow inside needs that
-    base anyway), found in its history; else the kit's debootstrap cache, imported by tag. Either way one
-    debootstrap per machine, not one per test."""
+    """The Debian SUITE rootfs the stand-in Lambda base of PYTHON is built from (the workflow inside needs
+    that base anyway), found in its history; else the kit's debootstrap cache, imported by tag. Either way
+    one debootstrap per machine, not one per test."""
     from lambdakit.core.errors import KitError
     from lambdakit.images import baseimage
 
@@ -273,7 +273,7 @@ def base_repository(python: runtimes.Runtime) -> str:
     if runtimes.DEBIAN_SUITE.get(python.python) != BASE_SUITE:
         pytest.fail(
             f"no Debian {BASE_SUITE} rootfs has Python {python.python} as python3 to stand in for "
-            f"devcontainers/python:3-{python.python}-{BASE_SUITE}; test with a Python Debian {BASE_SUITE} ships"
+            f"devcontainers/python:3-{python.python}-{BASE_SUITE}; test with a Python that Debian ships"
         )
     context = WORK / "base"
     context.mkdir(parents=True, exist_ok=True)

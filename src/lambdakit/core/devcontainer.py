@@ -28,7 +28,7 @@ _JSONC_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])',
 
 
 def read_jsonc(text: str) -> Any:
-    """JSON with comments and trailing commas, as VS Code and the Dev Containers CLI read devcontainer.json."""
+    """JSON with comments and trailing commas, as VS Code and the Dev Containers CLI read it."""
 
     def keep_strings(match: re.Match[str]) -> str:
         return match.group(0) if match.group(0).startswith('"') else ""
@@ -37,15 +37,19 @@ def read_jsonc(text: str) -> Any:
 
 
 def python_version(repo: Path = REPO_ROOT) -> str | None:
-    """The Dev Container's Python (`build.args.PYTHON_VERSION`); None when the repository has no Dev Container."""
+    """The Dev Container's Python (`build.args.PYTHON_VERSION`); None when there is no Dev Container."""
     path = repo / DEVCONTAINER_JSON
     if not path.is_file():
         return None
     try:
         config = read_jsonc(path.read_text())
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{DEVCONTAINER_JSON} is not valid JSON with comments ({exc}); fix the syntax.") from None
-    version = (config.get("build") or {}).get("args", {}).get(VERSION_ARG) if isinstance(config, dict) else None
+        raise ConfigError(
+            f"{DEVCONTAINER_JSON} is not valid JSON with comments ({exc}); fix the syntax."
+        ) from None
+    version = (
+        (config.get("build") or {}).get("args", {}).get(VERSION_ARG) if isinstance(config, dict) else None
+    )
     if not isinstance(version, str):
         raise ConfigError(
             f'{DEVCONTAINER_JSON} has no build.args.{VERSION_ARG} (e.g. "{VERSION_ARG}": '
@@ -63,7 +67,7 @@ def check(repo: Path = REPO_ROOT) -> str | None:
     wanted = project_runtime(repo).python
     if version != wanted:
         raise ConfigError(
-            f'{DEVCONTAINER_JSON} builds the Dev Container on Python {version} but pyproject.toml\'s '
+            f"{DEVCONTAINER_JSON} builds the Dev Container on Python {version} but pyproject.toml's "
             f'[tool.lambdakit] python is {wanted}: set "{VERSION_ARG}": "{wanted}" in {DEVCONTAINER_JSON} '
             "(build.args), then rebuild the container."
         )
@@ -73,7 +77,8 @@ def check(repo: Path = REPO_ROOT) -> str | None:
     ):
         raise ConfigError(
             f"{DOCKERFILE} does not build FROM an image named by ${{{VERSION_ARG}}}, so the Dev Container's "
-            f"Python may not be {wanted}: use `FROM <repository>:<tag with ${{{VERSION_ARG}}}>` as the kit's does."
+            f"Python may not be {wanted}: build `FROM <repository>:<a tag with ${{{VERSION_ARG}}}>` as the "
+            "kit's does."
         )
     return version
 
@@ -82,7 +87,9 @@ def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lambdakit check-devcontainer", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the project's folder (default: this one)")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO_ROOT, help="the project's folder (default: this one)"
+    )
     args = parser.parse_args(argv)
     version = check(args.repo)
     if version is not None:

@@ -1,4 +1,4 @@
-"""The Dev Container's Python follows `[tool.lambdakit] python`: one build argument, checked against pyproject."""
+"""The Dev Container's Python follows `[tool.lambdakit] python`: one build argument, checked against it."""
 
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ def test_comments_trailing_commas_and_slashes_in_strings_are_read_as_the_cli_rea
 
 def test_a_dev_container_without_the_argument_is_refused(tmp_path: Path) -> None:
     folder = project(tmp_path, "3.13", '{"build": {"dockerfile": "Dockerfile", "args": {}}}')
-    with pytest.raises(ConfigError, match=r'has no build\.args\.PYTHON_VERSION \(e\.g\. "PYTHON_VERSION": "3\.13"\)'):
+    with pytest.raises(
+        ConfigError, match=r'has no build\.args\.PYTHON_VERSION \(e\.g\. "PYTHON_VERSION": "3\.13"\)'
+    ):
         devcontainer.check(folder)
 
 
