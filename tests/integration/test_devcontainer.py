@@ -555,7 +555,8 @@ def test_the_editor_interpreter_is_the_pipenv_venv_with_the_locked_tools(devcont
     venv = devcontainer.exec("pipenv", "--venv").stdout.strip()
     assert interpreter == f"{venv}/bin/python"
     assert settings["python.testing.pytestEnabled"] is True
-    code = "import boto3, docker, pytest, inference, lambdakit; print('ok')"
+    # the function's packages and its tests' tools; the kit's own tools may live apart (on PATH, see above)
+    code = "import pytest, inference, lambdakit; print('ok')"
     imported = devcontainer.exec(interpreter, "-c", code)
     assert imported.stdout.strip() == "ok"
     hook = devcontainer.workspace / ".git" / "hooks" / "pre-commit"
@@ -574,11 +575,12 @@ def test_nox_dev_runs_every_sample_event_inside(devcontainer: DevContainer) -> N
 
 
 def test_the_unit_tests_pass_inside(devcontainer: DevContainer) -> None:
-    # Tests marked `torch` need the Pipfile's prepare-packages (outside the lock): `nox -s tests` runs them.
+    # As users run them; tests marked `torch` need the demo's prepare-packages, which the clone has not.
     result = devcontainer.exec(
-        "python",
-        "-m",
-        "pytest",
+        "nox",
+        "-s",
+        "tests",
+        "--",
         "tests/unit",
         "-q",
         "-p",
@@ -587,8 +589,9 @@ def test_the_unit_tests_pass_inside(devcontainer: DevContainer) -> None:
         "not torch",
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert re.search(r"\b\d+ passed\b", result.stdout)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert re.search(r"\b\d+ passed\b", output)
 
 
 def test_docker_outside_of_docker_uses_host_paths_and_host_ports(devcontainer: DevContainer) -> None:
