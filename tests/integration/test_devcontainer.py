@@ -202,7 +202,9 @@ def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
     an offline mirror of PyPI serves them; [packages] again for the Lambda runtime's glibc (`nox -s build`).
     """
     locks = [REPO / name for name in LOCK_FILES if (REPO / name).is_file()]
-    locked = sorted({pin for lock_file in locks for pin in locked_pins(lock_file, python)})
+    # one download per lock file: each pins its own environment (the tools' numpy may not be the function's)
+    groups = [locked_pins(lock_file, python) for lock_file in locks]
+    locked = [pin for group in groups for pin in group]
     tools = [f"pipenv=={dockerfile_arg('PIPENV_VERSION')}", f"nox=={dockerfile_arg('NOX_VERSION')}", "pip"]
     runtime = project_runtime()
     image_packages = lock.locked_requirements(("packages",), repo=REPO)
@@ -221,8 +223,9 @@ def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
         return [*argv, "--python-version", version.python, "--implementation", "cp", "--abi", version.abi]
 
     container = wheels_for(DEBIAN_GLIBC[BASE_SUITE], python)
-    requirements = lock.write_requirements(WORK / "requirements.txt", locked)
-    run([*pip, "--no-deps", *container, "-r", str(requirements)], timeout=1200)
+    for number, group in enumerate(groups):
+        requirements = lock.write_requirements(WORK / f"requirements-{number}.txt", group)
+        run([*pip, "--no-deps", *container, "-r", str(requirements)], timeout=1200)
     run([*pip, *container, *tools], timeout=600)
     # `nox -s build` inside installs [packages] for the Lambda runtime (Amazon Linux's older glibc)
     image_requirements = lock.write_requirements(WORK / "image-requirements.txt", image_packages)
