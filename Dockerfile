@@ -28,4 +28,5 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 COPY --from=assets / /
 COPY deps/ /
 COPY code/ /
+# `nox -s build` sets CMD to [tool.lambdakit] handler in its staged copy (build/function/Dockerfile).
 CMD ["inference.handler.lambda_handler"]

@@ -8,7 +8,8 @@ The context (`build/function/`, the template's `DockerContext`) holds two folder
 * `code/`: the function's packages (every package under `src/` but the kit's), the last and smallest layer.
   A committed file `[tool.lambdakit] assets` names is not copied: the snapshot put it in the asset layer
   (`/cache/code-assets/<path below src>`), and the code layer holds a symlink to it at its code path;
-* `Dockerfile`: the project's Dockerfile (the template's Metadata points here), without its asset stage
+* `Dockerfile`: the project's Dockerfile (the template's Metadata points here), its `CMD` set to
+  `[tool.lambdakit] handler` (so a function of its own package touches no kit file), without its asset stage
   (`FROM ${ASSET_IMAGE} AS assets`, `COPY --from=assets`) when the snapshot found nothing to ship.
 
 `sam build --parameter-overrides BaseImage=... AssetImage=... NAME=...` then builds the image: the template's
@@ -60,6 +61,8 @@ GLIBC_FLOOR = hostinstall.MANYLINUX_FLOOR
 SOURCE_DOCKERFILE = REPO_ROOT / "Dockerfile"  # the kit's one Dockerfile; the build stages it into the context
 # The asset stage of the Dockerfile: left out of the staged copy when the function has no asset image.
 ASSET_STAGE_RE = re.compile(r"^(FROM\s+\$\{?ASSET_IMAGE\}?\s.*|COPY\s+--from=assets\s.*)\n", re.M)
+# The Dockerfile's exec-form CMD: the staged copy names the configured handler there.
+CMD_RE = re.compile(r'^CMD\s*\[\s*"([^"]+)"\s*\]', re.M)
 # A committed file at least this big in the code layer is re-pushed at every code change: `build` suggests
 # moving it into the asset layer (`[tool.lambdakit] assets`).
 LARGE_FILE_BYTES = 50 * 1000**2
@@ -196,9 +199,9 @@ def size_advice(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[str]:
 def stage_dockerfile(
     context: Path, dockerfile: Path, with_assets: bool, source: Path = SOURCE_DOCKERFILE
 ) -> Path:
-    """Write the project's Dockerfile to DOCKERFILE in the context (without its asset stage unless
-    WITH_ASSETS) and return it. A template that points at the project's Dockerfile itself (outside the
-    context) builds from it as it is, which needs an asset image."""
+    """Write the project's Dockerfile to DOCKERFILE in the context (its CMD the configured handler, without
+    its asset stage unless WITH_ASSETS) and return it. A template that points at the project's Dockerfile
+    itself (outside the context) builds from it as it is, which needs an asset image (and its own CMD)."""
     dockerfile = Path(os.path.normpath(dockerfile))
     if not dockerfile.is_relative_to(Path(os.path.normpath(context))):
         if not with_assets:
@@ -208,13 +211,24 @@ def stage_dockerfile(
                 "Dockerfile` (the copy `nox -s build` stages in the DockerContext), or run `nox -s assets`."
             )
         return dockerfile
-    text = source.read_text(encoding="utf-8")
+    text = with_handler(source.read_text(encoding="utf-8"), config.load().handler)
     if not with_assets:
         text = ASSET_STAGE_RE.sub("", text)
     dockerfile.parent.mkdir(parents=True, exist_ok=True)
     if not dockerfile.is_file() or dockerfile.read_text(encoding="utf-8") != text:
         dockerfile.write_text(text, encoding="utf-8")
     return dockerfile
+
+
+def with_handler(text: str, handler: str) -> str:
+    """TEXT with its last exec-form CMD naming HANDLER: the handler's one place is [tool.lambdakit], and
+    the Dockerfile stays the kit's. (The setting is `module.function` identifiers, checked when read: no
+    quote can reach the line.) A Dockerfile without such a CMD is left for `check_handler` to refuse."""
+    commands = list(CMD_RE.finditer(text))
+    if not commands:
+        return text
+    last = commands[-1]
+    return text[: last.start()] + f'CMD ["{handler}"]' + text[last.end() :]
 
 
 def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig | None = None) -> list[str]:
@@ -251,7 +265,7 @@ def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None)
             f"{dockerfile} is missing; template.yaml's Metadata names it: restore it or fix "
             "Metadata Dockerfile/DockerContext."
         ) from None
-    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', text, re.M)
+    commands = CMD_RE.findall(text)
     if commands[-1:] != [handler]:
         found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
         raise ConfigError(

@@ -162,6 +162,21 @@ def test_the_staged_dockerfile_drops_only_the_asset_stage_when_there_are_no_asse
     build.check_handler(context / "Dockerfile")
 
 
+def test_the_staged_dockerfile_runs_the_configured_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a function of its own package names its handler in pyproject alone: the Dockerfile is the kit's
+    project = config.ProjectConfig(handler="irisapp.app.lambda_handler")
+    monkeypatch.setattr(build.config, "load", lambda repo=None: project)
+    context = tmp_path / "build" / "function"
+    for with_assets in (True, False):
+        staged = build.stage_dockerfile(context, context / "Dockerfile", with_assets).read_text()
+        assert build.CMD_RE.findall(staged) == ["irisapp.app.lambda_handler"]
+        build.check_handler(context / "Dockerfile", project)
+    assert build.CMD_RE.findall((REPO / "Dockerfile").read_text()) == [config.DEFAULT_HANDLER]  # untouched
+    assert build.with_handler("FROM x\n", "a.b") == "FROM x\n"  # no CMD: left to check_handler to refuse
+
+
 def test_a_template_pointing_at_the_source_dockerfile_cannot_build_without_assets(tmp_path: Path) -> None:
     context = tmp_path / "build" / "function"
     source = REPO / "Dockerfile"
