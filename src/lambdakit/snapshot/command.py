@@ -314,6 +314,12 @@ def _cache_file(
     )
     if why := secrets.by_location(root, rel, by_inode):
         return replace(record, excluded=SECRET, secret=why), None
+    if found := secrets.scan(os.fsencode(rel), values):
+        # a name is shipped too (the tarball's member, its manifest): the record keeps only what precedes it
+        hidden = _hide_component(rel, found.offset)
+        return replace(
+            record, path=hidden, excluded=SECRET_REFUSED, secret=f"has {found.kind} in its path"
+        ), None
     if who.cache is not None and not who.cache.ship:
         return replace(record, excluded=f"not shipped: {who.cache.note}"), None
     if rel == tarball.MANIFEST_NAME:
@@ -321,6 +327,10 @@ def _cache_file(
     kept = tarball.classify(root, rel)
     if isinstance(kept, tarball.Rejected):
         return replace(record, excluded=kept.reason), None
+    if kept.kind == "symlink" and (found := secrets.scan(os.fsencode(kept.link), values)):
+        return replace(
+            record, excluded=SECRET_REFUSED, secret=f"is a link whose target has {found.kind}"
+        ), None
     if kept.kind == "file":
         digest, found = secrets.digest_and_scan(kept.source, values)
         if found is not None:
@@ -328,6 +338,13 @@ def _cache_file(
             return replace(record, excluded=SECRET_REFUSED, secret=why), None
         kept = replace(kept, sha256=digest)
     return replace(record, shipped=True, sha256=kept.sha256 or None), kept
+
+
+def _hide_component(rel: str, offset: int) -> str:
+    """REL with the component holding byte OFFSET and everything after it replaced by a placeholder: the
+    report and the one-line refusal must not print the value that a file's name carries."""
+    kept = os.fsencode(rel)[:offset].rpartition(b"/")[0]
+    return (os.fsdecode(kept) + "/" if kept else "") + "[a name holding a credential]"
 
 
 def _outside_file(

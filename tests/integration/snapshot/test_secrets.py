@@ -178,3 +178,30 @@ def test_a_value_from_an_aws_profile_of_the_callers_home_is_refused_in_hex(tmp_p
         "~/.aws/credentials (hex-encoded) at byte "
     )
     assert leaks(tmp_path / "out", VALUE) == []
+
+
+def test_a_file_named_after_a_credentials_value_is_refused_without_printing_it(tmp_path: Path) -> None:
+    # GIVEN a command that names a file (and a link's target) after a credential's value, slashes and all
+    env = {**os.environ, "MY_SERVICE_PASSWORD": VALUE}
+    options = command.Options(
+        ((sys.executable, str(PIPELINE), "load"),),
+        REPO,
+        tmp_path,
+        env=env,
+        prepare=((sys.executable, str(PIPELINE), "weights", "named=MY_SERVICE_PASSWORD:mylib/by-name"),),
+    )
+    # WHEN the snapshot runs THEN it refuses in one line that names the link, not the value
+    with pytest.raises(SecretInAssets) as refusal:
+        command.snapshot(options, Console(file=io.StringIO(), width=200))
+    message = str(refusal.value)
+    assert message.startswith(
+        "refusing to ship /cache/mylib/by-name.link: it is a link whose target has the value of "
+        "$MY_SERVICE_PASSWORD (and 1 more file(s)"
+    )
+    assert VALUE not in message and len(message.splitlines()) == 1
+    # AND the file is listed by its folder only: neither its name nor the link's target is kept or shipped
+    report = (tmp_path / "report.json").read_text()
+    assert VALUE not in report and VALUE.replace("/", "\\/") not in report
+    assert "mylib/by-name/[a name holding a credential]" in report
+    assert "has the value of $MY_SERVICE_PASSWORD in its path" in report
+    assert not (tmp_path / "assets.tar").exists()

@@ -12,6 +12,8 @@ Stages, run in order:
   config=PATH   a credential file at PATH below the cache root (e.g. config=gcloud/credentials.db)
   copy=VAR:ENCODING:PATH   the value of $VAR, encoded (plain, base64, hex, utf16, gzip), in a JSON file at
                 PATH below the cache root (e.g. copy=AWS_SECRET_ACCESS_KEY:base64:mylib/config.json)
+  named=VAR:DIR a file below the cache root whose path is DIR/<the value of $VAR>.json (its slashes make
+                folders), and a link beside DIR whose target holds the value
   say=VAR       print the value of $VAR (a command that logs a credential: the log must not keep it)
   linger=NAME   leave a grandchild running in its own session (it ignores SIGTERM and SIGHUP), write
                 $STANDIN_MARKERS/NAME.ready, then sleep: the snapshot must end them both
@@ -123,6 +125,14 @@ def main(stages: list[str]) -> None:
             target.write_text('{"note": "a credential file"}\n')
         elif name == "copy":
             copy(value)
+        elif name == "named":
+            variable, folder = value.split(":", 1)
+            target = Path(os.environ["XDG_CACHE_HOME"]) / folder / f"{os.environ[variable]}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("{}\n")
+            link = Path(os.environ["XDG_CACHE_HOME"]) / f"{folder}.link"
+            if not link.is_symlink():
+                link.symlink_to(target.relative_to(link.parent))
         elif name == "say":
             print(f"using the credential {os.environ[value]} (and in hex {os.environ[value].encode().hex()})")
         elif name == "linger":
