@@ -8,6 +8,7 @@ loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lambdakit.config import target
-from lambdakit.config.target import ARCHITECTURES, Target
+from lambdakit.config.target import ARCHITECTURES, SNAPSTART_ON, Target
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
@@ -26,6 +27,10 @@ FUNCTION_ID = "InferenceFunction"
 # The parameter `DockerTag` refers to: the kit passes the project's name, so two projects sharing one
 # Docker engine never overwrite each other's function image.
 IMAGE_TAG_PARAMETER = "FunctionImageTag"
+# SnapStart applies to published versions only: SAM's AutoPublishAlias publishes one per deploy and points this
+# alias at it; the stack output ALIAS_OUTPUT (its ARN) is what invoke and rehearse call.
+ALIAS = "live"
+ALIAS_OUTPUT = f"{FUNCTION_ID}Alias"
 
 # Lambda's own defaults, used when the template does not say (its rules: config/target.py).
 DEFAULTS = target.LAMBDA.defaults
@@ -68,7 +73,10 @@ def load(
     return Template(
         path=path,
         target=target.configure(
-            _limits(document, resource, path), _properties(document, resource), project.python, f"{path}: "
+            _limits(document, resource, path),
+            _with_snapstart(_properties(document, resource), project, path),
+            project.python,
+            f"{path}: ",
         ),
         image=_image_settings(document, resource, function, path, kit),
         build_arg_parameters=_build_arg_parameters(resource),
@@ -105,6 +113,49 @@ def _properties(document: Any, resource: Any) -> dict[str, Any]:
     merged = dict((document.get("Globals") or {}).get("Function") or {})
     merged.update(resource.get("Properties") or {})
     return merged
+
+
+def _with_snapstart(properties: dict[str, Any], project: config.ProjectConfig, path: Path) -> dict[str, Any]:
+    """PROPERTIES with `[tool.lambdakit] snapstart = true` applied; a template saying otherwise is refused."""
+    if not project.snapstart:
+        return properties
+    own = properties.get("SnapStart")
+    if own is not None and not (isinstance(own, Mapping) and own.get("ApplyOn") == SNAPSTART_ON):
+        raise ConfigError(
+            f"{path}: [tool.lambdakit] snapstart = true but the function sets SnapStart {dict(own)!r}; "
+            "keep one of the two."
+            if isinstance(own, Mapping)
+            else f"{path}: SnapStart must be a mapping such as {{ApplyOn: {SNAPSTART_ON}}}, got {own!r}."
+        )
+    return properties | {"SnapStart": {"ApplyOn": SNAPSTART_ON}}
+
+
+def for_deploy(
+    document: Any, project: config.ProjectConfig, path: Path = TEMPLATE, function: str = FUNCTION_ID
+) -> Target:
+    """Make DOCUMENT (the built template deploy ships) say what the function's target says, and return it.
+
+    With SnapStart on (template.yaml's own property or `[tool.lambdakit] snapstart`) the function gets
+    `SnapStart: {ApplyOn: PublishedVersions}` and, unless the template names one, `AutoPublishAlias: live`;
+    a template with an alias gets the output ALIAS_OUTPUT (the alias ARN). The same checks as `load` run
+    first, so what deploys is what the local runs, tune and bench took as the target.
+    """
+    resource = function_resource(document, function, path)
+    merged = _with_snapstart(_properties(document, resource), project, path)
+    checked = target.configure(_limits(document, resource, path), merged, project.python, f"{path}: ")
+    properties = resource.setdefault("Properties", {})
+    if checked.snapstart == SNAPSTART_ON:
+        if "SnapStart" not in _properties(document, resource):  # from the pyproject key
+            properties["SnapStart"] = {"ApplyOn": SNAPSTART_ON}
+        if "AutoPublishAlias" not in merged:
+            properties["AutoPublishAlias"] = ALIAS
+    if "AutoPublishAlias" in _properties(document, resource):
+        outputs = document.setdefault("Outputs", {})
+        outputs[ALIAS_OUTPUT] = {
+            "Description": "ARN of the alias each deploy points at the version it published (invoke calls it).",
+            "Value": {"Ref": f"{function}.Alias"},  # SAM's reference to the AutoPublishAlias alias
+        }
+    return checked
 
 
 def _limits(document: Any, resource: Any, path: Path) -> Target:

@@ -5,6 +5,7 @@
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
+    snapstart = true                                 # deploy with SnapStart, invoked through an alias
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -42,6 +43,7 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
+    snapstart: bool = False  # SnapStart on published versions (config/target.py); template.yaml may say so too
 
     @property
     def runtime(self) -> runtimes.Runtime:
@@ -99,11 +101,20 @@ def _python(value: Any) -> str:
     return runtimes.runtime(value).python
 
 
+def _snapstart(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"[{TABLE}] snapstart = {value!r} must be true or false (unquoted); delete the key to leave it off."
+        )
+    return value
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "project": _project,
     "handler": _handler,
     "prepare": _prepare,
     "python": _python,
+    "snapstart": _snapstart,
 }
 
 

@@ -62,3 +62,10 @@ def test_this_repositorys_table_is_valid_and_names_a_handler_under_src() -> None
     project = config.load()
     module = REPO_ROOT / "src" / project.handler_module.replace(".", "/")
     assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()
+
+
+def test_snapstart_is_a_boolean_switch_off_by_default(tmp_path: Path) -> None:
+    assert config.ProjectConfig().snapstart is False
+    assert config.load(write(tmp_path, "snapstart = true")).snapstart is True
+    with pytest.raises(ConfigError, match=r"snapstart = 'yes' must be true or false"):
+        config.load(write(tmp_path, 'snapstart = "yes"'))
