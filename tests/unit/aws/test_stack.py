@@ -17,12 +17,15 @@ from lambdakit.core.errors import ConfigError
 from tests.unit.config.test_template import image_function
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/triage-function@sha256:" + "a" * 64
-OUTPUTS = "Outputs:\n  InferenceFunctionName: {Value: !Ref InferenceFunction}\n"
+OUTPUTS = "Outputs:\n  InferenceFunctionName: {Value: {Ref: InferenceFunction}}\n"
 
 
 def shipped(tmp_path: Path, *properties: str, snapstart: bool = False) -> Any:
     built = tmp_path / "built.yaml"
-    built.write_text("Transform: AWS::Serverless-2016-10-31\n" + image_function(*properties) + OUTPUTS)
+    function = image_function(*properties).replace(
+        "  InferenceFunction:\n", "  InferenceFunction:\n    Type: AWS::Serverless::Function\n"
+    )
+    built.write_text("Transform: AWS::Serverless-2016-10-31\n" + function + OUTPUTS)
     out = stack.write_deploy_template(
         built, IMAGE, "triage-assets:a1", tmp_path / "deploy.yaml", ProjectConfig(snapstart=snapstart)
     )

@@ -66,6 +66,7 @@ def test_this_repositorys_table_is_valid_and_names_a_handler_under_src() -> None
 
 def test_snapstart_is_a_boolean_switch_off_by_default(tmp_path: Path) -> None:
     assert config.ProjectConfig().snapstart is False
-    assert config.load(write(tmp_path, "snapstart = true")).snapstart is True
+    (tmp_path / "on").mkdir(), (tmp_path / "bad").mkdir()
+    assert config.load(write(tmp_path / "on", "snapstart = true")).snapstart is True
     with pytest.raises(ConfigError, match=r"snapstart = 'yes' must be true or false"):
-        config.load(write(tmp_path, 'snapstart = "yes"'))
+        config.load(write(tmp_path / "bad", 'snapstart = "yes"'))
