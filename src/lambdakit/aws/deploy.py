@@ -54,7 +54,7 @@ class FunctionInfo:
 
     @property
     def invoke_name(self) -> str:
-        """What to invoke: the alias (a SnapStart function's $LATEST is never snapshotted), else the function."""
+        """What to invoke: the alias (SnapStart never snapshots $LATEST), else the function."""
         return self.alias_arn or self.name
 
 

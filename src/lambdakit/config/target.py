@@ -119,7 +119,7 @@ LAMBDA = Rules(
     snapstart_restore_per_gb=0.0001397998,
     snapstart_min_cache_hours=3.0,
     # AWS's pricing page renders its tables client-side: the figures are the us-east-1 ones quoted from it in
-    # May 2026 (awsnegotiations.com, "Lambda SnapStart Cost Impact"); what is billed: the SnapStart page below.
+    # May 2026 (awsnegotiations.com, "Lambda SnapStart Cost Impact"); what is billed: AWS's SnapStart page.
     snapstart_prices_source=(
         "https://aws.amazon.com/lambda/pricing/ (SnapStart, us-east-1, as quoted 2026-05), "
         "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html#snapstart-pricing"
@@ -165,7 +165,7 @@ class Target:
 
     @property
     def snapstart_on(self) -> bool:
-        """Versions are snapshotted and restored: SnapStart's charges apply (`perf.pricing.snapstart_cost`)."""
+        """Versions are snapshotted and restored: SnapStart's charges apply (`pricing.snapstart_cost`)."""
         return self.snapstart == SNAPSTART_ON
 
     @property

@@ -27,8 +27,8 @@ FUNCTION_ID = "InferenceFunction"
 # The parameter `DockerTag` refers to: the kit passes the project's name, so two projects sharing one
 # Docker engine never overwrite each other's function image.
 IMAGE_TAG_PARAMETER = "FunctionImageTag"
-# SnapStart applies to published versions only: SAM's AutoPublishAlias publishes one per deploy and points this
-# alias at it; the stack output ALIAS_OUTPUT (its ARN) is what invoke and rehearse call.
+# SnapStart applies to published versions only: SAM's AutoPublishAlias publishes one per deploy and points
+# this alias at it; the stack output ALIAS_OUTPUT (its ARN) is what invoke and rehearse call.
 ALIAS = "live"
 ALIAS_OUTPUT = f"{FUNCTION_ID}Alias"
 
@@ -152,7 +152,7 @@ def for_deploy(
     if "AutoPublishAlias" in _properties(document, resource):
         outputs = document.setdefault("Outputs", {})
         outputs[ALIAS_OUTPUT] = {
-            "Description": "ARN of the alias each deploy points at the version it published (invoke calls it).",
+            "Description": "ARN of the alias on the version the last deploy published (invoke calls it).",
             "Value": {"Ref": f"{function}.Alias"},  # SAM's reference to the AutoPublishAlias alias
         }
     return checked

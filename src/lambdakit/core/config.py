@@ -43,7 +43,7 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
-    snapstart: bool = False  # SnapStart on published versions (config/target.py); template.yaml may say so too
+    snapstart: bool = False  # SnapStart on published versions (config/target.py), or template.yaml's own
 
     @property
     def runtime(self) -> runtimes.Runtime:
@@ -104,7 +104,7 @@ def _python(value: Any) -> str:
 def _snapstart(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(
-            f"[{TABLE}] snapstart = {value!r} must be true or false (unquoted); delete the key to leave it off."
+            f"[{TABLE}] snapstart = {value!r} must be true or false (unquoted); delete the key for off."
         )
     return value
 

@@ -19,7 +19,7 @@ HOURS_PER_MONTH = 730  # the month AWS's pricing examples use
 
 @dataclass(frozen=True)
 class SnapStartCost:
-    """SnapStart's charges at one MemorySize, beside the duration cost (which a restored environment still pays)."""
+    """SnapStart's charges at one MemorySize, beside the duration cost (restored environments pay it too)."""
 
     cache_per_month: float  # one published version kept active for a month
     per_thousand_restores: float  # a restore is each new execution environment: the cold starts it replaces

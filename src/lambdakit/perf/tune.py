@@ -403,9 +403,10 @@ def print_results(document: dict[str, Any], console: Console) -> None:
     console.print(f"prices: {prices['source']}, as of {prices['as_of']}")
     if snapstart:
         console.print(
-            f"SnapStart: ${snapstart['cache_per_gb_second']} per GB-second cached per active version (at least "
-            f"{snapstart['min_cache_hours']:g} h), ${snapstart['restore_per_gb']} per GB restored, on top of the "
-            f"duration cost; not in the recommendations (they depend on traffic). {snapstart['source']}"
+            f"SnapStart: ${snapstart['cache_per_gb_second']} per GB-second cached per active version "
+            f"(at least {snapstart['min_cache_hours']:g} h), ${snapstart['restore_per_gb']} per GB restored, "
+            "on top of the duration cost; not in the recommendations (they depend on traffic). "
+            f"{snapstart['source']}"
         )
     for warning in document["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -243,8 +243,9 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
         assert labels(result.payload) == local_labels(event, model_dir), name
 
     asset_image, _ = deploy.local_asset_image(PROJECT)
+    tag = f"{PROJECT}-function:ss-v2"
     local = script.build_changed_image(
-        template.load(), f"{PROJECT}-function:ss-v2", REVISION, asset_image, story.work / "ss", BASE, story.context
+        template.load(), tag, REVISION, asset_image, story.work / "ss", BASE, story.context
     )
     second = deploy.deploy(config, function_local=local)
 

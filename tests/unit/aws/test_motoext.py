@@ -40,7 +40,8 @@ with mock_aws():
             StackName="s", TemplateBody=template(image), ChangeSetName=f"c{number}",
             ChangeSetType="UPDATE" if number else "CREATE", Capabilities=["CAPABILITY_IAM"])
         cfn.execute_change_set(ChangeSetName=change["Id"])
-        out = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="s")["Stacks"][0]["Outputs"]}
+        stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+        out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         through_alias = api.get_function(FunctionName=out["Alias"])
         seen.append({"alias": out["Alias"], "name": out["Name"],
                      "version": through_alias["Configuration"]["Version"],

@@ -62,7 +62,8 @@ def test_snapstart_ships_with_an_alias_and_its_output(
     resources = expanded(document, monkeypatch)
     alias = resources["Resources"][f"InferenceFunctionAlias{template.ALIAS}"]
     assert alias["Type"] == "AWS::Lambda::Alias" and alias["Properties"]["Name"] == "live"
-    assert resources["Resources"]["InferenceFunction"]["Properties"]["SnapStart"]["ApplyOn"] == "PublishedVersions"
+    lambda_function = resources["Resources"]["InferenceFunction"]["Properties"]
+    assert lambda_function["SnapStart"]["ApplyOn"] == "PublishedVersions"
     assert resources["Outputs"][template.ALIAS_OUTPUT]["Value"] == {"Ref": "InferenceFunctionAliaslive"}
 
 

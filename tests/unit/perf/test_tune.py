@@ -237,7 +237,8 @@ def test_snapstart_costs_show_beside_the_duration_cost_only_when_it_is_on() -> N
     assert "snapstart" not in off
     per_size = on["snapstart"]["per_memory_mb"]
     assert set(per_size) == {str(p.memory_mb) for p in CURVE}
-    assert per_size["1024"]["per_thousand_restores"] == pytest.approx(pricing.snapstart_restore_cost(1024, 1000))
+    restores = per_size["1024"]["per_thousand_restores"]
+    assert restores == pytest.approx(pricing.snapstart_restore_cost(1024, 1000))
     assert on["recommendations"] == off["recommendations"]  # traffic-dependent: not folded into the choice
     shown = {}
     for name, document in (("off", off), ("on", on)):

@@ -221,7 +221,8 @@ def install_versions_and_aliases() -> None:
         raise UnformattedGetAttTemplateException()
 
     setattr(models.LambdaVersion, "get_cfn_attribute", version_attribute)  # noqa: B010
-    setattr(models.LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attr: attr == "Version"))  # noqa: B010
+    has_version = classmethod(lambda cls, attr: attr == "Version")
+    setattr(models.LambdaVersion, "has_cfn_attr", has_version)  # noqa: B010
 
     publish = models.LambdaStorage.publish_version
 
@@ -278,18 +279,24 @@ def install_versions_and_aliases() -> None:
             return True
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **_: Any
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **_: Any,
         ) -> Alias:
             spec = cloudformation_json["Properties"]
             backend = models.lambda_backends[account_id][region_name]
+            version = str(spec["FunctionVersion"])
             alias = backend.create_alias(
-                spec["Name"], spec["FunctionName"], str(spec["FunctionVersion"]), spec.get("Description", ""), None
+                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), None
             )
             return cls(alias, spec["FunctionName"])
 
         @classmethod
-        def update_from_cloudformation_json(  # type: ignore[override]
+        def update_from_cloudformation_json(
             cls,
             original_resource: Alias,
             new_resource_name: str,
@@ -298,8 +305,9 @@ def install_versions_and_aliases() -> None:
             region_name: str,
         ) -> Alias:
             spec = cloudformation_json["Properties"]
+            version = str(spec["FunctionVersion"])
             models.lambda_backends[account_id][region_name].update_alias(
-                spec["Name"], spec["FunctionName"], str(spec["FunctionVersion"]), spec.get("Description"), None
+                spec["Name"], spec["FunctionName"], version, spec.get("Description"), None
             )
             return original_resource
 
