@@ -243,6 +243,7 @@ def install_versions_and_aliases() -> None:
         target = function.get("Ref") if isinstance(function, dict) else None
         if (  # a stack update: apply the function's new code and settings before publishing the version
             resource_json.get("Type") == "AWS::Lambda::Version"
+            and isinstance(target, str)
             and target in resources_map._parsed_resources
         ):
             resources_map._parsed_resources[target] = parsing.parse_and_update_resource(
@@ -252,7 +253,7 @@ def install_versions_and_aliases() -> None:
 
     setattr(parsing, "parse_and_create_resource", create_function_before_its_version)  # noqa: B010
 
-    class Alias(CloudFormationModel):  # type: ignore[misc]
+    class Alias(CloudFormationModel):
         """`AWS::Lambda::Alias` on moto's own aliases; `!Ref` gives the alias ARN, as in CloudFormation."""
 
         def __init__(self, alias: Any, function_name: str) -> None:
@@ -291,7 +292,7 @@ def install_versions_and_aliases() -> None:
             backend = models.lambda_backends[account_id][region_name]
             version = str(spec["FunctionVersion"])
             alias = backend.create_alias(
-                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), None
+                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), ""
             )
             return cls(alias, spec["FunctionName"])
 
@@ -307,7 +308,7 @@ def install_versions_and_aliases() -> None:
             spec = cloudformation_json["Properties"]
             version = str(spec["FunctionVersion"])
             models.lambda_backends[account_id][region_name].update_alias(
-                spec["Name"], spec["FunctionName"], version, spec.get("Description"), None
+                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), ""
             )
             return original_resource
 
