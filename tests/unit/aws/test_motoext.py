@@ -15,12 +15,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 SCRIPT = """
 import json
+import runpy
 import boto3
 from moto import mock_aws
-from lambdakit.aws.rehearsal import motoext
 
-motoext.install_sam_transform()
-motoext.install_versions_and_aliases()
+# as `python -m` runs it: a module name without dots (moto files models by their module's name)
+motoext = runpy.run_module("lambdakit.aws.rehearsal.motoext", run_name="motoext_as_a_script")
+motoext["install_sam_transform"]()
+motoext["install_versions_and_aliases"]()
 
 def template(image):
     return json.dumps({

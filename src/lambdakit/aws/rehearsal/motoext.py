@@ -256,6 +256,10 @@ def install_versions_and_aliases() -> None:
     class Alias(CloudFormationModel):
         """`AWS::Lambda::Alias` on moto's own aliases; `!Ref` gives the alias ARN, as in CloudFormation."""
 
+        # moto's model metaclass files each model under its service, the 2nd part of the module's name; run
+        # as `python -m`, this module is `__main__`
+        __module__ = "moto.awslambda.lambdakit_rehearsal"
+
         def __init__(self, alias: Any, function_name: str) -> None:
             self.alias = alias
             self.function_name = function_name
