@@ -7,7 +7,7 @@ Sessions that push or touch AWS are not run by default.
 
 from __future__ import annotations
 
-import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -16,15 +16,13 @@ import nox
 REPO = Path(__file__).parent
 sys.path.insert(0, str(REPO / "src"))
 
-from lambdakit.core import config, lock, settings  # noqa: E402  (standard library only)
+from lambdakit.core import config, lock, settings, venvs  # noqa: E402  (standard library only)
 from lambdakit.core.errors import KitError  # noqa: E402
 
 nox.needs_version = ">=2024.3.2"
-nox.options.default_venv_backend = "venv"
-nox.options.reuse_venv = "yes"
+nox.options.default_venv_backend = "none"  # no session venv of nox's own: the shared ones (shared_env)
 nox.options.sessions = ["lint", "tests"]
 
-PYTHON = "3.11"
 CACHE_ROOT = settings.dev_cache_root(REPO)
 try:
     PROJECT = config.load(REPO)
@@ -32,6 +30,10 @@ try:
 except KitError as exc:
     raise SystemExit(f"error: {exc}") from None
 PREPARED = ["prepare"] if PROJECT.prepare else []  # the build-time hook runs first, when there is one
+FUNCTION = ("packages", "dev-packages")  # of the Pipfile: what the function runs and its tests need
+# The three environments every session shares (src/lambdakit/core/venvs.py): nox makes none of its own
+# (python=False), so the second Docker-side session on a fresh clone reuses the first one's tools.
+FUNCTION_ENV, TOOLS_ENV, PREPARE_ENV = "function-env", "tools-env", "prepare-env"
 
 
 def use_kit_env(session: nox.Session, offline: bool = False) -> None:
@@ -41,78 +43,177 @@ def use_kit_env(session: nox.Session, offline: bool = False) -> None:
     settings.make_cache_dirs(CACHE_ROOT)
 
 
-def install_locked(session: nox.Session, *categories: str, extra: tuple[str, ...] = ()) -> None:
-    """Install the locked categories (hash-checked), each package from the index the lock binds it to,
-    skipping pip when nothing changed since last time."""
-    groups = lock.locked_groups(categories, REPO)
-    lines = [f"{url} {line}" if url else line for url, group in groups for line in group]
-    digest = hashlib.sha256("\n".join([*lines, *extra]).encode()).hexdigest()
-    stamp = Path(session.virtualenv.location) / ".lambdakit-requirements"
-    if stamp.is_file() and stamp.read_text() == digest:
-        return
+def shared_env(
+    session: nox.Session,
+    name: str,
+    python: str,
+    where: Path,
+    categories: tuple[str, ...],
+    extra: tuple[str, ...] = (),
+) -> Path:
+    """The venv `name` beside nox's own (.nox/), made by Python `python`, holding the locked `categories`
+    of `where`'s Pipfile.lock (hash-checked, each package from the index the lock binds it to) and `extra`
+    (constrained by those pins); pip runs only when that set changed. Returns its interpreter."""
+    try:
+        groups = lock.locked_groups(categories, where)
+        pip = [
+            line
+            for line in lock.locked_requirements(("packages",), lock.KIT_TOOLS)
+            if line.startswith("pip==")
+        ]
+        base = venvs.find_python(python)
+    except KitError as exc:
+        session.error(str(exc).rstrip("."))  # nox adds the full stop
+    location = session.cache_dir.parent / name
+    wanted = venvs.digest(*pip, *(f"{url} {line}" for url, group in groups for line in group), *extra)
+    if venvs.is_venv_of(location, python) and venvs.is_current(location, wanted):
+        return venvs.interpreter(location)
+    if not venvs.is_venv_of(location, python):
+        session.run_install(base, "-m", "venv", "--clear", str(location), external=True)
+    python_bin = str(venvs.interpreter(location))
+    install = [python_bin, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    requirements = REPO / "build" / "requirements"
+    # A current pip first: the venv's bundled one (23.2 on 3.11) refuses locks that pipenv writes.
+    session.run_install(
+        *install, "-r", str(lock.write_requirements(requirements / f"{name}.pip.txt", pip)), external=True
+    )
     for number, (url, group) in enumerate(groups):
-        name = session.name if number == 0 else f"{session.name}-{number}"
-        requirements = lock.write_requirements(REPO / "build" / "requirements" / f"{name}.txt", group)
+        if not group:
+            continue
+        file = lock.write_requirements(requirements / f"{name}-{number}.txt", group)
         # several indexes: no resolving (the lock is complete), or pip would look for torch on PyPI
         options = [*(["--no-deps"] if len(groups) > 1 else []), *(["--index-url", url] if url else [])]
-        if group:
-            session.install(*options, "-r", str(requirements))
+        session.run_install(*install, *options, "-r", str(file), external=True)
     if extra:
-        # The locked versions stay put: tests must run on the numpy/onnxruntime that ship in the image.
-        pins = lock.locked_constraints(categories, REPO)
-        constraints = lock.write_requirements(
-            REPO / "build" / "requirements" / f"{session.name}.constraints.txt", pins
+        # The locked versions stay put: the hook and the tests run on the numpy/onnxruntime of the image.
+        pins = lock.write_requirements(
+            requirements / f"{name}.constraints.txt", lock.locked_constraints(categories, where)
         )
-        session.install("-c", str(constraints), *extra)
-    stamp.write_text(digest)
+        session.run_install(*install, "-c", str(pins), *extra, external=True)
+    venvs.mark_current(location, wanted)
+    return venvs.interpreter(location)
 
 
-@nox.session(python=PYTHON)
+def function_env(session: nox.Session) -> Path:
+    """The function's environment: Pipfile.lock's [packages] + [dev-packages] on the runtime's Python."""
+    return shared_env(session, FUNCTION_ENV, PROJECT.python, REPO, FUNCTION)
+
+
+def prepare_env(session: nox.Session) -> Path:
+    """The build-time hook's: the function's packages + [prepare-packages] on `prepare-python`."""
+    return shared_env(session, PREPARE_ENV, PROJECT.hook_python, REPO, FUNCTION, extra=PREPARE_PACKAGES)
+
+
+def tools_env(session: nox.Session) -> Path:
+    """The kit's tools (tools/Pipfile.lock) on the runtime's Python, first on PATH, the kit on the path."""
+    python = shared_env(session, TOOLS_ENV, PROJECT.python, lock.KIT_TOOLS, ("packages",))
+    session.env["PATH"] = os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])
+    session.env["VIRTUAL_ENV"] = str(python.parent.parent)
+    session.env["PYTHONPATH"] = str(REPO / "src")
+    return python
+
+
+def kit(session: nox.Session, *args: str) -> None:
+    """`python -m lambdakit ARGS` in the tools environment."""
+    session.run(str(tools_env(session)), "-m", "lambdakit", *args, external=True)
+
+
+def hook_argv(python: Path) -> list[str]:
+    """The prepare hook's argv, `python` meaning the prepare environment's interpreter."""
+    first, *rest = PROJECT.prepare
+    return [str(python) if first in {"python", "python3"} else first, *rest]
+
+
+@nox.session(python=False)
 def prepare(session: nox.Session) -> None:
     """The function's build-time hook, `[tool.lambdakit] prepare`, with the Pipfile's [prepare-packages]."""
     if not PROJECT.prepare:
         session.skip("no [tool.lambdakit] prepare hook in pyproject.toml")
+    python = prepare_env(session)
     use_kit_env(session)
-    install_locked(session, "packages", extra=PREPARE_PACKAGES)
     # nox hands `dev`'s and `tests`' arguments to this prerequisite too: only --force reaches the hook
-    session.run(*PROJECT.prepare, *[arg for arg in session.posargs if arg == "--force"])
+    session.run(*hook_argv(python), *[arg for arg in session.posargs if arg == "--force"], external=True)
 
 
-@nox.session(python=PYTHON, requires=PREPARED)
+@nox.session(python=False, requires=PREPARED)
 def dev(session: nox.Session) -> None:
     """The sample events (or the given ones) through the handler, no Docker (`-- --offline`: no downloads)."""
     events = [arg for arg in session.posargs if arg != "--offline"]
+    python = function_env(session)
     use_kit_env(session, offline="--offline" in session.posargs)
-    install_locked(session, "packages")
-    session.run("python", "-m", "lambdakit", "dev", *events, success_codes=[0, 1] if events else [0])
+    session.run(
+        str(python), "-m", "lambdakit", "dev", *events, success_codes=[0, 1] if events else [0], external=True
+    )
 
 
-@nox.session(python=PYTHON, requires=PREPARED)
+def split_test_args(args: list[str]) -> tuple[list[str], list[str], list[str], str | None]:
+    """pytest's arguments as (options, the kit's test paths, the function's test paths, -m expression)."""
+    options, kit_paths, function_paths, marker = [], [], [], None
+    words = iter(args)
+    for word in words:
+        if word == "-m":
+            marker = next(words, None)
+        elif not word.startswith("-") and (REPO / word.split("::")[0]).exists():
+            inside = (REPO / word.split("::")[0]).resolve().is_relative_to(REPO / "tests" / "function")
+            (function_paths if inside else kit_paths).append(word)
+        else:
+            options.append(word)
+    if not kit_paths and not function_paths:
+        kit_paths, function_paths = ["tests", "--ignore=tests/function"], ["tests/function"]
+    return options, kit_paths, function_paths, marker
+
+
+def markers(marker: str | None, torch: bool | None) -> list[str]:
+    """`-m` for one part: the user's expression, narrowed to the `torch` tests or the others (None: all)."""
+    if torch is None:
+        return ["-m", marker] if marker else []
+    own = "torch" if torch else "not torch"
+    return ["-m", f"({marker}) and {own}" if marker else own]
+
+
+@nox.session(python=False, requires=PREPARED)
 def tests(session: nox.Session) -> None:
-    """The kit's unit and Docker integration tests and the function's own tests (pytest args after --)."""
+    """The kit's tests (tools env), the function's (function env; `torch` ones: prepare env); pytest args."""
+    options, kit_paths, function_paths, marker = split_test_args(session.posargs)
+    function_python = function_env(session)
+    prepare_python = prepare_env(session) if PROJECT.prepare else function_python
+    tools_python = tools_env(session)
     use_kit_env(session)
-    install_locked(session, "packages", "dev-packages", extra=PREPARE_PACKAGES)
-    session.run("pytest", *session.posargs)
+    session.env[venvs.FUNCTION_PYTHON_ENV] = str(function_python)
+    session.env[venvs.PREPARE_PYTHON_ENV] = str(prepare_python)
+    # the function's tests: the `torch` ones on the prepare env when there is a hook, the rest (or all) here
+    parts = (
+        [(function_python, False), (prepare_python, True)] if PROJECT.prepare else [(function_python, None)]
+    )
+    runs = [(tools_python, kit_paths, None)] if kit_paths else []
+    runs += [(python, function_paths, torch) for python, torch in parts] if function_paths else []
+    for python, paths, torch in runs:
+        argv = [str(python), "-m", "pytest", *options, *markers(marker, torch), *paths]
+        # a part may select nothing (pytest's exit 5) when the others run too: `-k`, `-m`, the torch split
+        session.run(*argv, success_codes=[0, 5] if len(runs) > 1 else [0], external=True)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """pre-commit on every file: ruff, ruff-format, mypy and hygiene hooks, pinned by the Pipfile.lock."""
-    install_locked(session, "packages", "dev-packages")
-    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+    """pre-commit on every file: ruff, ruff-format, mypy and hygiene hooks, pinned by tools/Pipfile.lock."""
+    python = tools_env(session)
+    session.run(
+        str(python),
+        "-m",
+        "pre_commit",
+        "run",
+        "--all-files",
+        "--show-diff-on-failure",
+        *session.posargs,
+        external=True,
+    )
 
 
 @nox.session(python=False)
 def setup(session: nox.Session) -> None:
-    """Install Pipfile.lock with pipenv (the editor's venv) and the git hooks; the Dev Container runs this."""
+    """`pipenv sync --dev` (the editor's venv), the shared tools env, the git hooks: the Dev Container's."""
     session.run("pipenv", "sync", "--dev", external=True)
-    session.run("pipenv", "run", "pre-commit", "install", external=True)
-
-
-def use_kit_tools(session: nox.Session) -> None:
-    """The kit's tooling (Docker SDK, SAM, rich) in the session, and its source on the path."""
-    install_locked(session, "packages", "dev-packages")
-    session.env["PYTHONPATH"] = str(REPO / "src")
+    session.run(str(tools_env(session)), "-m", "pre_commit", "install", external=True)
 
 
 def build_function_image(session: nox.Session) -> None:
@@ -121,79 +222,70 @@ def build_function_image(session: nox.Session) -> None:
     Not `requires=["build"]`: nox would hand this session's pass-through args to the build too.
     """
     session.log("# building the function image first (nox -s build)")
-    session.run("python", "-m", "lambdakit", "build")
+    kit(session, "build")
 
 
-@nox.session(python=PYTHON, name="base-image")
+@nox.session(python=False, name="base-image")
 def base_image(session: nox.Session) -> None:
     """Build the offline stand-in Lambda base `lambdakit/lambda-python:<python>` (-- --architecture arm64)."""
-    use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "base-image", *session.posargs)
+    kit(session, "base-image", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def assets(session: nox.Session) -> None:
     """Build the FROM-scratch asset image `<project>-assets:<sha12>` from build/assets/assets.tar."""
-    use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "assets", *session.posargs)
+    kit(session, "assets", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def build(session: nox.Session) -> None:
     """Stage the locked runtime deps and the code, then `sam build` the function image."""
-    use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "build", *session.posargs)
+    kit(session, "build", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def local(session: nox.Session) -> None:
     """`sam local invoke` over the sample events; `-- --faithful` runs the image under Lambda's limits."""
-    use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "local", *session.posargs)
+    kit(session, "local", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=False, default=False)
 def deploy(session: nox.Session) -> None:
     """Push the images to ECR and `sam deploy` the stack (real AWS; `-- ARGS` go to sam deploy)."""
-    use_kit_tools(session)
     build_function_image(session)
-    session.run("python", "-m", "lambdakit", "deploy", *session.posargs)
+    kit(session, "deploy", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=False, default=False)
 def invoke(session: nox.Session) -> None:
     """Invoke the deployed function through the AWS SDK: `-- [EVENT | --text TEXT] [--function NAME]`."""
-    use_kit_tools(session)
     first_event = sorted(str(p.relative_to(REPO)) for p in (REPO / "events").glob("*.json"))[:1]
-    session.run("python", "-m", "lambdakit", "invoke", *(session.posargs or first_event))
+    kit(session, "invoke", *(session.posargs or first_event))
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def rehearse(session: nox.Session) -> None:
     """Offline dry run: deploy, invoke, change code, redeploy against moto + a local registry."""
-    use_kit_tools(session)
     build_function_image(session)
-    session.run("python", "-m", "lambdakit", "rehearse", *session.posargs)
+    kit(session, "rehearse", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=False)
 def snapshot(session: nox.Session) -> None:
     """Record the pipeline's hidden downloads in a sandbox, write build/assets/assets.tar, verify offline."""
-    install_locked(session, "packages", "dev-packages", extra=PREPARE_PACKAGES)  # the hook runs in it too
-    session.env["PYTHONPATH"] = str(REPO / "src")
-    session.run("python", "-m", "lambdakit", "snapshot", *session.posargs)
+    function_python = function_env(session)  # the events run on the function's environment
+    hook = ["--prepare-python", str(prepare_env(session))] if PROJECT.prepare else []
+    kit(session, "snapshot", "--python", str(function_python), *hook, *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=False, default=False)
 def bench(session: nox.Session) -> None:
     """Kit vs torch baseline in Lambda-faithful containers -> build/bench/results.{json,md} (-- --help)."""
-    use_kit_tools(session)
-    session.run("python", "-m", "lambdakit", "bench", *session.posargs)
+    kit(session, "bench", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=False, default=False)
 def tune(session: nox.Session) -> None:
     """Local Power Tuning over MemorySize -> build/tune/; `-- --apply` writes MemorySize/Timeout."""
-    use_kit_tools(session)
     build_function_image(session)
-    session.run("python", "-m", "lambdakit", "tune", *session.posargs)
+    kit(session, "tune", *session.posargs)

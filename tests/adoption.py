@@ -89,8 +89,9 @@ def fragment_table(fragment: Path, name: str) -> str:
 
 
 def without_prepare_hook(pyproject: str) -> str:
-    """pyproject.toml without `prepare = [...]` and the comment lines just above it."""
-    return re.sub(r"(?:^#[^\n]*\n)*^prepare = \[[^\]]*\]\n", "", pyproject, flags=re.MULTILINE)
+    """pyproject.toml without `prepare = [...]`, `prepare-python = ...` and the comment lines above each."""
+    text = re.sub(r"(?:^#[^\n]*\n)*^prepare = \[[^\]]*\]\n", "", pyproject, flags=re.MULTILINE)
+    return re.sub(r'(?:^#[^\n]*\n)*^prepare-python = "[^"]*"\n', "", text, flags=re.MULTILINE)
 
 
 def with_project(pyproject: str, project: str) -> str:

@@ -10,9 +10,12 @@ import functools
 import io
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+from lambdakit.core import venvs
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
@@ -53,6 +56,19 @@ def model_dir() -> Path:
         if json.loads(manifest.read_text(encoding="utf-8")).get("precision", "fp32") == "fp32":
             return manifest.parent
     pytest.fail(f"the demo's model is not prepared under {exports}: run `nox -s prepare` first")
+
+
+@pytest.fixture(scope="session")
+def function_python() -> str:
+    """The function environment's interpreter: the kit's tests (tools env) run the function there, since
+    only it has the function's packages. `nox -s tests` names it; a one-venv loop falls back to this one."""
+    return os.environ.get(venvs.FUNCTION_PYTHON_ENV, sys.executable)
+
+
+@pytest.fixture(scope="session")
+def prepare_python() -> str:
+    """The prepare hook's environment's interpreter (torch, onnx): see `function_python`."""
+    return os.environ.get(venvs.PREPARE_PYTHON_ENV, sys.executable)
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,18 @@ Decisions
 ---------
 * Unknown fields are rejected (`UnknownField`), so a typo such as ``{"txt": ...}`` is never silently read
   as "no text". Proxy envelopes may carry any fields; only their body is checked this way.
+* ``isBase64Encoded`` must be a JSON boolean (absent or null means false), as API Gateway and Function URLs
+  send it. A string such as ``"true"`` is refused (`InvalidFieldType`, 400, naming the field and the fix)
+  rather than guessed at: only a hand-written event carries one, and its author learns the fix at once.
 * Sending both ``text`` and ``texts`` is an error: the response shape would be ambiguous.
-* Limits: at most ``INFERENCE_MAX_TEXTS`` texts (default 64) of ``INFERENCE_MAX_TEXT_CHARS`` characters
-  (default 20000) each, counted both as sent and after Unicode normalisation (NFKC turns "ﬃ" into "ffi"; one
-  code point can become 18), and a payload of at most 6 MB (Lambda's limit for synchronous invocation, which
-  the local emulator does not enforce). These bound the work of one request: see docs/performance.md for the
-  worst case.
+* Limits: at most ``INFERENCE_MAX_TEXTS`` texts (default 64, allowed 1-256) of ``INFERENCE_MAX_TEXT_CHARS``
+  characters (default 20000, allowed 1-6291456) each, counted both as sent and after Unicode normalisation
+  (NFKC turns "ﬃ" into "ffi"; one code point can become 18), and a payload of at most 6 MB (Lambda's limit
+  for synchronous invocation, which the local emulator does not enforce). These bound the work of one
+  request: see docs/performance.md for the worst case (normalisation is linear on every CPython, long runs of
+  combining marks included: `inference.preprocess`). The handler checks both settings at init
+  (`check_limits`): a value that is not a whole number in its range fails the cold start with one line
+  (`InvalidSetting`) instead of failing every request.
 * A text with nothing left after normalisation (only whitespace, control or zero-width characters) is
   `EmptyText`: the model would embed an empty string and still name a label.
 * Messages quote at most a few short pieces of the request (`quote`): a 5 MB field name must not come back
@@ -42,6 +48,7 @@ from inference.errors import (
     InvalidEventType,
     InvalidFieldType,
     InvalidJson,
+    InvalidSetting,
     InvalidUtf8,
     MissingText,
     PayloadTooLarge,
@@ -54,6 +61,12 @@ from inference.preprocess import ExpandedTooLong, normalise
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 MAX_TEXTS_ENV = "INFERENCE_MAX_TEXTS"
 MAX_TEXT_CHARS_ENV = "INFERENCE_MAX_TEXT_CHARS"
+DEFAULT_MAX_TEXTS = 64
+DEFAULT_MAX_TEXT_CHARS = 20_000
+# 256 texts of 256 tokens take about 26 s of one vCPU (4x the 64-text worst case): more cannot meet a 30 s
+# Timeout. A text longer than the 6 MB payload cannot arrive at all.
+MAX_TEXTS_CEILING = 256
+MAX_TEXT_CHARS_CEILING = 6 * 1024 * 1024
 ALLOWED_FIELDS = ("text", "texts")
 QUOTED_CHARS = 40  # a quoted piece of the request is cut to this many characters
 QUOTED_ITEMS = 3
@@ -68,11 +81,33 @@ class Request(NamedTuple):
 
 
 def max_texts() -> int:
-    return int(os.environ.get(MAX_TEXTS_ENV, "64"))
+    return _limit(MAX_TEXTS_ENV, DEFAULT_MAX_TEXTS, MAX_TEXTS_CEILING)
 
 
 def max_text_chars() -> int:
-    return int(os.environ.get(MAX_TEXT_CHARS_ENV, "20000"))
+    return _limit(MAX_TEXT_CHARS_ENV, DEFAULT_MAX_TEXT_CHARS, MAX_TEXT_CHARS_CEILING)
+
+
+def check_limits() -> None:
+    """Raise `InvalidSetting` (one line: the variable, its range, the fix) for a limit it cannot use."""
+    max_texts()
+    max_text_chars()
+
+
+def _limit(name: str, default: int, ceiling: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    digits = raw.strip()
+    # isdecimal() also takes other scripts' digits, which int() reads; isascii() keeps the setting plain
+    plain = digits.isascii() and digits.isdecimal() and len(digits) <= len(str(ceiling))
+    if plain and 1 <= int(digits) <= ceiling:
+        return int(digits)
+    shown = raw if len(raw) <= QUOTED_CHARS else raw[:QUOTED_CHARS] + "..."
+    raise InvalidSetting(
+        f"${name}={shown!r} is not a whole number from 1 to {ceiling}; set it in that range in the "
+        f"function's environment (template.yaml), or unset it for the default, {default}."
+    )
 
 
 def is_proxy_event(event: object) -> bool:
@@ -108,7 +143,7 @@ def _body_object(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body, str):
         raise InvalidFieldType(f"The proxy event's body is a JSON {_json_type(body)}; it must be a string.")
     _check_size(len(body.encode("utf-8", "surrogatepass")))
-    if event.get("isBase64Encoded") is True:
+    if _is_base64_encoded(event):
         body = _decode_base64(body)
     obj = _loads(body, "the request body")
     if not isinstance(obj, dict):
@@ -116,6 +151,17 @@ def _body_object(event: dict[str, Any]) -> dict[str, Any]:
             f"The request body is a JSON {_json_type(obj)}, not an object; send {EXAMPLE}."
         )
     return obj
+
+
+def _is_base64_encoded(event: dict[str, Any]) -> bool:
+    flag = event.get("isBase64Encoded")
+    if flag is None or isinstance(flag, bool):
+        return flag is True
+    shown = f" ({quote([flag])})" if isinstance(flag, str) else ""
+    raise InvalidFieldType(
+        f"The proxy event's 'isBase64Encoded' is a JSON {_json_type(flag)}{shown}; it must be a boolean: "
+        "send true or false without quotes, as API Gateway and Function URLs do."
+    )
 
 
 def _decode_base64(body: str) -> str:

@@ -11,12 +11,17 @@ import json
 import logging
 from typing import Any
 
+from inference import paths
 from inference.errors import InferenceError
-from inference.events import Request, is_proxy_event, parse_event
+from inference.events import Request, check_limits, is_proxy_event, parse_event
 from inference.pipeline import Pipeline
 
 logger = logging.getLogger("inference")
 
+# Every INFERENCE_* setting is checked first: a bad value fails the init in one line (`InvalidSetting`)
+# instead of every request. The precision is read here too: INFERENCE_MODEL_DIR would skip it.
+check_limits()
+paths.precision()
 PIPELINE = Pipeline.load()
 
 

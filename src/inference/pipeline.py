@@ -239,7 +239,7 @@ def _load_prototypes(directory: Path, encoder: Encoder, digests: Digests) -> tup
 
 def _result(labels: list[str], similarities: Embeddings, tokens: int, truncated: bool) -> dict[str, Any]:
     logits = similarities / TEMPERATURE
-    weights = np.exp(logits - logits.max())
+    weights = np.exp(logits - np.max(logits))
     probabilities = weights / weights.sum()
     best = int(np.argmax(probabilities))
     return {

@@ -105,7 +105,7 @@ def sha256_of(path: Path) -> str:
 
 
 def blake3_of(path: Path) -> str:
-    return blake3().update_mmap(path).hexdigest()
+    return str(blake3().update_mmap(path).hexdigest())
 
 
 def source_dir() -> Path:
@@ -371,7 +371,7 @@ def compare_with_fp32(fp32_dir: Path, int8_dir: Path) -> dict[str, float]:
     return {
         "texts": len(texts),
         "label_agreement": round(agreement, 4),
-        "min_cosine": round(float(cosines.min()), 4),
+        "min_cosine": round(float(cosines.min(axis=0)), 4),
         "mean_cosine": round(float(cosines.mean()), 4),
     }
 

@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "the kit beside the torch baseline: cold start, latency, size, push cost",
     ),
     "tune": ("lambdakit.perf.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
+    "snapstart-check": (
+        "lambdakit.runtime.snapstart",
+        "init, snapshot and restore the handler twice (fork): what SnapStart would break",
+    ),
 }
 
 

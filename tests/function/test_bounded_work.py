@@ -1,4 +1,4 @@
-"""The largest accepted request completes within the template's Timeout and MemorySize at one vCPU.
+"""The largest accepted requests complete within the template's Timeout and MemorySize at one vCPU.
 
 The handler runs in a child process pinned to one CPU with its CPU time limited to the Timeout (the kernel
 kills it at the limit: that is the assertion, not a timer), then its peak memory is compared with MemorySize.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
-from tests.function.worst_case import worst_case_event
+from tests.function.worst_case import combining_runs_event, worst_case_event
 
 pytestmark = pytest.mark.model
 
@@ -33,11 +33,16 @@ print(json.dumps({"results": len(response.get("results", [])), "error": response
 
 
 @pytest.mark.usefixtures("model_dir")
-def test_largest_request_completes_within_timeout_and_memory() -> None:
+@pytest.mark.parametrize(
+    "event",
+    [worst_case_event(), combining_runs_event()],
+    ids=["every-text-fills-the-model", "combining-runs"],  # the model's worst, then normalisation's
+)
+def test_largest_request_completes_within_timeout_and_memory(event: dict[str, list[str]]) -> None:
     limits = template.load().target
     result = subprocess.run(
         [sys.executable, "-c", RUN_HANDLER, str(limits.timeout_s)],
-        input=json.dumps(worst_case_event()),
+        input=json.dumps(event),
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "src")},

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from inference import errors
-from inference.events import MAX_PAYLOAD_BYTES, Request, is_proxy_event, parse_event
+from inference.events import (
+    MAX_PAYLOAD_BYTES,
+    MAX_TEXT_CHARS_ENV,
+    MAX_TEXTS_ENV,
+    Request,
+    check_limits,
+    is_proxy_event,
+    max_text_chars,
+    max_texts,
+    parse_event,
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -57,6 +67,7 @@ def test_every_sample_event_parses(path: Path) -> None:
 
 
 TOO_BIG = "x" * (MAX_PAYLOAD_BYTES + 1)
+B64_BODY = base64.b64encode(b'{"text": "hi"}').decode()
 
 BAD_EVENTS = [
     ("not-json-string", "this is not json", errors.InvalidJson),
@@ -87,6 +98,8 @@ BAD_EVENTS = [
     ("proxy-body-array", rest_v1("[1, 2]"), errors.InvalidEventType),
     ("proxy-body-not-string", {**rest_v1(None), "body": {"text": "a"}}, errors.InvalidFieldType),
     ("proxy-invalid-base64", http_v2("%%%not-base64%%%", b64=True), errors.InvalidBase64),
+    ("proxy-base64-flag-string", {**http_v2(B64_BODY), "isBase64Encoded": "true"}, errors.InvalidFieldType),
+    ("proxy-base64-flag-number", {**http_v2(B64_BODY), "isBase64Encoded": 1}, errors.InvalidFieldType),
     (
         "proxy-invalid-utf8",
         http_v2(base64.b64encode(b'{"text": "\xff\xfe"}').decode(), b64=True),
@@ -136,6 +149,48 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("INFERENCE_MAX_TEXTS", "2")
     with pytest.raises(errors.TooManyTexts, match="at most 2"):
         parse_event({"texts": ["a", "b", "c"]})
+
+
+@pytest.mark.parametrize("flag", ["true", "false", "True"])
+def test_a_base64_flag_sent_as_a_string_names_the_field_and_the_fix(flag: str) -> None:
+    with pytest.raises(errors.InvalidFieldType) as caught:
+        parse_event({**http_v2(B64_BODY), "isBase64Encoded": flag})
+    assert caught.value.status_code == 400
+    assert f"'isBase64Encoded' is a JSON string ('{flag}')" in caught.value.message
+    assert "send true or false without quotes" in caught.value.message
+
+
+def test_a_null_base64_flag_means_plain_text() -> None:
+    assert parse_event({**http_v2('{"text": "hi"}'), "isBase64Encoded": None}) == Request(("hi",), False)
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "0", "-1", "", " ", "1.5", "257", "1e3", "\u0666\u0664", "9" * 5000]
+)
+def test_an_unusable_limit_is_one_line_naming_variable_range_and_fix(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(MAX_TEXTS_ENV, value)
+    with pytest.raises(errors.InvalidSetting) as caught:
+        check_limits()
+    message = str(caught.value)
+    assert message.startswith("$INFERENCE_MAX_TEXTS=") and "\n" not in message and len(message) < 250
+    assert "a whole number from 1 to 256" in message and "unset it for the default, 64" in message
+
+
+def test_each_limit_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MAX_TEXT_CHARS_ENV, "0")
+    with pytest.raises(errors.InvalidSetting, match=r"^\$INFERENCE_MAX_TEXT_CHARS='0' .* from 1 to 6291456"):
+        check_limits()
+
+
+def test_limits_default_and_accept_their_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MAX_TEXTS_ENV, raising=False)
+    monkeypatch.delenv(MAX_TEXT_CHARS_ENV, raising=False)
+    assert (max_texts(), max_text_chars()) == (64, 20_000)
+    monkeypatch.setenv(MAX_TEXTS_ENV, " 256 ")
+    monkeypatch.setenv(MAX_TEXT_CHARS_ENV, "1")
+    assert (max_texts(), max_text_chars()) == (256, 1)
 
 
 def test_proxy_detection() -> None:

@@ -65,3 +65,21 @@ def test_missing_model_is_one_line_naming_file_variable_and_command(tmp_path: Pa
 def test_neither_file_nor_json_is_a_usage_error() -> None:
     result = run("no-such-file.json")
     assert result.returncode != 0 and "neither a file nor inline JSON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("INFERENCE_MAX_TEXTS", "abc", "from 1 to 256"),
+        ("INFERENCE_MAX_TEXTS", "0", "from 1 to 256"),
+        ("INFERENCE_MAX_TEXT_CHARS", "-1", "from 1 to 6291456"),
+        ("INFERENCE_PRECISION", "fp16", "is not one of fp32, int8"),
+    ],
+)
+def test_an_unusable_setting_fails_the_init_in_one_line(variable: str, value: str, expected: str) -> None:
+    # INFERENCE_MODEL_DIR names an empty folder: the setting must fail first, and the precision be read anyway
+    result = run("--text", "hi", env={variable: value, "INFERENCE_MODEL_DIR": str(REPO / "no-such-model")})
+    assert result.returncode == 2 and result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith(f"error: ${variable}={value!r} ") and expected in line

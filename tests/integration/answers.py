@@ -3,6 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def dev_answer(python: str, event: Path, env: dict[str, str] | None = None) -> Any:
+    """`python -m inference EVENT` run by the function environment's interpreter: the dev loop's answer."""
+    done = subprocess.run(
+        [python, "-m", "inference", str(event)],
+        capture_output=True,
+        text=True,
+        env=(env or dict(os.environ)) | {"PYTHONPATH": str(SRC)},
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    return json.loads(done.stdout)
 
 
 def assert_same_answers(got: object, expected: object) -> None:

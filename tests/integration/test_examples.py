@@ -7,8 +7,8 @@ from PyPI packages, named by `HF_ENDPOINT` and `NLTK_DOWNLOAD_URL`), then with t
 `nox -s assets`, `nox -s build` and `nox -s local -- --faithful`.
 
 Speed: the stand-in base image is shared by tag; the nox venvs live under build/examples/ and are reused by
-later runs; the sessions that install the kit's tooling share one venv (symlinks in each --envdir), which nox
-would otherwise install five times per example.
+later runs; both examples share one tools environment (a symlink in each --envdir), which each copy's noxfile
+would otherwise make once per example.
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ from tests.standins.nltkindex import NltkStandIn
 pytestmark = pytest.mark.docker
 
 PREFIX = "lambdakit-test-examples"
-# These sessions install the same locked categories ([packages] + [dev-packages]): one venv serves them all,
-# and both examples (their [packages] differ by a few; each example's own `dev` venv proves its set suffices).
-KIT_SESSIONS = ("tests", "snapshot", "assets", "build", "local")
-KIT_VENV = settings.build_dir(adoption.REPO) / "examples" / "kit-venv"
-PYTHON = re.search(r'^PYTHON = "(.+)"$', (adoption.REPO / "noxfile.py").read_text(), re.M)[1]  # type: ignore[index]
+# The kit's tools (tools/Pipfile.lock) are the same for both examples: one tools environment serves both; each
+# example's function environment (its own Pipfile.lock) is its own.
+KIT_ENVDIR = settings.build_dir(adoption.REPO) / "examples" / "kit-envs"
+TOOLS_ENV = "tools-env"  # the noxfile's name for it
 NOX_TIMEOUT_S = 900
 FAITHFUL_LINE = re.compile(r"^# (?P<event>\S+\.json) → (?P<outcome>.+)$")
 
@@ -93,7 +92,7 @@ class Run:
     def nox(self, session: str, *args: str, env: dict[str, str]) -> str:
         """`nox -s SESSION -- ARGS` in the copy; its output, or a failure that shows the end of it."""
         envdir = settings.build_dir(adoption.REPO) / "examples" / self.example / "nox"
-        share_venvs(envdir, env)
+        share_tools_env(self.root, envdir, env)
         argv = [sys.executable, "-m", "nox", "--envdir", str(envdir), "-s", session]
         started = time.monotonic()
         done = subprocess.run(
@@ -111,21 +110,20 @@ class Run:
         return output
 
 
-def share_venvs(envdir: Path, env: dict[str, str]) -> None:
-    """KIT_VENV made once (nox reuses a venv of its Python, but will not create one behind a symlink)."""
-    if not (KIT_VENV / "pyvenv.cfg").is_file():
-        python = shutil.which(f"python{PYTHON}", path=env.get("PATH"))
-        assert python, f"python{PYTHON} is not on PATH"
-        subprocess.run([python, "-m", "venv", "--clear", str(KIT_VENV)], check=True, timeout=300)
+def share_tools_env(root: Path, envdir: Path, env: dict[str, str]) -> None:
+    """KIT_ENVDIR's tools environment, made (or found current) by the copy's own noxfile, linked into `envdir`
+    (`--install-only`: the environment of `nox -s build`, not the build)."""
+    argv = [sys.executable, "-m", "nox", "--envdir", str(KIT_ENVDIR), "--install-only", "-s", "build"]
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     envdir.mkdir(parents=True, exist_ok=True)
-    for name in KIT_SESSIONS:
-        link = envdir / name
-        if link.is_symlink() and link.readlink() == KIT_VENV:
-            continue
-        if link.is_dir() and not link.is_symlink():
-            shutil.rmtree(link)  # a venv of this test's own from before the venvs were shared
-        link.unlink(missing_ok=True)
-        link.symlink_to(KIT_VENV)
+    link = envdir / TOOLS_ENV
+    if link.is_symlink() and link.readlink() == KIT_ENVDIR / TOOLS_ENV:
+        return
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)  # one of this test's own from before the environments were shared
+    link.unlink(missing_ok=True)
+    link.symlink_to(KIT_ENVDIR / TOOLS_ENV)
 
 
 def timed(run: Run, name: str, argv: list[str], env: dict[str, str]) -> None:

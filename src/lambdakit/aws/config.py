@@ -9,19 +9,28 @@ environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), then `samconfig.t
 from __future__ import annotations
 
 import os
-import tomllib
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdakit.config import template
 from lambdakit.config.template import Template
-from lambdakit.core import settings
+from lambdakit.core import files, settings
 from lambdakit.core.errors import ConfigError
 
 SAMCONFIG = settings.REPO_ROOT / "samconfig.toml"
 BUILT_TEMPLATE = settings.REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
 FUNCTION_ID = template.FUNCTION_ID
 NAME_OUTPUT, ARN_OUTPUT = f"{FUNCTION_ID}Name", f"{FUNCTION_ID}Arn"
+PARAMETERS = "default.deploy.parameters"
+# Every AWS region is spelled so (us-east-1, eu-central-2, us-gov-west-1, cn-north-1): a value of another
+# shape would send the calls to an endpoint that does not exist, and the failure would look like credentials.
+REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+STACK_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+SAMCONFIG_FIX = (
+    'see `sam deploy --help` for its layout: [default.deploy.parameters] stack_name = "...", region = "..."'
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,22 @@ class AwsConfig:
 
     def resolve_region(self, explicit: str | None = None) -> str:
         """The region every AWS call of this run uses; a one-line error when none is set anywhere."""
-        found = explicit or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        found = found or _profile_region() or self.region
+        candidates = [
+            ("--region", explicit),
+            ("AWS_REGION", os.environ.get("AWS_REGION")),
+            ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION")),
+        ]
+        source, found = next(((name, value) for name, value in candidates if value), ("", None))
+        if not found:
+            source, found = "the AWS profile's region", _profile_region()
+        if not found:
+            source, found = f"region in {self.path.name}", self.region
         if not found:
             raise ConfigError(f"no AWS region: set AWS_REGION, or `region` in {self.path.name}")
+        if not REGION_RE.fullmatch(found):
+            raise ConfigError(
+                f"{source} = {files.shown(found)} is not an AWS region; set it to one such as 'eu-west-1'"
+            )
         return found
 
 
@@ -58,12 +79,10 @@ def load(tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
     loaded (None: the command needs no timeout, or invoke found the template broken and waits the maximum)."""
     project = settings.project_name()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = files.load_toml(path, "fix it and retry")
     except FileNotFoundError:
         raise ConfigError(f"{path} is missing; it holds the stack name and region for `sam deploy`") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix it and retry") from exc
-    deploy = document.get("default", {}).get("deploy", {}).get("parameters", {})
+    deploy = _parameters(document, files.display(path))
     return AwsConfig(
         stack_name=str(deploy.get("stack_name", project)),
         region=str(deploy.get("region", "")),
@@ -71,6 +90,28 @@ def load(tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
         function_timeout_s=tpl.target.timeout_s if tpl else None,
         path=path,
     )
+
+
+def _parameters(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """[default.deploy.parameters], each level a table, stack_name and region of the shapes AWS accepts."""
+    found: dict[str, Any] = document
+    key = ""
+    for part in PARAMETERS.split("."):
+        key = f"{key}.{part}" if key else part
+        found = files.table(found.get(part, {}), name, f"[{key}]", SAMCONFIG_FIX)
+    stack_name = found.get("stack_name")
+    if stack_name is not None and not (isinstance(stack_name, str) and STACK_NAME_RE.fullmatch(stack_name)):
+        raise ConfigError(
+            f"{name}: stack_name = {files.shown(stack_name)} cannot name a CloudFormation stack; use "
+            'a string of letters, digits and hyphens that starts with a letter (at most 128), e.g. "triage"'
+        )
+    region = found.get("region")
+    if region is not None and not (isinstance(region, str) and REGION_RE.fullmatch(region)):
+        raise ConfigError(
+            f"{name}: region = {files.shown(region)} is not an AWS region; write it as a string, "
+            'e.g. region = "eu-west-1"'
+        )
+    return found
 
 
 def _profile_region() -> str | None:

@@ -3,7 +3,8 @@
 Steps, each failing with one line that names the fix:
 
 1. Pre-flight: the Docker engine answers, `sam` is installed, credentials and a region resolve (STS
-   `GetCallerIdentity`), the asset image and the `sam build` output exist.
+   `GetCallerIdentity`), the asset image (local, else pulled by the digest `assets.lock` pins) and the
+   `sam build` output exist.
 2. ECR: the repositories `<project>-assets` and `<project>-function` exist (scan on push, immutable tags);
    Docker logs in with `GetAuthorizationToken` (`ecr`).
 3. Push the asset image under its content tag, skipped when the registry already has that tag: the weights
@@ -13,6 +14,7 @@ Steps, each failing with one line that names the fix:
    (`stack`).
 5. Report the function name, ARN, image digest and what each push sent; on failure, say what failed and
    whether CloudFormation rolled the stack back (the previous version keeps serving either way).
+6. `python -m lambdakit deploy` (not the rehearsal) pins the asset image it pushed in `assets.lock`.
 
 Against real AWS this needs only credentials; `lambdakit.aws.rehearsal` runs the same code against a local
 stand-in (`AWS_ENDPOINT_URL`), which is how it is tested.
@@ -35,12 +37,12 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdakit.aws import config as aws_config
-from lambdakit.aws import ecr, stack
+from lambdakit.aws import ecr, errors, stack
 from lambdakit.aws.config import AwsConfig
 from lambdakit.config import template
 from lambdakit.core import proc, settings
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
-from lambdakit.images import assets, build, engine, push
+from lambdakit.images import assets, build, engine, pinned, push
 
 log = logging.getLogger(__name__)
 SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-cli)"
@@ -89,20 +91,31 @@ def caller_account(session: Any) -> str:
             "(or rehearse offline: nox -s rehearse)"
         ) from exc
     except (ClientError, BotoCoreError) as exc:
+        if errors.is_connection_error(exc):  # no answer at all: the network or the region, not credentials
+            raise errors.unreachable(
+                exc,
+                session.client("sts"),
+                "check the credentials (sts get-caller-identity)",
+                "rehearse offline: nox -s rehearse",
+            ) from exc
         raise ConfigError(
             f"AWS credentials do not work (sts get-caller-identity: {exc}); refresh them"
         ) from exc
 
 
-def local_asset_image(project: str) -> tuple[str, str]:
-    """(local reference, content tag) of the asset image `nox -s assets` made (`:latest` names the newest)."""
+def local_asset_image(project: str, architecture: str | None = None) -> tuple[str, str]:
+    """(local reference, content tag) of the asset image: the local one `nox -s assets` made, else the one
+    assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest (`pinned.resolve`)."""
     repository = assets.repository_name(project)
-    image = engine.require_image(f"{repository}:{assets.LATEST}", "build it with `nox -s assets`")
-    sha256 = image.labels.get(assets.SHA256_LABEL)
-    if not sha256:
+    reference = pinned.resolve(architecture or template.load().target.architecture, project)
+    if reference is None:
         raise ImageMissing(
-            f"{repository}:{assets.LATEST} has no {assets.SHA256_LABEL} label; rebuild it: nox -s assets"
+            f"no asset image {repository} in the local engine nor in assets.lock; build it with "
+            "`nox -s snapshot` and `nox -s assets`"
         )
+    sha256 = engine.require_image(reference, "build it with `nox -s assets`").labels.get(assets.SHA256_LABEL)
+    if not sha256:
+        raise ImageMissing(f"{reference} has no {assets.SHA256_LABEL} label; rebuild it: nox -s assets")
     tag = assets.content_tag(sha256)
     return f"{repository}:{tag}", tag
 
@@ -217,4 +230,14 @@ def cli(argv: list[str]) -> int:
     # No template: deploy ships the one `sam build` wrote and never waits on the function's timeout.
     report = deploy(aws_config.load(None), extra_args=[a for a in args.sam_args if a != "--"])
     print_report(report)
+    lock_pushed_assets(report)
     return 0
+
+
+def lock_pushed_assets(report: DeployReport) -> None:
+    """Pin the asset image this deploy pushed (or found) in ECR in assets.lock (unchanged for the same
+    content). Only the command does it: the rehearsal's registry must never reach the user's lock."""
+    remote, _, tag = report.assets.image.rpartition(":")
+    local = f"{assets.repository_name()}:{tag}"
+    snapshot_report = pinned.snapshot_report()
+    pinned.pin(local, remote, report.assets.digest, template.load().target.architecture, snapshot_report)

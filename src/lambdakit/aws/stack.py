@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from ruamel.yaml import YAML
 
 from lambdakit.aws.config import ARN_OUTPUT, FUNCTION_ID, NAME_OUTPUT, AwsConfig
-from lambdakit.aws.errors import aws_error
+from lambdakit.aws.errors import aws_error, unreachable
 from lambdakit.config import template
 from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
@@ -93,6 +93,8 @@ def state(cfn: Any, stack: str) -> tuple[str | None, str | None]:
         events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
     except ClientError:
         return None, None
+    except BotoCoreError as exc:
+        raise unreachable(exc, cfn, f"read the state of stack {stack}", "rerun the deploy") from None
     return str(status), first_failure(events)
 
 
@@ -138,6 +140,10 @@ def outputs(cfn: Any, stack: str) -> dict[str, str]:
         raise ConfigError(
             f"stack {stack} not found ({aws_error(exc)}); deploy it first: nox -s deploy"
         ) from exc
+    except BotoCoreError as exc:
+        raise unreachable(
+            exc, cfn, f"ask CloudFormation for stack {stack}'s outputs", "pass --function NAME to invoke"
+        ) from None
     return {str(o["OutputKey"]): str(o["OutputValue"]) for o in described.get("Outputs", [])}
 
 

@@ -8,6 +8,7 @@ loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from ruamel.yaml.error import YAMLError
 
 from lambdakit.config import target
 from lambdakit.config.target import ARCHITECTURES, SNAPSTART_ON, Target
-from lambdakit.core import config
-from lambdakit.core.errors import ConfigError
+from lambdakit.core import config, files
+from lambdakit.core.errors import BrokenFile, ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -34,6 +35,12 @@ ALIAS_OUTPUT = f"{FUNCTION_ID}Alias"
 
 # Lambda's own defaults, used when the template does not say (its rules: config/target.py).
 DEFAULTS = target.LAMBDA.defaults
+FIX = "fix it as SAM's AWS::Serverless::Function reference describes and retry."
+# ruamel.yaml's scanner is quadratic in the nesting of flow collections (`[[[...` 5,000 deep takes 28 s,
+# 100,000 deep hours): deeper than this is refused before it parses. No SAM template comes near it.
+MAX_FLOW_DEPTH = 64
+# What the depth count skips: quoted scalars and comments (their brackets are text), then one bracket.
+FLOW_TOKENS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*|[\[\]{}]""")
 
 
 @dataclass(frozen=True)
@@ -68,13 +75,13 @@ def load(
     document = read(path)
     resource = function_resource(document, function, path)
     project = project or config.load(path.parent)
-    declared = document.get("Parameters") or {}
+    declared = _mapping(document.get("Parameters"), path, "Parameters")
     kit = {IMAGE_TAG_PARAMETER: project.project} if IMAGE_TAG_PARAMETER in declared else {}
     return Template(
         path=path,
         target=target.configure(
             _limits(document, resource, path),
-            _with_snapstart(_properties(document, resource), project, path),
+            _with_snapstart(_properties(document, resource, path), project, path),
             project.python,
             f"{path}: ",
         ),
@@ -88,30 +95,72 @@ def read(path: Path) -> Any:
     """The YAML document of a SAM template (CloudFormation tags kept), for the kit's typed readers and for
     the commands that rewrite a template (deploy's ImageUri, tune's MemorySize)."""
     try:
-        return YAML().load(path.read_text(encoding="utf-8"))
+        text = files.read_text(path, FIX)
     except FileNotFoundError:
         raise ConfigError(
             f"{path} is missing; the kit reads the function's settings from the SAM template."
         ) from None
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise BrokenFile(f"{path} nests [ ] or {{ }} more than {MAX_FLOW_DEPTH} levels deep; {FIX}")
+    try:
+        document = YAML().load(text)
     except YAMLError as exc:
-        raise ConfigError(
-            f"{path} is not valid YAML ({str(exc).splitlines()[0]}); fix it and retry."
-        ) from exc
+        raise BrokenFile(f"{path} is not valid YAML ({_yaml_problem(exc)}); fix it and retry.") from None
+    except RecursionError:
+        raise BrokenFile(f"{path} nests deeper than a YAML parser can read; {FIX}") from None
+    except ValueError as exc:  # a scalar the loader cannot build, such as the date 2026-02-30
+        raise BrokenFile(f"{path} cannot be read as YAML ({exc}); {FIX}") from None
+    if not isinstance(document, dict):
+        what = "is empty" if document is None else f"is {files.shown(document)}, not a mapping"
+        raise BrokenFile(
+            f"{path} {what}: a SAM template maps Resources (and Globals...) to their settings; {FIX}"
+        )
+    return document
+
+
+def _yaml_problem(exc: YAMLError) -> str:
+    """The parser's problem and where (`expected <block end>, but found '-' at line 2, column 1`)."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ ] and { } in TEXT, outside quoted scalars and comments (one linear pass)."""
+    depth = deepest = 0
+    for token in FLOW_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def function_resource(document: Any, function: str = FUNCTION_ID, path: Path = TEMPLATE) -> Any:
-    resource = (document.get("Resources") or {}).get(function)
+    resource = _mapping(document.get("Resources"), path, "Resources").get(function)
     if resource is None:
         raise ConfigError(
             f"{path} has no resource {function}; the kit expects the function under that logical id."
         )
-    return resource
+    return _mapping(resource, path, f"Resources.{function}")
 
 
-def _properties(document: Any, resource: Any) -> dict[str, Any]:
+def _mapping(value: Any, path: Path, key: str) -> Any:
+    """VALUE when it is a mapping; an absent (or empty) key reads as an empty one."""
+    if value is None:
+        return {}
+    return files.expect(value, lambda v: isinstance(v, dict), "a mapping", str(path), key, FIX)
+
+
+def _properties(document: Any, resource: Any, path: Path) -> dict[str, Any]:
     """The function's properties: the resource's own value, else Globals."""
-    merged = dict((document.get("Globals") or {}).get("Function") or {})
-    merged.update(resource.get("Properties") or {})
+    merged = dict(
+        _mapping(_mapping(document.get("Globals"), path, "Globals").get("Function"), path, "Globals.Function")
+    )
+    merged.update(_mapping(resource.get("Properties"), path, "Properties"))
     return merged
 
 
@@ -141,15 +190,15 @@ def for_deploy(
     first, so what deploys is what the local runs, tune and bench took as the target.
     """
     resource = function_resource(document, function, path)
-    merged = _with_snapstart(_properties(document, resource), project, path)
+    merged = _with_snapstart(_properties(document, resource, path), project, path)
     checked = target.configure(_limits(document, resource, path), merged, project.python, f"{path}: ")
     properties = resource.setdefault("Properties", {})
     if checked.snapstart == SNAPSTART_ON:
-        if "SnapStart" not in _properties(document, resource):  # from the pyproject key
+        if "SnapStart" not in _properties(document, resource, path):  # from the pyproject key
             properties["SnapStart"] = {"ApplyOn": SNAPSTART_ON}
         if "AutoPublishAlias" not in merged:
             properties["AutoPublishAlias"] = ALIAS
-    if "AutoPublishAlias" in _properties(document, resource):
+    if "AutoPublishAlias" in _properties(document, resource, path):
         outputs = document.setdefault("Outputs", {})
         outputs[ALIAS_OUTPUT] = {
             "Description": "ARN of the alias on the version the last deploy published (invoke calls it).",
@@ -160,9 +209,13 @@ def for_deploy(
 
 def _limits(document: Any, resource: Any, path: Path) -> Target:
     """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
-    merged = _properties(document, resource)
-    ephemeral = merged.get("EphemeralStorage") or {}
-    architectures = list(merged.get("Architectures") or [DEFAULTS["Architecture"]])
+    merged = _properties(document, resource, path)
+    ephemeral = _mapping(merged.get("EphemeralStorage"), path, "EphemeralStorage")
+    architectures = merged.get("Architectures")
+    architectures = [DEFAULTS["Architecture"]] if architectures in (None, []) else architectures
+    files.expect(
+        architectures, lambda v: isinstance(v, list), "a list, e.g. [arm64]", str(path), "Architectures", FIX
+    )
     values = {
         "Timeout": _integer(merged.get("Timeout", DEFAULTS["Timeout"]), "Timeout", path),
         "MemorySize": _integer(merged.get("MemorySize", DEFAULTS["MemorySize"]), "MemorySize", path),
@@ -174,7 +227,7 @@ def _limits(document: Any, resource: Any, path: Path) -> Target:
         _check_range(name, value, path)
     if len(architectures) != 1 or str(architectures[0]) not in ARCHITECTURES:
         raise ConfigError(
-            f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {architectures}."
+            f"{path}: Architectures must be one of {sorted(ARCHITECTURES)}, got {files.shown(architectures)}."
         )
     return Target(
         memory_mb=values["MemorySize"],
@@ -188,14 +241,17 @@ def _image_settings(
     document: Any, resource: Any, function: str, path: Path, kit: dict[str, str]
 ) -> ImageSettings:
     """The Docker metadata of an image function; `!Ref` build args resolve to the parameters' defaults."""
-    metadata = resource.get("Metadata") or {}
+    metadata = _mapping(resource.get("Metadata"), path, "Metadata")
     missing = [key for key in ("Dockerfile", "DockerContext") if key not in metadata]
-    if missing or (resource.get("Properties") or {}).get("PackageType") != "Image":
+    if missing or _mapping(resource.get("Properties"), path, "Properties").get("PackageType") != "Image":
         raise ConfigError(
             f"{path}: {function} must have PackageType: Image and Metadata Dockerfile/DockerContext."
         )
-    defaults = _parameter_defaults(document)
-    args = {str(k): _resolve(v, defaults) for k, v in (metadata.get("DockerBuildArgs") or {}).items()}
+    for key in ("Dockerfile", "DockerContext"):
+        files.string(metadata[key], str(path), f"Metadata.{key}", FIX)
+    defaults = _parameter_defaults(document, path)
+    build_args = _mapping(metadata.get("DockerBuildArgs"), path, "Metadata.DockerBuildArgs")
+    args = {str(k): _resolve(v, defaults) for k, v in build_args.items()}
     tag = _resolve(metadata.get("DockerTag", "latest"), defaults | kit)
     return ImageSettings(
         dockerfile=str(metadata["Dockerfile"]),
@@ -206,9 +262,11 @@ def _image_settings(
     )
 
 
-def _parameter_defaults(document: Any) -> dict[str, str]:
+def _parameter_defaults(document: Any, path: Path) -> dict[str, str]:
+    parameters = _mapping(document.get("Parameters"), path, "Parameters")
     return {
-        str(name): str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
+        str(name): str(_mapping(spec, path, f"Parameters.{name}").get("Default", ""))
+        for name, spec in parameters.items()
     }
 
 

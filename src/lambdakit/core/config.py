@@ -5,7 +5,8 @@
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
-    snapstart = true                                 # deploy with SnapStart, invoked through an alias
+    prepare-python = "3.11"                          # optional: the hook's own interpreter (default: python)
+    snapstart = true                                 # optional: deploy with SnapStart, invoked through an alias
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdakit.core import runtimes
-from lambdakit.core.errors import ConfigError
+from lambdakit.core import files, runtimes
+from lambdakit.core.errors import BrokenFile, ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
 TABLE = "tool.lambdakit"
@@ -33,6 +34,9 @@ PREPARE_CATEGORY = "prepare-packages"  # the Pipfile category the prepare hook r
 PROJECT_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 PROJECT_MAX = 64
 IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KIT_PACKAGE = "lambdakit"
+TABLE_FIX = f"write the kit's settings as a [{TABLE}] table (see docs/own-pipeline.md)"
+VERSION_RE = re.compile(r"3\.\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,13 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
+    prepare_python: str | None = None  # the build-time hook's interpreter when its packages need another
     snapstart: bool = False  # SnapStart on published versions (config/target.py), or template.yaml's own
+
+    @property
+    def hook_python(self) -> str:
+        """The Python the prepare hook runs on: `prepare-python`, else the runtime's."""
+        return self.prepare_python or self.python
 
     @property
     def runtime(self) -> runtimes.Runtime:
@@ -67,8 +77,9 @@ class ProjectConfig:
 def _project(value: Any) -> str:
     if not isinstance(value, str) or not PROJECT_RE.fullmatch(value) or len(value) > PROJECT_MAX:
         raise ConfigError(
-            f"[{TABLE}] project = {value!r} cannot name images and a stack: use lowercase letters, digits "
-            f"and single hyphens, starting with a letter, at most {PROJECT_MAX} characters (e.g. 'triage')."
+            f"[{TABLE}] project = {files.shown(value)} cannot name images and a stack: use lowercase "
+            f"letters, digits and single hyphens, starting with a letter, at most {PROJECT_MAX} characters "
+            "(e.g. 'triage')."
         )
     return value
 
@@ -77,8 +88,15 @@ def _handler(value: Any) -> str:
     parts = value.split(".") if isinstance(value, str) else []
     if len(parts) < 2 or not all(IDENTIFIER_RE.fullmatch(part) for part in parts):
         raise ConfigError(
-            f"[{TABLE}] handler = {value!r} is not `module.function`: name the function Lambda calls, "
-            f"e.g. {DEFAULT_HANDLER!r}."
+            f"[{TABLE}] handler = {files.shown(value)} is not `module.function`: name the function Lambda "
+            f"calls, e.g. {DEFAULT_HANDLER!r}."
+        )
+    # Static, so it holds before any environment exists: the image ships the handler's package from src/
+    # (`nox -s build` checks that folder), and a standard-library or kit function is never the function's.
+    if parts[0] in sys.stdlib_module_names or parts[0] == KIT_PACKAGE:
+        raise ConfigError(
+            f"[{TABLE}] handler = {value!r} names a function of {parts[0]!r}, not of your function's code: "
+            f"set it to the module.function under src/ that Lambda calls, e.g. {DEFAULT_HANDLER!r}."
         )
     return str(value)
 
@@ -86,7 +104,7 @@ def _handler(value: Any) -> str:
 def _prepare(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(w, str) and w for w in value):
         raise ConfigError(
-            f"[{TABLE}] prepare = {value!r} must be a non-empty list of strings (an argv such as "
+            f"[{TABLE}] prepare = {files.shown(value)} must be a non-empty list of strings (an argv such as "
             f'["python", "-m", "mypkg.prepare"]); delete the key if the function needs no build-time step.'
         )
     return tuple(value)
@@ -95,7 +113,8 @@ def _prepare(value: Any) -> tuple[str, ...]:
 def _python(value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(
-            f'[{TABLE}] python = {value!r} must be a string, e.g. python = "{runtimes.DEFAULT_PYTHON}" '
+            f"[{TABLE}] python = {files.shown(value)} must be a string, e.g. "
+            f'python = "{runtimes.DEFAULT_PYTHON}" '
             "(as a number, 3.10 would read as 3.1)."
         )
     return runtimes.runtime(value).python
@@ -109,24 +128,41 @@ def _snapstart(value: Any) -> bool:
     return value
 
 
+def _prepare_python(value: Any) -> str:
+    if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
+        raise ConfigError(
+            f'[{TABLE}] prepare-python = {value!r} must be a Python version string such as "3.11" (the '
+            "interpreter the prepare hook needs); delete the key to run the hook on `python`."
+        )
+    return value
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "project": _project,
     "handler": _handler,
     "prepare": _prepare,
     "python": _python,
+    "prepare-python": _prepare_python,
     "snapstart": _snapstart,
 }
 
 
 def parse(table: dict[str, Any], where: str = "pyproject.toml") -> ProjectConfig:
-    """A `[tool.lambdakit]` table into a `ProjectConfig`; an unknown key is refused, since it is a typo."""
-    unknown = sorted(set(table) - set(PARSERS))
+    """A `[tool.lambdakit]` table into a `ProjectConfig`; an unknown key is refused, since it is a typo.
+    Every problem is one `BrokenFile` line that starts with WHERE, the file."""
+    unknown = sorted(str(key) for key in set(table) - set(PARSERS))
     if unknown:
-        raise ConfigError(
+        raise BrokenFile(
             f"{where}: [{TABLE}] has unknown key(s) {', '.join(unknown)}; the known keys are "
             f"{', '.join(PARSERS)}."
         )
-    return ProjectConfig(**{key: PARSERS[key](value) for key, value in table.items()})
+    values = {}
+    for key, value in table.items():
+        try:
+            values[key.replace("-", "_")] = PARSERS[key](value)
+        except ConfigError as exc:
+            raise BrokenFile(f"{where}: {exc}") from None
+    return ProjectConfig(**values)
 
 
 @functools.cache
@@ -134,12 +170,10 @@ def load(repo: Path = REPO_ROOT) -> ProjectConfig:
     """The project's `[tool.lambdakit]` table (defaults when pyproject.toml or the table is absent)."""
     path = repo / "pyproject.toml"
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = files.load_toml(path, "fix it and retry.")
     except FileNotFoundError:
         return ProjectConfig()
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix it and retry.") from exc
-    table = document.get("tool", {}).get("lambdakit", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [{TABLE}] must be a table.")
-    return parse(table, str(path))
+    where = files.display(path)
+    tool = files.table(document.get("tool", {}), where, "tool", TABLE_FIX)
+    table = files.table(tool.get("lambdakit", {}), where, TABLE, TABLE_FIX)
+    return parse(table, where)

@@ -23,6 +23,27 @@ class ConfigError(KitError):
     """A setting, file or argument of the project is wrong."""
 
 
+class BrokenFile(ConfigError):
+    """A project file cannot be read as the kit reads it (encoding, syntax, nesting, a key of the wrong type);
+    the message names the file, the key and the fix, on one line."""
+
+    def __init__(self, message: str) -> None:
+        # one line, whatever a parser's own message held
+        super().__init__(" ".join(part.strip() for part in message.splitlines() if part.strip()))
+
+
+class BrokenEvent(BrokenFile):
+    """A sample event is not what Lambda's runtime would accept (one JSON document in UTF-8)."""
+
+
+class HandlerFailed(KitError):
+    """The handler cannot be used: its import raised, or it is not a callable of (event, context)."""
+
+
+class AwsUnreachable(KitError):
+    """An AWS endpoint was not reached, or refused the call before it ran (network, region, credentials)."""
+
+
 class InvokeFailed(KitError):
     """The Invoke API call itself failed (refused, unreachable, timed out); the function may not have run."""
 

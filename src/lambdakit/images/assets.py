@@ -9,19 +9,26 @@ a code change never rebuilds or re-pushes the weights.
 Only a tarball the snapshot described ships: it must be non-empty, match `report.json` beside it (its sha256
 and each file's) and its own manifest (`/cache/SHA256SUMS`), and the report must be that of a finished
 snapshot whose verify passed (or was skipped).
+
+The import is nameless until checked: `<sha12>` is tagged only on an image whose one layer is the tarball's
+bytes (`docker import` keeps them as they are, so the layer's diff id is the tarball's sha256). An import cut
+short (SIGTERM to nox, which the kernel passes on to this process, or an engine restart) leaves at most a
+nameless image, never a tag on a partial layer; a tag found on another layer is imported again.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambdakit.console import human_bytes
+from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.core.settings import build_dir, project_name
 from lambdakit.images import engine
-from lambdakit.snapshot import integrity, outputs
+from lambdakit.snapshot import integrity, outputs, reaper
 
 LATEST = "latest"
 SHA256_LABEL = "io.lambdakit.assets.sha256"
@@ -73,14 +80,36 @@ def build(
     repository = repository or repository_name()
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"
-    if engine.image_exists(ref):
+    layer = f"sha256:{sha256}"
+    if engine.diff_ids(ref) == [layer]:
         log.info("%s is up to date (same tarball sha256)", ref)
     else:
         log.info("docker import %s as %s (%s)", tarball, ref, human_bytes(tarball.stat().st_size))
-        engine.import_tarball(tarball, repository, tag, changes=import_changes(sha256))
+        image = engine.import_tarball(tarball, None, None, changes=import_changes(sha256))
+        if engine.diff_ids(image) != [layer]:
+            engine.remove_image(image)
+            raise ImageBuildFailed(
+                f"docker import of {tarball} gave another layer than the tarball's bytes (sha256 "
+                f"{sha256[:12]}…; the engine's storage or the file changed meanwhile?): "
+                "run `nox -s assets` again"
+            )
+        with engine.replacing(ref):  # a tag left on another layer: its image goes, once nothing uses it
+            engine.tag_image(image, repository, tag)
     engine.tag_image(ref, repository, LATEST)
-    (layer,) = (item.diff_id for item in engine.layers(ref))
     return AssetImage(repository=repository, tag=tag, sha256=sha256, layer=layer)
+
+
+def stop_with_parent() -> None:
+    """End with the nox process that started this one, however it ends: SIGTERM (or SIGHUP) unwinds as
+    Ctrl-C would, and the kernel sends SIGTERM when the parent dies, even by SIGKILL. An import cut short
+    this way leaves nothing tagged (see `build`)."""
+    reaper.die_with_parent()
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _interrupted)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def cli(argv: list[str]) -> int:
@@ -88,9 +117,29 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--tarball", type=Path, default=None, help="default: build/assets/assets.tar")
     parser.add_argument("--report", type=Path, default=None, help="default: report.json beside the tarball")
     parser.add_argument("--repository", default=None, help="default: <project>-assets")
+    parser.add_argument(
+        "--publish", action="store_true", help="push it under its content tag and pin it in assets.lock"
+    )
+    parser.add_argument(
+        "--registry",
+        default=None,
+        metavar="HOST[/PREFIX]",
+        help="with --publish: the registry (default: the account's ECR, through your AWS credentials)",
+    )
     args = parser.parse_args(argv)
+    if args.registry and not args.publish:
+        parser.error("--registry needs --publish")
+    stop_with_parent()
     tarball = args.tarball or default_tarball()
     report = args.report or tarball.with_name(outputs.REPORT_NAME)
     image = build(tarball, args.repository, report=report)
     print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
+    if args.publish:
+        from lambdakit.config import template
+        from lambdakit.images import pinned
+
+        architecture = template.load().target.architecture
+        entry, changed = pinned.publish(image, architecture, args.registry, pinned.snapshot_report(tarball))
+        state = "updated: commit it" if changed else "unchanged"
+        print(f"published {entry.reference}; assets.lock {state} ({architecture})")
     return 0

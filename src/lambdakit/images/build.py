@@ -32,7 +32,7 @@ from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.config.template import Template
-from lambdakit.core import config, lock, proc, runtimes
+from lambdakit.core import config, files, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
 from lambdakit.core.settings import (
     BASE_IMAGE_ENV,
@@ -42,7 +42,7 @@ from lambdakit.core.settings import (
     build_dir,
     project_runtime,
 )
-from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, sam, sizes
+from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, pinned, sam, sizes
 
 KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
 SOURCE_DIR = REPO_ROOT / "src"
@@ -175,7 +175,14 @@ def function_build_args(tpl: Template) -> dict[str, str]:
 def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None) -> None:
     """The image's CMD must name the configured handler: Lambda calls CMD, the kit's runs call the setting."""
     handler = (project or config.load()).handler
-    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', dockerfile.read_text(encoding="utf-8"), re.M)
+    try:
+        text = files.read_text(dockerfile, "save it as UTF-8 text and rebuild.")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{dockerfile} is missing; template.yaml's Metadata names it: restore it or fix "
+            "Metadata Dockerfile/DockerContext."
+        ) from None
+    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', text, re.M)
     if commands[-1:] != [handler]:
         found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
         raise ConfigError(
@@ -258,12 +265,23 @@ def deprecation_notice(base: str, today: date | None = None) -> str | None:
 
 
 def resolve_inputs(
-    function_args: Mapping[str, str], base: str | None = None, asset: str | None = None
+    function_args: Mapping[str, str],
+    base: str | None = None,
+    asset: str | None = None,
+    architecture: str | None = None,
 ) -> BuildInputs:
     """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked,
-    with the function's own build args (usually `function_build_args`)."""
+    with the function's own build args (usually `function_build_args`). Without ASSET: the local asset
+    image, else the one assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest."""
     base = base or base_image()
-    asset = asset or f"{assets.repository_name()}:{assets.LATEST}"
+    if asset is None:
+        architecture = architecture or template.load().target.architecture
+        asset = pinned.resolve(architecture)
+        if asset is None:
+            raise ImageMissing(
+                f"no asset image: none in the local engine and none pinned in assets.lock for "
+                f"{architecture}; run `nox -s snapshot` then `nox -s assets` (or restore assets.lock)"
+            )
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
@@ -403,7 +421,9 @@ def cli(argv: list[str]) -> int:
         staged = stage(context_dir(tpl), project_target(tpl.target.architecture))
         print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
         return 0
-    inputs = resolve_inputs(function_build_args(tpl), args.base_image, args.asset_image)
+    inputs = resolve_inputs(
+        function_build_args(tpl), args.base_image, args.asset_image, tpl.target.architecture
+    )
     tag = build(tpl, inputs, extra)
     print(f"\nfunction image {tag} ({inputs.describe()}):")
     rows = layer_table(tag, inputs.base_image)

@@ -17,6 +17,8 @@ import math
 import os
 import re
 import tarfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,13 +200,16 @@ def show_build_line(text: str, bar: console.Bar) -> None:
         bar.advance()
 
 
-def import_tarball(tarball: Path, repository: str, tag: str, changes: list[str] | None = None) -> str:
-    """`docker import`: one layer whose content is exactly the tarball's; return the image id."""
+def import_tarball(
+    tarball: Path, repository: str | None, tag: str | None, changes: list[str] | None = None
+) -> str:
+    """`docker import`: one layer whose content is exactly the tarball's; return the image id. Without a
+    repository the image is left nameless (the caller tags it once it has checked it)."""
     try:
         # A file object, not a path: for a path the SDK posts with no timeout at all.
         with (
             answering(f"importing {tarball}", LONG_TIMEOUT_S),
-            replacing(f"{repository}:{tag}"),
+            replacing(f"{repository}:{tag}") if repository else contextlib.nullcontext(),
             tarball.open("rb") as data,
         ):
             answer = client(LONG_TIMEOUT_S).api.import_image(
@@ -319,6 +324,17 @@ def _extract_into(data: bytes, folder: Path) -> None:
 def tag_image(image: str, repository: str, tag: str) -> None:
     with answering(f"tagging {image}"):
         client().images.get(image).tag(repository, tag)
+
+
+def diff_ids(tag: str) -> list[str] | None:
+    """TAG's layers (their uncompressed digests, oldest first), or None when there is no such image."""
+    try:
+        with answering(f"looking up {tag}"):
+            return list(client().images.get(tag).attrs["RootFS"]["Layers"])
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(f"The engine failed to look up {tag}: {first_line(exc)}") from exc
 
 
 def remove_image(tag: str) -> None:
@@ -561,3 +577,52 @@ def untag(reference: str) -> None:
     """Drop one tag and keep the layers (other tags share them); a missing tag is fine."""
     with contextlib.suppress(docker.errors.APIError, *SILENT_ENGINE):
         client().images.remove(reference, noprune=True)
+
+
+def pull_by_digest(
+    reference: str, auth: Mapping[str, str] | None = None, stall_timeout_s: float = CALL_TIMEOUT_S
+) -> Any:
+    """`docker pull REPOSITORY@sha256:...` (the engine checks every blob against the digest); the image.
+
+    The SDK's pull has no timeout at all (it posts with `timeout=None` and streams), so the stream is read
+    in a daemon thread and the pull is given up when the engine sends nothing for STALL_TIMEOUT_S: a big
+    layer still arrives, as long as its progress keeps coming. Credentials: AUTH, else the engine's
+    `docker login`s (~/.docker/config.json, read by the SDK)."""
+    repository, _, digest = reference.partition("@")
+    state: dict[str, Any] = {"last": time.monotonic(), "error": None, "bytes": {}}
+    finished = threading.Event()
+
+    def consume() -> None:
+        try:
+            stream = client(LONG_TIMEOUT_S).api.pull(
+                repository, tag=digest, stream=True, decode=True, auth_config=dict(auth) if auth else None
+            )
+            for chunk in stream:
+                state["last"] = time.monotonic()
+                if "error" in chunk:
+                    state["error"] = str(chunk["error"]).strip()
+                    return
+                detail = chunk.get("progressDetail") or {}
+                if chunk.get("status") == "Downloading" and detail.get("total"):
+                    state["bytes"][chunk.get("id")] = (int(detail.get("current", 0)), int(detail["total"]))
+        except docker.errors.APIError as exc:
+            state["error"] = first_line(exc)
+        except SILENT_ENGINE as exc:
+            state["error"] = f"the engine stopped answering ({type(exc).__name__})"
+        finally:
+            finished.set()
+
+    threading.Thread(target=consume, name=f"pull {reference}", daemon=True).start()
+    with console.progress(f"docker pull {reference}", unit="bytes") as bar:
+        while not finished.wait(0.5):
+            if time.monotonic() - state["last"] > stall_timeout_s:
+                raise DockerUnavailable(
+                    f"docker pull {reference} got nothing from the engine for {stall_timeout_s:.0f} s; check "
+                    "the registry is reachable (`docker pull` it by hand) and `docker info`, then retry."
+                )
+            sizes = list(state["bytes"].values())
+            if sizes:
+                bar.update(completed=sum(c for c, _ in sizes), total=sum(t for _, t in sizes))
+    if state["error"]:
+        raise ImageMissing(f"docker pull {reference} failed: {state['error']}")
+    return require_image(reference, "the pull reported success but the engine has no such image; retry")

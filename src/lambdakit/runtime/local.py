@@ -16,14 +16,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import events as events_reader
 from lambdakit.core import proc
-from lambdakit.core.errors import EmulatorFailed
+from lambdakit.core.errors import BrokenEvent, EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
 from lambdakit.images import emulation, sam
 from lambdakit.runtime import explain
@@ -41,6 +43,20 @@ def sample_events(paths: Sequence[str] = ()) -> list[Path]:
     if missing:
         raise EmulatorFailed(f"Event file(s) not found: {', '.join(missing)}; pass paths to JSON files.")
     return events
+
+
+def runnable_events(events: Sequence[Path]) -> tuple[list[Path], int]:
+    """(the events Lambda would accept, how many are broken): each broken one is one line on stderr, and
+    fails alone: the others still run."""
+    good = []
+    for event in events:
+        try:
+            events_reader.check(event)
+        except BrokenEvent as exc:
+            print(f"error: {exc} (not run; the other events still run)", file=sys.stderr, flush=True)
+            continue
+        good.append(event)
+    return good, len(events) - len(good)
 
 
 def sam_local_invoke_argv(
@@ -221,12 +237,14 @@ def cli(argv: list[str]) -> int:
         "--template", type=Path, default=template.TEMPLATE, help="SAM template with the limits"
     )
     args, extra = parser.parse_known_args(argv)
-    events = sample_events(args.events)
+    events, broken = runnable_events(sample_events(args.events))
+    if not events:
+        return 1
     if not args.faithful:
-        return run_sam_local(events, args.template, extra)
+        return max(run_sam_local(events, args.template, extra), int(broken > 0))
     tpl = template.load(args.template)
     limits = faithful_limits(tpl.target)
     image = args.image or tpl.image.local_image
     results, stats = run_faithful(image, limits, events)
     print_summary(results, stats, limits)
-    return 1 if failed(results) else 0
+    return 1 if failed(results) or broken else 0

@@ -147,6 +147,34 @@ SECRET_PATTERNS: tuple[str, ...] = (
     "**/credentials.tfrc.json",
 )
 
+# The caller's own credential files, read for their VALUES (`credentials.known_values`): a command that copies
+# one into an innocent file is refused by content. Each is (default below HOME, the variable that names the
+# file itself, the variable that names its folder, format); every default also matches SECRET_PATTERNS.
+CredentialFormat = Literal["keys", "whole", "netrc", "urls", "json", "pgpass"]
+CREDENTIAL_FILES: tuple[tuple[str, str | None, str | None, CredentialFormat], ...] = (
+    (".aws/credentials", "AWS_SHARED_CREDENTIALS_FILE", None, "keys"),  # every profile
+    (".aws/config", "AWS_CONFIG_FILE", None, "keys"),
+    (".cache/huggingface/token", "HF_TOKEN_PATH", "HF_HOME", "whole"),
+    (".cache/huggingface/stored_tokens", None, "HF_HOME", "keys"),
+    (".huggingface/token", None, None, "whole"),
+    (".netrc", "NETRC", None, "netrc"),
+    (".git-credentials", None, None, "urls"),
+    (".config/git/credentials", None, None, "urls"),
+    (".docker/config.json", None, "DOCKER_CONFIG", "json"),
+    (".kaggle/kaggle.json", None, "KAGGLE_CONFIG_DIR", "json"),
+    (".config/kaggle/kaggle.json", None, None, "json"),
+    (".config/kaggle/access_token", None, None, "whole"),
+    (".config/gcloud/application_default_credentials.json", None, None, "json"),
+    (".npmrc", "NPM_CONFIG_USERCONFIG", None, "keys"),
+    (".config/pip/pip.conf", "PIP_CONFIG_FILE", None, "keys"),
+    (".pypirc", None, None, "keys"),
+    (".config/gh/hosts.yml", None, "GH_CONFIG_DIR", "keys"),
+    (".boto", None, None, "keys"),
+    (".s3cfg", None, None, "keys"),
+    (".pgpass", "PGPASSFILE", None, "pgpass"),
+    (".terraform.d/credentials.tfrc.json", None, None, "json"),
+)
+
 # Frames of these modules only carry a request; the library that asked is further out on the stack.
 TRANSPORT_MODULES = frozenset(
     {

@@ -51,6 +51,7 @@ from lambdakit.core.errors import (
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, REPO_ROOT, build_dir, make_cache_dirs
 from lambdakit.snapshot import (
     caches,
+    credentials,
     integrity,
     netaudit,
     outputs,
@@ -155,7 +156,7 @@ def default_commands(
 def prepare_commands(
     project: config.ProjectConfig, python: str = sys.executable
 ) -> tuple[tuple[str, ...], ...]:
-    """The project's build-time hook, with `python` meaning this interpreter (the session's venv)."""
+    """The project's build-time hook, with `python` meaning the given interpreter (the hook's environment)."""
     if not project.prepare:
         return ()
     first, *rest = project.prepare
@@ -176,22 +177,26 @@ def walk(root: Path) -> Iterator[str]:
 
 
 def scan(
-    box: sandbox.Sandbox, events: Sequence[netaudit.Event]
+    box: sandbox.Sandbox, events: Sequence[netaudit.Event], env: Mapping[str, str] | None = None
 ) -> tuple[list[FileRecord], list[tarball.Member]]:
-    """Attribute every file of the sandbox (and any other file Python code wrote); pick the members."""
+    """Attribute every file of the sandbox (and any other file Python code wrote); pick the members. A
+    file holding the value of a credential of ENV (the caller's environment; its HOME's credential files)
+    or of a credential file the command left is refused, as one holding a token's shape."""
     writers = with_folder_writes({e.path: tuple(e.stack) for e in events if e.kind == "write"})
     records: list[FileRecord] = []
     members: list[tarball.Member] = []
     places: tuple[tuple[Root, Path], ...] = (("cache", box.cache_root), ("home", box.home), ("tmp", box.tmp))
-    credentials = secrets.inodes_of(
+    secret_files = [
         (base / rel, display_path(root, rel))
         for root, base in places
         for rel in walk(base)
         if caches.is_secret(rel)
-    )
+    ]
+    by_inode = secrets.inodes_of(secret_files)
+    values = secrets.needles(credentials.known_values(os.environ if env is None else env, None, secret_files))
     for rel in walk(box.cache_root):
         stack = writers.get(str(box.cache_root / rel))
-        record, member = _cache_file(box.cache_root, rel, stack, credentials)
+        record, member = _cache_file(box.cache_root, rel, stack, by_inode, values)
         records.append(record)
         if member is not None:
             members.append(member)
@@ -284,7 +289,11 @@ def _writer(stack: Sequence[str] | None) -> str | None:
 
 
 def _cache_file(
-    root: Path, rel: str, stack: Sequence[str] | None, credentials: Mapping[secrets.Inode, str]
+    root: Path,
+    rel: str,
+    stack: Sequence[str] | None,
+    by_inode: Mapping[secrets.Inode, str],
+    values: secrets.Needles = secrets.NO_VALUES,
 ) -> tuple[FileRecord, tarball.Member | None]:
     who, how = attribute("cache", rel, stack)
     size = _size(root / rel)
@@ -299,7 +308,7 @@ def _cache_file(
         writer=_writer(stack),
         attributed_by=how,
     )
-    if why := secrets.by_location(root, rel, credentials):
+    if why := secrets.by_location(root, rel, by_inode):
         return replace(record, excluded=SECRET, secret=why), None
     if who.cache is not None and not who.cache.ship:
         return replace(record, excluded=f"not shipped: {who.cache.note}"), None
@@ -309,9 +318,9 @@ def _cache_file(
     if isinstance(kept, tarball.Rejected):
         return replace(record, excluded=kept.reason), None
     if kept.kind == "file":
-        digest, found = secrets.digest_and_scan(kept.source)
+        digest, found = secrets.digest_and_scan(kept.source, values)
         if found is not None:
-            why = f"holds {found.kind} at byte {found.offset}"
+            why = f"holds {found.kind} at byte {found.offset}{found.where}"
             return replace(record, excluded=SECRET_REFUSED, secret=why), None
         kept = replace(kept, sha256=digest)
     return replace(record, shipped=True, sha256=kept.sha256 or None), kept
@@ -480,7 +489,9 @@ def run_commands(
     title: str,
     prefix: Sequence[str] = (),
 ) -> list[sandbox.StepResult]:
-    """Every step with a progress line showing its latest output; stops at the first failure."""
+    """Every step with a progress line showing its latest output; stops at the first failure. What the
+    steps print is redacted: the caller's credential values appear by name only (log, messages)."""
+    redact = secrets.redactor(credentials.known_values(options.env))
     results = []
     total = len(commands)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -492,7 +503,7 @@ def run_commands(
             def show(line: str, task: Any = task, label: str = label) -> None:
                 progress.update(task, description=f"{label} [dim]{_clip(line)}[/]")
 
-            result = sandbox.run_step(argv, env, options.cwd, log, show, prefix)
+            result = sandbox.run_step(argv, env, options.cwd, log, show, prefix, redact)
             progress.remove_task(task)
             mark = "[green]ok[/]" if result.returncode == 0 else f"[red]exit {result.returncode}[/]"
             console.print(f"{label}  {mark}  {result.seconds:.1f} s", highlight=False)
@@ -503,7 +514,8 @@ def run_commands(
 
 
 def _short(argv: Sequence[str]) -> str:
-    words = [Path(argv[0]).name if argv[0] == sys.executable else argv[0], *argv[1:]]
+    first = Path(argv[0])
+    words = [first.name if first.is_absolute() and first.name.startswith("python") else argv[0], *argv[1:]]
     return shlex.join(words)
 
 
@@ -513,16 +525,21 @@ def _clip(line: str, width: int = 60) -> str:
 
 
 def failure(
-    result: sandbox.StepResult, log_path: Path, what: str, network: Sequence[Mapping[str, Any]] = ()
+    result: sandbox.StepResult,
+    log_path: Path,
+    what: str,
+    network: Sequence[Mapping[str, Any]] = (),
+    read_from: Path | None = None,
 ) -> SnapshotCommandFailed | DiskFull:
-    """The step's failure in one first line that names the root cause (the log holds what the tail lost)."""
+    """The step's failure in one first line that names the root cause (the log holds what the tail lost;
+    READ_FROM is where it is now when it is not yet at LOG_PATH)."""
     tail = "\n".join(f"    {line}" for line in result.tail[-12:])
     if any(marker in line for line in result.tail for marker in DISK_FULL_MARKERS):
         return DiskFull(
             f"the disk filled up while {what} ran `{shlex.join(result.argv)}`: free some space "
             f"or pass --output on a larger disk; its last lines:\n{tail}"
         )
-    cause = refusals.root_cause([*_log_lines(log_path), *result.tail], network)
+    cause = refusals.root_cause([*_log_lines(read_from or log_path), *result.tail], network)
     because = f": {cause}" if cause else ""
     return SnapshotCommandFailed(
         f"`{shlex.join(result.argv)}` exited with status {result.returncode} during the {what}{because} "
@@ -551,9 +568,12 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
         staged = work / "out"
         staged.mkdir()
         box = sandbox.Sandbox(work / "home", work / "cache", work / "tmp", work / "audit" / "audit.jsonl")
-        report, results, records, members = record(options, box.create(), console)
+        # The new log is staged with the report: an interrupted run leaves the previous log beside its
+        # tarball.
+        log = staged / LOG_NAME
+        report, results, records, members = record(options, box.create(), console, log)
         try:
-            refused = refusal(options, results, records, members, report)
+            refused = refusal(options, results, records, members, report, log)
             if refused is not None:
                 raise refused
             written = tarball.write(members, IMAGE_CACHE_ROOT, staged / TARBALL_NAME, options.max_bytes)
@@ -566,7 +586,7 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
                 outputs.remove_tree(folder)
         print_summary(report, console)
         if options.verify:
-            report["verify"] = verify(options, console, report, written.path)
+            report["verify"] = verify(options, console, report, written.path, log)
         commit(options, staged, report)
         if options.keep:
             console.print(f"sandbox kept in {work}")
@@ -576,19 +596,19 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
 
 
 def record(
-    options: Options, box: sandbox.Sandbox, console: Console
+    options: Options, box: sandbox.Sandbox, console: Console, log_path: Path
 ) -> tuple[dict[str, Any], list[sandbox.StepResult], list[FileRecord], list[tarball.Member]]:
     """Run the steps in the sandbox and scan what they left: the report (no tarball yet) and its parts."""
     make_cache_dirs(box.cache_root)  # as in a finished image: nltk, for one, uses $NLTK_DATA only then
     env = sandbox.command_env(options.env, box, verify=False)
     started = time.monotonic()
-    with _open_log(options.output / LOG_NAME, "w") as log:
+    with _open_log(log_path, "w") as log:
         results = run_commands(
             options, (*options.prepare, *options.commands), box, env, log, console, "snapshot"
         )
     seconds = time.monotonic() - started
     events = netaudit.read(box.audit_log)
-    records, members = scan(box, events)
+    records, members = scan(box, events, options.env)
     return build_report(options, records, events, seconds), results, records, members
 
 
@@ -598,10 +618,13 @@ def refusal(
     records: Sequence[FileRecord],
     members: Sequence[tarball.Member],
     report: Mapping[str, Any],
+    log_path: Path | None = None,
 ) -> KitError | None:
-    """Why this run must not produce a tarball, if it must not."""
+    """Why this run must not produce a tarball, if it must not (LOG_PATH: the run's log, until it is
+    committed beside the report)."""
     if results[-1].returncode != 0:
-        return failure(results[-1], options.output / LOG_NAME, "snapshot", report["network"])
+        final = options.output / LOG_NAME
+        return failure(results[-1], final, "snapshot", report["network"], log_path or final)
     if refused := [r for r in records if r.excluded == SECRET_REFUSED]:
         return SecretInAssets(secret_found(refused))
     if not members:
@@ -631,9 +654,9 @@ def tarball_entry(options: Options, written: tarball.Written) -> dict[str, Any]:
 
 
 def commit(options: Options, staged: Path, report: Mapping[str, Any]) -> None:
-    """The report and the tarball (the staged one, or none) replace the previous ones together."""
+    """The report, the log and the tarball (the staged one, or none) replace the previous ones together."""
     write_report(staged / REPORT_NAME, report)
-    outputs.commit(options.output, staged, (TARBALL_NAME, REPORT_NAME))
+    outputs.commit(options.output, staged, (TARBALL_NAME, REPORT_NAME, LOG_NAME))
 
 
 def nothing_to_ship(records: Sequence[FileRecord], report: Path) -> str:
@@ -666,9 +689,11 @@ def verify(
     console: Console,
     report: Mapping[str, Any] | None = None,
     tarball_path: Path | None = None,
+    log_path: Path | None = None,
 ) -> dict[str, Any]:
     """Rerun the command with only the tarball's files, offline, cut off; list whatever still reaches out.
-    The tarball is first checked against its manifest and REPORT."""
+    The tarball is first checked against its manifest and REPORT. The output goes to LOG_PATH (default:
+    appended to the output folder's log, which describes that tarball)."""
     tarball_path = tarball_path or options.tarball
     if not tarball_path.is_file():
         raise ConfigError(f"{tarball_path} does not exist: run `nox -s snapshot` (without --verify) first")
@@ -688,7 +713,7 @@ def verify(
         console.print(f"verify: {', '.join(isolation.guarantees)}", highlight=False)
         prefix = sandbox.isolation_argv(isolation, script)
         started = time.monotonic()
-        with _open_log(options.output / LOG_NAME, "a") as log:
+        with _open_log(log_path or options.output / LOG_NAME, "a") as log:
             log.write("\n# verify\n")
             results = run_commands(options, options.commands, box, env, log, console, "verify", prefix)
         events = netaudit.read(box.audit_log)
@@ -883,7 +908,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         usage="%(prog)s [-h] [--output DIR] [--max-size SIZE] [--no-verify | --verify] [--keep] "
-        "[-- COMMAND ...]",
+        "[--python PATH] [--prepare-python PATH] [-- COMMAND ...]",
     )
     parser.add_argument("--output", type=Path, default=build_dir() / "assets", help="default: build/assets")
     parser.add_argument(
@@ -902,6 +927,15 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--keep", action="store_true", help="keep the sandbox (HOME, cache root, TMPDIR)")
     parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the function's environment, which runs the events (default: this one)",
+    )
+    parser.add_argument(
+        "--prepare-python",
+        help="the interpreter of the prepare hook's environment (default: --python)",
+    )
+    parser.add_argument(
         "command", nargs=argparse.REMAINDER, help="after --: the command (default: the pipeline)"
     )
     return parser
@@ -917,13 +951,13 @@ def options_from(args: argparse.Namespace) -> Options:
         )
     project = config.load()
     return Options(
-        default_commands(project),
+        default_commands(project, python=args.python),
         REPO_ROOT,
         args.output.resolve(),
         args.max_size,
         args.verify,
         args.keep,
-        prepare=prepare_commands(project),
+        prepare=prepare_commands(project, args.prepare_python or args.python),
     )
 
 

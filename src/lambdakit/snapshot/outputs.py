@@ -5,10 +5,10 @@ Work folders: a run works in `<output>/.snapshot-*`, its verify in `<output>/.ve
 next start removes exactly the folders whose process is gone, however it ended (SIGKILL included), and never
 the folder of a run still going.
 
-Commit: a run writes its new report (and tarball) into its work folder, then records the swap in
-`<output>/.commit` and moves both into place; a run killed between the two moves is finished by the next
-start (or by `assets`) from that record. So `report.json` always describes the `assets.tar` beside it, or
-says there is none, and an interrupted run leaves the previous outputs as they were.
+Commit: a run writes its new report, log (and tarball) into its work folder, then records the swap in
+`<output>/.commit` and moves them into place; a run killed between the moves is finished by the next
+start (or by `assets`) from that record. So `report.json` and `snapshot.log` always describe the `assets.tar`
+beside them, or say there is none, and an interrupted run leaves the previous outputs as they were.
 """
 
 from __future__ import annotations

@@ -156,12 +156,14 @@ def run_step(
     log: IO[str],
     on_line: Callable[[str], None] = lambda line: None,
     prefix: Sequence[str] = (),
+    redact: Callable[[str], str] = lambda line: line,
 ) -> StepResult:
-    """Run one step, copying its output to `log` and `on_line`; keep its last lines for error messages."""
+    """Run one step, copying its output to `log` and `on_line`; keep its last lines for error messages.
+    Every line goes through REDACT first (the caller's credential values become their names)."""
     resolve_program(argv, env, cwd)
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     started = time.monotonic()
-    log.write(f"$ {shlex.join(argv)}\n")
+    log.write(redact(f"$ {shlex.join(argv)}") + "\n")
     with subprocess.Popen(
         supervised([*prefix, *argv]),
         env=dict(env),
@@ -176,7 +178,7 @@ def run_step(
         try:
             assert process.stdout is not None
             for line in process.stdout:
-                text = line.rstrip("\n")
+                text = redact(line.rstrip("\n"))
                 log.write(text + "\n")
                 if text.strip():
                     tail.append(text)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from ruamel.yaml import YAML
 
 from lambdakit.aws.config import ARN_OUTPUT, NAME_OUTPUT, AwsConfig
 from tests.assets_fixture import write_assets_tarball
+from tests.integration.answers import dev_answer
 
 pytestmark = pytest.mark.docker
 
@@ -54,16 +53,9 @@ def labels(payload: Any) -> list[str]:
     return [payload["label"]]
 
 
-def local_labels(event: Path, model_dir: Path) -> list[str]:
-    """`python -m inference EVENT` on this machine: what the deployed function must agree with."""
-    env = os.environ | {
-        "INFERENCE_MODEL_DIR": str(model_dir),
-        "PYTHONPATH": str(Path(__file__).parents[3] / "src"),
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "inference", str(event)], capture_output=True, text=True, env=env, check=True
-    ).stdout
-    return labels(json.loads(out))
+def local_labels(event: Path, model_dir: Path, python: str) -> list[str]:
+    """`python -m inference EVENT` in the function environment: what the deployed function must agree with."""
+    return labels(dev_answer(python, event, env=os.environ | {"INFERENCE_MODEL_DIR": str(model_dir)}))
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +85,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
 
 
 def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
-    story: Story, model_dir: Path, sample_events: dict[str, Path]
+    story: Story, model_dir: Path, sample_events: dict[str, Path], function_python: str
 ) -> None:
     import boto3
 
@@ -111,7 +103,7 @@ def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
     assert not story.first.assets.skipped and story.first.assets.pushed_bytes > 0
     for name, event in sample_events.items():
         result = invoke.invoke(event.read_bytes(), story.first.function.name)
-        assert labels(result.payload) == local_labels(event, model_dir), name
+        assert labels(result.payload) == local_labels(event, model_dir, function_python), name
     assert "REPORT RequestId" in result.log_tail  # LogType=Tail, decoded
 
 

@@ -18,7 +18,7 @@ from lambdakit.config import template
 from lambdakit.images import assets, baseimage, build, emulation, engine
 from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
-from tests.integration.answers import assert_same_answers
+from tests.integration.answers import assert_same_answers, dev_answer
 
 pytestmark = pytest.mark.docker
 
@@ -86,11 +86,8 @@ def test_arm64_image_is_arm64_and_loads_its_aarch64_wheels_under_emulation(arm64
 
 
 def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
-    arm64_image: str, arm64_project: Path, sample_events: dict[str, Path]
+    arm64_image: str, arm64_project: Path, sample_events: dict[str, Path], function_python: str
 ) -> None:
-    from inference.__main__ import LocalContext, read_event
-    from inference.handler import lambda_handler
-
     # GIVEN two events (one text, and two behind an HTTP API): each takes seconds under QEMU, so not all six
     events = [sample_events["single"], sample_events["apigw-http-v2"]]
     # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
@@ -101,7 +98,7 @@ def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
     for path, result in zip(events, results, strict=True):
         assert result.outcome == "ok", result.body
         assert result.explanations == []
-        assert_same_answers(result.payload, lambda_handler(read_event(str(path)), LocalContext()))
+        assert_same_answers(result.payload, dev_answer(function_python, path))
     assert stats["cold_start_ms"] is not None and stats["init_duration_ms"] is not None
 
 

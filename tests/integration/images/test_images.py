@@ -30,7 +30,7 @@ from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
 from lambdakit.snapshot import tarball
 from tests.assets_fixture import write_assets_tarball
-from tests.integration.answers import assert_same_answers, labels_of
+from tests.integration.answers import assert_same_answers, dev_answer, labels_of
 
 pytestmark = pytest.mark.docker
 
@@ -220,18 +220,15 @@ def explained(env: ExecutionEnvironment, result: Invocation, limits: Target = SM
 
 
 def test_faithful_run_answers_like_python_m_inference(
-    function_image: str, faithful_limits: Target, sample_events: dict[str, Path]
+    function_image: str, faithful_limits: Target, sample_events: dict[str, Path], function_python: str
 ) -> None:
-    from inference.__main__ import LocalContext, read_event
-    from inference.handler import lambda_handler
-
     with faithful(function_image, faithful_limits) as env:
         for name, path in sample_events.items():
             result = explained(env, env.invoke(path.read_bytes(), name=name), faithful_limits)
             assert result.outcome == "ok", result.body
             assert result.explanations == []
-            expected = lambda_handler(read_event(str(path)), LocalContext())
-            # the dev loop (this machine's Python) and the image (the runtime's) run the same locked releases
+            expected = dev_answer(function_python, path)
+            # the dev loop (the function env) and the image (the runtime's) run the same locked releases
             assert_same_answers(result.payload, expected)
         # a bad event is an error response, and the same warm container answers the next one
         bad = env.invoke({"txt": "typo"}, name="bad")
@@ -302,13 +299,12 @@ def test_faithful_run_reports_timeout_and_out_of_memory(bad_image: str) -> None:
         assert (env.runtime_peak_rss_bytes() or 0) < killed.peak_memory_bytes
 
 
-def test_sam_local_invoke_returns_the_handlers_response(function_image: str, sam_project: Path) -> None:
-    from inference.__main__ import LocalContext, read_event
-    from inference.handler import lambda_handler
-
+def test_sam_local_invoke_returns_the_handlers_response(
+    function_image: str, sam_project: Path, function_python: str
+) -> None:
     event = REPO / "events" / "single.json"
     answer = json.loads(local.sam_local_invoke(event, sam_project))
-    expected = lambda_handler(read_event(str(event)), LocalContext())
+    expected = dev_answer(function_python, event)
     assert labels_of(answer) == labels_of(expected)
     assert answer["model"] == expected["model"]
 

@@ -12,7 +12,9 @@ Images are tagged `lambdakit-test-bench/*` and removed at the end; the baseline'
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from lambdakit.images import assets, baseimage, engine
 from lambdakit.perf import quantized, tune
 from lambdakit.perf.bench import command as bench
 from tests.assets_fixture import write_assets_tarball
+
+REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.docker
 
@@ -46,19 +50,35 @@ def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         engine.remove_image(tag)
 
 
-@pytest.fixture(scope="module")
-def int8_asset(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An asset image of the prepared model quantised to int8 (prepare's own steps that need no torch)."""
-    from inference import paths, prepare
+# prepare's own int8 steps (no torch), run by the prepare environment's interpreter: the only one with the
+# function's packages and onnx (the kit's tests run in the tools environment)
+MAKE_INT8 = """
+import json, sys
+from pathlib import Path
+from inference import paths, prepare
+model_dir, cache_root, precision = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+export = paths.model_dir_for(cache_root, precision)
+export.mkdir(parents=True)
+prepare.make_int8(model_dir, export)
+accuracy = prepare.compare_with_fp32(model_dir, export)
+prepare.write_prototypes(export)
+fp32 = json.loads((model_dir / "manifest.json").read_text())
+prepare.write_manifest(export, fp32["parity_min_cosine"], precision, fp32["fusions"], accuracy)
+"""
 
+
+@pytest.fixture(scope="module")
+def int8_asset(
+    model_dir: Path, tmp_path_factory: pytest.TempPathFactory, prepare_python: str
+) -> Iterator[str]:
+    """An asset image of the prepared model quantised to int8 (prepare's own steps that need no torch)."""
     cache_root = tmp_path_factory.mktemp("int8-cache")
-    export = paths.model_dir_for(cache_root, quantized.INT8)  # where the demo's prepare puts it
-    export.mkdir(parents=True)
-    prepare.make_int8(model_dir, export)
-    accuracy = prepare.compare_with_fp32(model_dir, export)
-    prepare.write_prototypes(export)
-    fp32 = json.loads((model_dir / "manifest.json").read_text())
-    prepare.write_manifest(export, fp32["parity_min_cosine"], quantized.INT8, fp32["fusions"], accuracy)
+    subprocess.run(
+        [prepare_python, "-c", MAKE_INT8, str(model_dir), str(cache_root), quantized.INT8],
+        env=os.environ | {"PYTHONPATH": str(REPO / "src")},
+        check=True,
+        timeout=900,
+    )
     tarball = tmp_path_factory.mktemp("int8-assets") / "assets.tar"
     ref = quantized.asset_image(f"{PREFIX}-int8-assets", cache_root=cache_root, out=tarball)
     yield ref

@@ -100,7 +100,9 @@ def marked_processes(token: str) -> list[tuple[int, str]]:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in ("assets.tar", "report.json")}
+    """The outputs that must change together: the log too describes the tarball beside it."""
+    names = ("assets.tar", "report.json", "snapshot.log")
+    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in names}
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,7 @@ def test_an_interrupted_snapshot_leaves_no_process_no_debris_and_the_previous_ou
     # WHEN the snapshot's own process gets the signal
     process.send_signal(sig)
     process.wait(timeout=60)
-    # THEN nothing it started keeps running, and the previous report and tarball are untouched
+    # THEN nothing it started keeps running, and the previous report, log and tarball are untouched
     assert run.survivors() == []
     assert digests(run.output) == before
     assert integrity.check_tarball(run.output / "assets.tar", run.output / "report.json")

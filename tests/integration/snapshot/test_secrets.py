@@ -5,6 +5,7 @@ Runs the real snapshot on a small pipeline that plants them in the cache root; n
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -103,3 +104,77 @@ def test_the_cli_refuses_in_one_line(tmp_path: Path) -> None:
         "error: refusing to ship /cache/huggingface/exports/tiny/aws.bin: it holds an AWS access key id"
     )
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# A value with no known shape (built from pieces), handed by the caller's environment or credential files.
+VALUE = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCY+EXAMPLEKEY"
+
+
+def traces(value: str) -> list[bytes]:
+    """VALUE as a file could hold it: plain, base64 (the part every alignment shares), hex, UTF-16."""
+    raw = value.encode()
+    return [raw, base64.b64encode(raw)[:40], raw.hex().encode(), value.encode("utf-16-le")]
+
+
+def refused(output: Path, env: dict[str, str], copy: str) -> str:
+    """The snapshot's refusal of a command that prints a credential's value, then copies it into a file."""
+    variable = copy.partition(":")[0]
+    options = command.Options(
+        ((sys.executable, str(PIPELINE), "load"),),
+        REPO,
+        output,
+        env=env,
+        prepare=((sys.executable, str(PIPELINE), "weights", f"say={variable}", f"copy={copy}"),),
+    )
+    with pytest.raises(SecretInAssets) as refusal:
+        command.snapshot(options, Console(file=io.StringIO(), width=200))
+    return str(refusal.value)
+
+
+def leaks(folder: Path, value: str) -> list[str]:
+    """Every file under FOLDER (work folders included) that holds VALUE in any of its forms."""
+    return [
+        str(path)
+        for path in folder.rglob("*")
+        if path.is_file() and any(trace in path.read_bytes() for trace in traces(value))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "encoding"),
+    [("AWS_SECRET_ACCESS_KEY", "base64"), ("HF_TOKEN", "utf16"), ("MYLIB_API_KEY", "gzip")],
+)
+def test_a_command_writing_a_credentials_value_into_a_config_is_refused(
+    variable: str, encoding: str, tmp_path: Path
+) -> None:
+    # GIVEN the caller's environment holds a credential, and the command writes it, encoded, into a config
+    env = {**os.environ, variable: VALUE}
+    # WHEN the snapshot runs
+    message = refused(tmp_path, env, f"{variable}:{encoding}:mylib/config.json")
+    # THEN it is refused in one line naming the file, the credential by name and the fix, never the value
+    assert message.startswith(f"refusing to ship /cache/mylib/config.json: it holds the value of ${variable}")
+    assert "remove it there" in message and len(message.splitlines()) == 1
+    assert not any(trace.decode("latin-1") in message for trace in traces(VALUE))
+    # AND no tarball exists, and no output (report, log) holds the value in any form: the log names it
+    assert (
+        f"using the credential [${variable}] (and in hex [${variable} (hex-encoded)])"
+        in (tmp_path / "snapshot.log").read_text()
+    )
+    assert not (tmp_path / "assets.tar").exists()
+    report = json.loads((tmp_path / "report.json").read_text())
+    config = next(f for f in report["files"] if f["path"] == "mylib/config.json")
+    assert (config["shipped"], config["excluded"]) == (False, command.SECRET_REFUSED)
+    assert leaks(tmp_path, VALUE) == []
+
+
+def test_a_value_from_an_aws_profile_of_the_callers_home_is_refused_in_hex(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws/credentials").write_text(f"[default]\nregion = x\n[dev]\naws_secret_access_key = {VALUE}\n")
+    env = {**os.environ, "HOME": str(home), "STANDIN_PAYLOAD": VALUE}  # no credential by its name
+    message = refused(tmp_path / "out", env, "STANDIN_PAYLOAD:hex:mylib/config.json")
+    assert message.startswith(
+        "refusing to ship /cache/mylib/config.json: it holds the value of aws_secret_access_key [dev] in "
+        "~/.aws/credentials (hex-encoded) at byte "
+    )
+    assert leaks(tmp_path / "out", VALUE) == []

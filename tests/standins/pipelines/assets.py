@@ -10,6 +10,9 @@ Stages, run in order:
   hardlink      a hard link to that token named like weights ($HF_HOME/exports/tiny/weights.bin)
   plant=KIND    a copy of a credential, by content, in a file named like weights (see PLANTS)
   config=PATH   a credential file at PATH below the cache root (e.g. config=gcloud/credentials.db)
+  copy=VAR:ENCODING:PATH   the value of $VAR, encoded (plain, base64, hex, utf16, gzip), in a JSON file at
+                PATH below the cache root (e.g. copy=AWS_SECRET_ACCESS_KEY:base64:mylib/config.json)
+  say=VAR       print the value of $VAR (a command that logs a credential: the log must not keep it)
   linger=NAME   leave a grandchild running in its own session (it ignores SIGTERM and SIGHUP), write
                 $STANDIN_MARKERS/NAME.ready, then sleep: the snapshot must end them both
   offline-linger=NAME   the same, only in the verify's run (the libraries' offline switches are on)
@@ -21,6 +24,8 @@ Everything is derived from fixed seeds, so two runs leave the same bytes.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import os
 import subprocess
@@ -48,6 +53,22 @@ def weights() -> None:
     blocks = (hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(8192))
     (MODEL / "model.onnx").write_bytes(b"".join(blocks))
     (MODEL / "tokenizer.json").write_text('{"model": {"vocab": {"hello": 0, "world": 1}}}\n')
+
+
+def copy(spec: str) -> None:
+    """A command that hands a credential of its environment to a library's config, encoded."""
+    variable, encoding, path = spec.split(":", 2)
+    value = os.environ[variable].encode()
+    encoded = {
+        "plain": lambda v: v,
+        "base64": base64.b64encode,
+        "hex": lambda v: v.hex().encode(),
+        "utf16": lambda v: v.decode().encode("utf-16-le"),
+        "gzip": lambda v: gzip.compress(b'{"token": "' + v + b'"}', mtime=0),
+    }[encoding](value)
+    target = Path(os.environ["XDG_CACHE_HOME"]) / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(encoded if encoding == "gzip" else b'{"setting": "' + encoded + b'"}\n')
 
 
 def load() -> None:
@@ -100,6 +121,10 @@ def main(stages: list[str]) -> None:
             target = Path(os.environ["XDG_CACHE_HOME"]) / value
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text('{"note": "a credential file"}\n')
+        elif name == "copy":
+            copy(value)
+        elif name == "say":
+            print(f"using the credential {os.environ[value]} (and in hex {os.environ[value].encode().hex()})")
         elif name == "linger":
             linger(value)
         elif name == "linger-then-exit":

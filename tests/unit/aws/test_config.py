@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambdakit.aws import config as aws_config
 from lambdakit.config import template
 from lambdakit.core import settings
 from lambdakit.core.errors import ConfigError
+from tests import brokenfiles as broken
 from tests.unit.config.test_template import image_function, write
 
 SAMCONFIG = """\
@@ -48,3 +51,73 @@ def test_a_missing_or_broken_samconfig_is_one_line_naming_the_fix(tmp_path: Path
         aws_config.load(None, tmp_path / "samconfig.toml")
     with pytest.raises(ConfigError, match=r"is not valid TOML \(.*\); fix it and retry"):
         aws_config.load(None, samconfig(tmp_path, "[default\n"))
+
+
+# --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
+
+DEPLOY = {
+    "version": 0.1,
+    "default": {"deploy": {"parameters": {"stack_name": "triage", "region": "eu-west-1"}}},
+}
+PARAMETERS = ("default", "deploy", "parameters")
+SAMCONFIG_KEYS: list[tuple[tuple[str, ...], type]] = [
+    (("default",), dict),
+    (("default", "deploy"), dict),
+    (PARAMETERS, dict),
+    ((*PARAMETERS, "stack_name"), str),
+    ((*PARAMETERS, "region"), str),
+]
+RELAXED = broken.examples(50)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[default]\ndeploy = "x"\n',
+            r"samconfig.toml: \[default.deploy\] must be a table, not 'x' \(a string\)",
+        ),
+        (
+            "[default.deploy.parameters]\nregion = 5\n",
+            r"samconfig.toml: region = 5 \(an integer\) is not an AWS region",
+        ),
+        ('[default.deploy.parameters]\nregion = "5"\n', r"region = '5' \(a string\) is not an AWS region"),
+        ("[default.deploy.parameters]\nstack_name = 3\n", r"stack_name = 3 \(an integer\) cannot name a"),
+        (b"version = 0.1 # caf\xe9\n", r"samconfig.toml is not UTF-8 text \(byte 0xe9 at offset 19\)"),
+    ],
+)
+def test_a_wrong_type_is_refused_before_any_aws_call(tmp_path: Path, text: str | bytes, message: str) -> None:
+    path = tmp_path / "samconfig.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError, match=message) as caught:
+        aws_config.load(None, path)
+    assert "credentials" not in str(caught.value) and len(str(caught.value).splitlines()) == 1
+
+
+def test_a_region_from_the_environment_of_the_wrong_shape_names_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu west 1")
+    with pytest.raises(ConfigError, match=r"AWS_REGION = 'eu west 1' \(a string\) is not an AWS region"):
+        aws_config.load(None, samconfig(tmp_path)).resolve_region()
+
+
+@RELAXED
+@given(data=st.data())
+def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.DataObject) -> None:
+    key, expected = data.draw(st.sampled_from(SAMCONFIG_KEYS))
+    document = broken.with_value(DEPLOY, key, data.draw(broken.wrong(expected)))
+    path = samconfig(tmp_path, broken.toml_document(document).decode())
+    assert broken.one_line(lambda: aws_config.load(None, path), "samconfig.toml") is not None
+
+
+@RELAXED
+@given(
+    raw=broken.broken_bytes(
+        (settings.REPO_ROOT / "samconfig.toml").read_bytes(), lambda n: b"x = " + b"{a = " * n
+    )
+)
+def test_any_broken_samconfig_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "samconfig.toml"
+    path.write_bytes(raw)
+    broken.one_line(lambda: aws_config.load(None, path), "samconfig.toml")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import project_runtime
+from tests import brokenfiles as broken
 
 TEMPLATE_WITH_OVERRIDES = """\
 Transform: AWS::Serverless-2016-10-31
@@ -123,3 +127,101 @@ def test_limits_math_for_a_smaller_function() -> None:
     assert round(half.cpus, 3) == 0.5 and half.memory_mb == 884
     with pytest.raises(ConfigError):
         half.with_memory(20000)
+
+
+# --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
+
+TEMPLATE = {
+    "Parameters": {"BaseImage": {"Type": "String", "Default": "base:1"}},
+    "Globals": {"Function": {"Timeout": 30, "MemorySize": 1024, "EphemeralStorage": {"Size": 1024}}},
+    "Resources": {
+        "InferenceFunction": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {"PackageType": "Image", "Architectures": ["x86_64"], "MemorySize": 2048},
+            "Metadata": {
+                "Dockerfile": "Dockerfile",
+                "DockerContext": ".",
+                "DockerTag": "v1",
+                "DockerBuildArgs": {"PLAIN": "literal"},
+            },
+        }
+    },
+}
+FUNCTION = ("Resources", "InferenceFunction")
+TEMPLATE_KEYS: list[tuple[tuple[str, ...], type | tuple[type, ...]]] = [
+    ((), dict),
+    (("Parameters",), dict),
+    (("Parameters", "BaseImage"), dict),
+    (("Globals",), dict),
+    (("Globals", "Function"), dict),
+    (("Globals", "Function", "Timeout"), int),
+    (("Globals", "Function", "EphemeralStorage"), dict),
+    (("Globals", "Function", "EphemeralStorage", "Size"), int),
+    (("Resources",), dict),
+    (FUNCTION, dict),
+    ((*FUNCTION, "Properties"), dict),
+    ((*FUNCTION, "Properties", "Timeout"), int),
+    ((*FUNCTION, "Properties", "MemorySize"), int),
+    ((*FUNCTION, "Properties", "Architectures"), list),
+    ((*FUNCTION, "Metadata"), dict),
+    ((*FUNCTION, "Metadata", "Dockerfile"), str),
+    ((*FUNCTION, "Metadata", "DockerContext"), str),
+    ((*FUNCTION, "Metadata", "DockerBuildArgs"), dict),
+]
+RELAXED = broken.examples(60)
+
+
+def load_plain(path: Path) -> template.Template:
+    return template.load(path, project=config.ProjectConfig())
+
+
+def test_the_document_as_json_is_a_valid_template(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_bytes(broken.json_document(TEMPLATE))
+    assert load_plain(path).target == Target(memory_mb=2048, timeout_s=30, ephemeral_mb=1024)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"template.yaml is empty: a SAM template maps Resources"),
+        ("- a\n- b\n", r"template.yaml is \['a', 'b'\] \(a list\), not a mapping"),
+        (
+            image_function() + "Globals: [1]\n",
+            r"template.yaml: Globals must be a mapping, not \[1\] \(a list\)",
+        ),
+        ("Resources: 3\n", r"template.yaml: Resources must be a mapping, not 3 \(an integer\)"),
+        ("Resources: {InferenceFunction: {Properties: 1}}\n", r"Properties must be a mapping"),
+        (b"Resources: {}\n# caf\xe9\n", r"template.yaml is not UTF-8 text \(byte 0xe9"),
+        ("a: " + "[" * 100_000, r"template.yaml nests \[ \] or { } more than 64 levels deep"),
+        ("- " * 5000 + "x", r"template.yaml nests deeper than a YAML parser"),
+        (
+            "a: 1\n- b\n",
+            r"template.yaml is not valid YAML \(expected <block end>, but found '-' at line 2, column 1\)",
+        ),
+    ],
+)
+def test_a_broken_template_is_one_line(tmp_path: Path, text: str | bytes, message: str) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_plain(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+@RELAXED
+@given(data=st.data())
+def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.DataObject) -> None:
+    key, expected = data.draw(st.sampled_from(TEMPLATE_KEYS))
+    document = broken.with_value(TEMPLATE, key, data.draw(broken.wrong(expected)))
+    path = tmp_path / "template.yaml"
+    path.write_bytes(broken.json_document(document))
+    assert broken.one_line(lambda: load_plain(path), "template.yaml") is not None
+
+
+@RELAXED
+@given(raw=broken.broken_bytes(template.TEMPLATE.read_bytes(), lambda n: b"a: " + b"[" * n))
+def test_any_broken_template_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_bytes(raw)
+    broken.one_line(lambda: load_plain(path), "template.yaml")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambdakit.core import config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
+from tests import brokenfiles as broken
 
 
 def write(tmp_path: Path, table: str) -> Path:
@@ -70,3 +73,68 @@ def test_snapstart_is_a_boolean_switch_off_by_default(tmp_path: Path) -> None:
     assert config.load(write(tmp_path / "on", "snapstart = true")).snapstart is True
     with pytest.raises(ConfigError, match=r"snapstart = 'yes' must be true or false"):
         config.load(write(tmp_path / "bad", 'snapstart = "yes"'))
+# --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
+
+PYPROJECT = {"tool": {"lambdakit": {"project": "x", "handler": "app.main.handle", "python": "3.13"}}}
+KNOWN_KEYS: list[tuple[tuple[str, ...], type]] = [
+    (("tool",), dict),
+    (("tool", "lambdakit"), dict),
+    (("tool", "lambdakit", "project"), str),
+    (("tool", "lambdakit", "handler"), str),
+    (("tool", "lambdakit", "prepare"), list),
+    (("tool", "lambdakit", "python"), str),
+]
+
+
+def load_fresh(repo: Path) -> config.ProjectConfig:
+    config.load.cache_clear()  # hypothesis reuses the folder: the cached answer would hide the new file
+    return config.load(repo)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tool = 3\n", r"pyproject.toml: tool must be a table, not 3 \(an integer\)"),
+        ("[tool]\nlambdakit = 3\n", r"pyproject.toml: tool.lambdakit must be a table, not 3"),
+        ('[tool.lambdakit]\nhandler = "os.system"\n', r"handler = 'os.system' names a function of 'os'"),
+        ('[tool.lambdakit]\nhandler = "lambdakit.cli.main"\n', r"names a function of 'lambdakit'"),
+        ("[tool.lambdakit]\npython = 3.13\n", r"python = 3.13 \(a number\) must be a string"),
+    ],
+)
+def test_a_wrong_type_names_the_file_the_key_and_the_fix(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_fresh(tmp_path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_a_non_utf8_pyproject_points_at_the_byte(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml is not UTF-8 text \(byte 0xe9 at offset 21\)"):
+        load_fresh(tmp_path)
+
+
+@broken.examples(60)
+@given(data=st.data())
+def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.DataObject) -> None:
+    key, expected = data.draw(st.sampled_from(KNOWN_KEYS))
+    document = broken.with_value(PYPROJECT, key, data.draw(broken.wrong(expected)))
+    (tmp_path / "pyproject.toml").write_bytes(broken.toml_document(document))
+    assert broken.one_line(lambda: load_fresh(tmp_path), "pyproject.toml") is not None
+
+
+@broken.examples(40)
+@given(raw=broken.broken_bytes((REPO_ROOT / "pyproject.toml").read_bytes(), lambda n: b"x = " + b"[" * n))
+def test_any_broken_pyproject_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(raw)
+    broken.one_line(lambda: load_fresh(tmp_path), "pyproject.toml")
+
+
+def test_the_prepare_hook_may_name_its_own_python_and_defaults_to_the_runtimes() -> None:
+    assert config.parse({"python": "3.13"}).hook_python == "3.13"
+    hooked = config.parse({"python": "3.13", "prepare-python": "3.11"})
+    assert (hooked.python, hooked.prepare_python, hooked.hook_python) == ("3.13", "3.11", "3.11")
+    with pytest.raises(
+        ConfigError, match=r'prepare-python = 3.11 must be a Python version string such as "3.11"'
+    ):
+        config.parse({"prepare-python": 3.11})

@@ -173,6 +173,15 @@ def test_build_refuses_a_dockerfile_whose_cmd_is_not_the_configured_handler(tmp_
     build.check_handler(REPO / "Dockerfile")  # this repository's
 
 
+def test_a_missing_or_non_utf8_dockerfile_is_one_line(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    with pytest.raises(ConfigError, match=r"Dockerfile is missing; .* restore it or fix Metadata"):
+        build.check_handler(dockerfile, config.ProjectConfig())
+    dockerfile.write_bytes(b"FROM x\n# caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"Dockerfile is not UTF-8 text \(byte 0xe9 at offset 12\)"):
+        build.check_handler(dockerfile, config.ProjectConfig())
+
+
 def test_the_code_layer_holds_every_package_of_src_but_the_kits(tmp_path: Path) -> None:
     for package in ("lambdakit", "inference", "helpers"):
         (tmp_path / package).mkdir()

@@ -246,6 +246,9 @@ def test_baseline_installs_its_pinned_set_for_the_lambda_platform(tmp_path: Path
     assert {"--only-binary=:all:", "--no-deps"} <= set(argv)
     platforms = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--platform"]
     assert platforms == ["manylinux_2_28_x86_64", "manylinux2014_x86_64"]
+    # for the baseline base's Python (CPU torch is cp311 here), not the kit tools' 3.13
+    assert argv[argv.index("--python-version") + 1] == baseline.BASE_PYTHON == "3.11"
+    assert argv[argv.index("--abi") + 1] == "cp311"
 
 
 def test_baseline_requirements_pin_every_package_and_the_cpu_torch() -> None:

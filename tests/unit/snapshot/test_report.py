@@ -178,6 +178,18 @@ def test_the_default_is_the_prepare_hook_then_every_event_through_the_configured
     assert command.prepare_commands(config.ProjectConfig(), "/py") == ()
 
 
+def test_the_events_and_the_hook_run_on_the_interpreters_nox_names() -> None:
+    # nox -s snapshot runs in the kit's tools env: the function's and the hook's environments are others
+    args = ["--python", "/envs/function/bin/python", "--prepare-python", "/envs/prepare/bin/python"]
+    chosen = command.options_from(command.parser().parse_args(args))
+    assert {argv[0] for argv in chosen.commands} == {"/envs/function/bin/python"}
+    alone = command.options_from(command.parser().parse_args(args[:2]))  # the hook defaults to --python
+    hook = config.load().prepare
+    if hook and hook[0] in {"python", "python3"}:  # the demo's hook; an adopted repository may have none
+        assert chosen.prepare[0][0] == "/envs/prepare/bin/python"
+        assert alone.prepare[0][0] == "/envs/function/bin/python"
+
+
 def test_a_project_without_events_is_told_to_add_them(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no sample events"):
         command.default_commands(config.ProjectConfig(), tmp_path)

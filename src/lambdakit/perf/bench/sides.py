@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lambdakit.core import config
+from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
 from lambdakit.images import build, engine
@@ -68,7 +68,7 @@ def bench_events(demo: bool, repo: Path = REPO_ROOT) -> tuple[Any, Any]:
     by_name = {path.stem: path for path in events}
     single = by_name.get("single", events[0])
     batch = by_name.get("batch", single)
-    return json.loads(single.read_text(encoding="utf-8")), json.loads(batch.read_text(encoding="utf-8"))
+    return events_reader.read(single), events_reader.read(batch)
 
 
 def handler_file(project: config.ProjectConfig | None = None) -> str:
@@ -100,7 +100,9 @@ def build_contenders(
 
 
 def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo: bool) -> Contender:
-    inputs = build.resolve_inputs({quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset)
+    inputs = build.resolve_inputs(
+        {quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset, architecture=architecture
+    )
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"

@@ -1,0 +1,37 @@
+"""`nox -s local` over events/: a broken event fails alone, in one line, before any container starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdakit.runtime import local
+
+
+def test_broken_events_are_one_line_each_and_the_others_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.json"
+    good.write_text('{"text": "a b"}')
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\x00\x01\xfe\xff")
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+
+    runnable, broken = local.runnable_events([binary, good, deep])
+
+    assert runnable == [good] and broken == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.endswith("(not run; the other events still run)") for line in lines)
+    assert "binary.json is not UTF-8 text (byte 0xfe at offset 2)" in lines[0]
+    assert "deep.json nests deeper than Python's JSON parser allows" in lines[1]
+
+
+def test_only_broken_events_exit_1_without_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "truncated.json"
+    event.write_text('{"text": ')
+    assert local.cli([str(event), "--faithful"]) == 1
+    assert "truncated.json is not valid JSON" in capsys.readouterr().err
