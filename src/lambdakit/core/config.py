@@ -6,7 +6,7 @@
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
     prepare-python = "3.11"                          # optional: the hook's own interpreter (default: python)
-    snapstart = true                                 # optional: deploy with SnapStart, invoked through an alias
+    snapstart = true                                 # optional: deploy with SnapStart behind an alias
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.

@@ -104,7 +104,6 @@ def test_invoke_goes_through_the_alias_when_there_is_one() -> None:
     assert deploy.FunctionInfo("fn", "arn:fn", "arn:fn:live").invoke_name == "arn:fn:live"
 
 
-
 @pytest.fixture
 def closed_port() -> str:
     """An endpoint on this machine where nothing listens: connections are refused at once."""

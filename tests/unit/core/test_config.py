@@ -73,6 +73,8 @@ def test_snapstart_is_a_boolean_switch_off_by_default(tmp_path: Path) -> None:
     assert config.load(write(tmp_path / "on", "snapstart = true")).snapstart is True
     with pytest.raises(ConfigError, match=r"snapstart = 'yes' must be true or false"):
         config.load(write(tmp_path / "bad", 'snapstart = "yes"'))
+
+
 # --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
 
 PYPROJECT = {"tool": {"lambdakit": {"project": "x", "handler": "app.main.handle", "python": "3.13"}}}
