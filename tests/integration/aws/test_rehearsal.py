@@ -200,7 +200,7 @@ def script_revision_key() -> str:
 
 
 def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_redeploy_moves(
-    story: Story, model_dir: Path, sample_events: dict[str, Path]
+    story: Story, model_dir: Path, sample_events: dict[str, Path], function_python: str
 ) -> None:
     """SnapStart from the template's own property: deploy adds `AutoPublishAlias: live` and the alias output;
     every answer comes through the alias, and a code change publishes a version the alias moves to. The
@@ -232,7 +232,7 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
     assert version["Code"]["ImageUri"] == first.image_uri
     for name, event in sample_events.items():
         result = invoke.invoke(event.read_bytes(), first.function.invoke_name)
-        assert labels(result.payload) == local_labels(event, model_dir), name
+        assert labels(result.payload) == local_labels(event, model_dir, function_python), name
 
     asset_image, _ = deploy.local_asset_image(PROJECT)
     tag = f"{PROJECT}-function:ss-v2"
