@@ -1,11 +1,14 @@
 # The function image (`nox -s build` runs `sam build`, which builds this with the classic builder).
 # Layers go from least to most often changed, so a code change rebuilds and re-pushes only the last one:
-#   base → ENV → model assets (COPY --from the asset image) → locked runtime deps → code → precision → CMD.
+#   base → ENV → model assets (COPY --from the asset image) → locked runtime deps → code → CMD.
 # Hermetic: no step uses the network. The context (build/function/) is staged on the host by
 # lambdakit.images: deps/ (pip --target for the Lambda platform) and code/, each holding var/task/... with
-# every folder and file at mtime 0 and copied to /, so the same input gives the same layer digest.
+# every folder and file at mtime 0 and copied to /, so the same input gives the same layer digest, and a
+# copy of this file (template.yaml's Metadata points at it), without the asset stage's two lines when the
+# snapshot found nothing to ship. The function's own settings (its environment variables) are template.yaml's.
 ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.13
-ARG ASSET_IMAGE=triage-assets:latest
+# Set by `nox -s build`: <project>-assets at its content tag.
+ARG ASSET_IMAGE
 # The classic builder does not expand variables in `COPY --from`; a named stage does the same job.
 FROM ${ASSET_IMAGE} AS assets
 
@@ -25,8 +28,5 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 COPY --from=assets / /
 COPY deps/ /
 COPY code/ /
-# fp32 or int8: which export under /cache the handler loads (its asset image must hold that export).
-# Declared after the COPY layers so that choosing int8 changes no layer, only the image's config.
-ARG INFERENCE_PRECISION=fp32
-ENV INFERENCE_PRECISION=${INFERENCE_PRECISION}
+# `nox -s build` sets CMD to [tool.lambdakit] handler in its staged copy (build/function/Dockerfile).
 CMD ["inference.handler.lambda_handler"]

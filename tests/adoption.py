@@ -1,9 +1,11 @@
-"""Adopt an example pipeline into a copy of this repository by the five steps of docs/own-pipeline.md.
+"""Adopt an example pipeline into a copy of this repository by the steps of docs/own-pipeline.md.
 
 The steps, and nothing else: (1) replace src/inference/, (2) replace the Pipfile's [packages] with the
 example's and `pipenv lock`, (3) replace events/, (4) replace tests/function/, (5) delete the demo's
-build-time hook (`[tool.lambdakit] prepare` and the Pipfile's [prepare-packages] it ran with). The copy also
-gets its own `[tool.lambdakit] project`, so its images never meet another checkout's on a shared engine.
+build-time hook (`[tool.lambdakit] prepare` and the Pipfile's [prepare-packages] it ran with), and (6) for
+an example that brings its own settings (`template.function.yaml`), those as the function's Properties in
+template.yaml. The copy also gets its own `[tool.lambdakit] project`, so its images never meet another
+checkout's on a shared engine.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from lambdakit.snapshot.tarball import sha256_of
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 TOOLS = settings.build_dir(REPO) / "tools"
-# All the adoption steps touch: three folders and three files.
+# All the adoption steps touch: three folders and four files (template.yaml: the function's own settings).
 STEP_DIRS = ("src/inference/", "events/", "tests/function/")
-STEP_FILES = frozenset({"Pipfile", "Pipfile.lock", "pyproject.toml"})
+STEP_FILES = frozenset({"Pipfile", "Pipfile.lock", "pyproject.toml", "template.yaml"})
+SETTINGS_FRAGMENT = "template.function.yaml"  # an example's own function Properties
 PIPENV_PIN = re.compile(r"^ARG PIPENV_VERSION=(\S+)$", re.MULTILINE)
 # What a nox session run from the tests would otherwise inherit from the outer `nox -s tests` session.
 OUTER_ENV = {
@@ -88,6 +91,15 @@ def fragment_table(fragment: Path, name: str) -> str:
     return table[0].rstrip("\n") + "\n\n"
 
 
+def with_function_properties(template: str, fragment: str) -> str:
+    """template.yaml with the function's Properties (the lines between `    Properties:` and `    Metadata:`)
+    replaced by FRAGMENT's lines (its comment lines left out)."""
+    lines = "".join(line for line in fragment.splitlines(keepends=True) if not line.lstrip().startswith("#"))
+    pattern = re.compile(r"^(    Properties:\n).*?(?=^    Metadata:\n)", re.MULTILINE | re.DOTALL)
+    assert pattern.search(template), "template.yaml has no function Properties before its Metadata"
+    return pattern.sub(lambda match: match[1] + lines, template, count=1)
+
+
 def without_prepare_hook(pyproject: str) -> str:
     """pyproject.toml without `prepare = [...]`, `prepare-python = ...` and the comment lines above each."""
     text = re.sub(r"(?:^#[^\n]*\n)*^prepare = \[[^\]]*\]\n", "", pyproject, flags=re.MULTILINE)
@@ -126,6 +138,10 @@ def adopt(example: str, target: Path, project: str) -> Adopted:
     replace_dir(root / "tests" / "function", source / "tests" / "function")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(with_project(without_prepare_hook(pyproject.read_text()), project))
+    if (source / SETTINGS_FRAGMENT).is_file():
+        template = root / "template.yaml"
+        fragment = (source / SETTINGS_FRAGMENT).read_text()
+        template.write_text(with_function_properties(template.read_text(), fragment))
     return Adopted(root, source, project, copied)
 
 

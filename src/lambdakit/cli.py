@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("lambdakit.runtime.dev", "run sample events through the configured handler, no Docker"),
     "env": ("lambdakit.core.envinfo", "print the kit's ENV block for a cache root"),
     "base-image": ("lambdakit.images.baseimage", "build the offline stand-in Lambda Python base image"),
+    "check-devcontainer": (
+        "lambdakit.core.devcontainer",
+        "refuse a Dev Container whose Python is not [tool.lambdakit] python",
+    ),
     "assets": ("lambdakit.images.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
     "build": ("lambdakit.images.build", "stage deps and code, then `sam build` the function image"),
     "local": (

@@ -52,6 +52,8 @@ class Expected:
     labels: dict[str, list[str]]
     downloads: dict[str, str]  # a path in the cache root (a blob's is its symlink's) -> the library
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label_key: str = "label"  # the answer's field that holds the label
+    memory_mb: int | None = None  # the example's own MemorySize (template.function.yaml), if it has one
 
 
 EXPECTED = {
@@ -72,6 +74,13 @@ EXPECTED = {
     "ticket-topics": Expected(
         labels={"batch.json": ["shipping", "technical", "account"], "single.json": ["billing"]},
         downloads={"nltk_data/corpora/stopwords/english": "nltk"},
+    ),
+    # downloads nothing (model.joblib is committed): no asset image; its own MemorySize and Environment
+    "wine-origin": Expected(
+        labels={"batch.json": ["class_1", "class_2", "class_0"], "single.json": ["class_0"]},
+        downloads={},
+        label_key="cultivar",
+        memory_mb=512,
     ),
 }
 
@@ -161,8 +170,8 @@ def faithful_answers(output: str) -> dict[str, tuple[str, Any]]:
     return answers
 
 
-def labels_of(answer: dict[str, Any]) -> list[str]:
-    return [r["label"] for r in answer["results"]] if "results" in answer else [answer["label"]]
+def labels_of(answer: dict[str, Any], key: str = "label") -> list[str]:
+    return [r[key] for r in answer["results"]] if "results" in answer else [answer[key]]
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +197,7 @@ def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
 ) -> None:
     hub, index = hubs
     expected = EXPECTED[example]
-    # GIVEN a copy of the repository that adopted the example by the five steps (pipenv lock included)
+    # GIVEN a copy of the repository that adopted the example by the documented steps (pipenv lock included)
     adopted = adoption.adopt(example, tmp_path / "repo", project=f"{PREFIX}-{example}")
     run = Run(example, adopted.root)
     online = adoption.user_env(
@@ -218,19 +227,25 @@ def test_an_example_is_adopted_by_the_five_steps_and_runs_offline_in_the_image(
     for pattern, library in expected.downloads.items():
         assert [shipped[path] for path in fnmatch.filter(shipped, pattern)] == [library], (pattern, shipped)
     assert report["verify"]["passed"] is True
+    assert report["assets"] == ("tarball" if expected.downloads else "none")  # nothing to ship: a result
 
     # WHEN the hubs are gone and the image is built and run under Lambda's limits
     hub.stop()
     index.stop()
     offline = adoption.user_env(LAMBDAKIT_BASE_IMAGE=base_image)
     run.nox("assets", env=offline)
-    run.nox("build", env=offline)
-    answers = faithful_answers(run.nox("local", "--faithful", env=offline))
+    built = run.nox("build", env=offline)
+    if not expected.downloads:
+        assert "assets none" in built  # no asset stage
+    faithful = run.nox("local", "--faithful", env=offline)
+    answers = faithful_answers(faithful)
+    if expected.memory_mb:  # the example's own settings reached the faithful run
+        assert f"{expected.memory_mb} MB, " in faithful, faithful[-2000:]
 
     # THEN every sample event gets the answer the pipeline gives
     assert {name: outcome for name, (outcome, _) in answers.items()} == dict.fromkeys(expected.labels, "ok")
     for name, labels in expected.labels.items():
-        assert labels_of(answers[name][1]) == labels, (name, answers[name])
+        assert labels_of(answers[name][1], expected.label_key) == labels, (name, answers[name])
     for name, fields in expected.extra.items():
         assert {key: answers[name][1][key] for key in fields} == fields
     # and the very answer the dev loop gave, field for field

@@ -9,6 +9,8 @@ Steps, each failing with one line that names the fix:
    Docker logs in with `GetAuthorizationToken` (`ecr`).
 3. Push the asset image under its content tag, skipped when the registry already has that tag: the weights
    go up once per content, ever. Push the function image under a tag made of its image id, likewise.
+   A function whose snapshot found nothing to ship (report.json: `"assets": "none"`) has no asset image:
+   no `<project>-assets` repository is created and nothing is pushed to one.
 4. `sam deploy` of the built template with the function's `ImageUri` pinned to the pushed digest (so an
    unchanged image is "No changes to deploy"), settings from `samconfig.toml`, pass-through arguments last
    (`stack`).
@@ -65,7 +67,7 @@ class DeployReport:
     stack: str
     function: FunctionInfo
     image_uri: str
-    assets: push.PushReport
+    assets: push.PushReport | None  # None: the function has no asset image
     code: push.PushReport
     changed: bool
     seconds: float
@@ -103,9 +105,12 @@ def caller_account(session: Any) -> str:
         ) from exc
 
 
-def local_asset_image(project: str, architecture: str | None = None) -> tuple[str, str]:
+def local_asset_image(project: str, architecture: str | None = None) -> tuple[str, str] | None:
     """(local reference, content tag) of the asset image: the local one `nox -s assets` made, else the one
-    assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest (`pinned.resolve`)."""
+    assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest (`pinned.resolve`); None
+    when the snapshot found nothing to ship."""
+    if assets.none_recorded():
+        return None
     repository = assets.repository_name(project)
     reference = pinned.resolve(architecture or template.load().target.architecture, project)
     if reference is None:
@@ -161,16 +166,22 @@ def deploy(
     region = str(session.region_name)
     log.info("account %s, region %s, stack %s", account, region, config.stack_name)
     client = session.client("ecr")
-    for repository in (config.asset_repository, config.function_repository):
+    asset = local_asset_image(config.project)
+    for repository in (
+        (config.asset_repository, config.function_repository) if asset else (config.function_repository,)
+    ):
         ecr.ensure_repository(client, repository)
     registry = ecr.login(client)
-    asset_local, asset_tag = local_asset_image(config.project)
-    asset_push = push.push(
-        asset_local,
-        f"{registry.host}/{config.asset_repository}",
-        asset_tag,
-        registry.auth_config,
-        skip_existing=True,
+    asset_push = (
+        push.push(
+            asset[0],
+            f"{registry.host}/{config.asset_repository}",
+            asset[1],
+            registry.auth_config,
+            skip_existing=True,
+        )
+        if asset
+        else None
     )
     local = function_local or function_image(config.built_template)
     code_push = push.push(
@@ -178,7 +189,10 @@ def deploy(
     )
     image_uri = f"{registry.host}/{config.function_repository}@{code_push.digest}"
     template_file = stack.write_deploy_template(
-        config.built_template, image_uri, asset_push.image, settings.build_dir() / "deploy" / "template.yaml"
+        config.built_template,
+        image_uri,
+        asset_push.image if asset_push else "",
+        settings.build_dir() / "deploy" / "template.yaml",
     )
     log.info("sam deploy %s (%s)", config.stack_name, image_uri)
     argv = stack.sam_deploy_argv(
@@ -215,7 +229,7 @@ def print_report(report: DeployReport) -> None:
     if report.function.alias_arn:
         table.add_row("alias (SnapStart)", report.function.alias_arn)
     table.add_row("image", report.image_uri)
-    table.add_row("asset image", report.assets.summary())
+    table.add_row("asset image", report.assets.summary() if report.assets else "none (nothing to ship)")
     table.add_row("function image", report.code.summary())
     table.add_row("took", f"{report.seconds:.1f} s")
     Console(file=sys.stdout, width=200).print(table)
@@ -236,7 +250,10 @@ def cli(argv: list[str]) -> int:
 
 def lock_pushed_assets(report: DeployReport) -> None:
     """Pin the asset image this deploy pushed (or found) in ECR in assets.lock (unchanged for the same
-    content). Only the command does it: the rehearsal's registry must never reach the user's lock."""
+    content); nothing to pin when nothing shipped. Only the command does it: the rehearsal's registry must
+    never reach the user's lock."""
+    if report.assets is None:
+        return
     remote, _, tag = report.assets.image.rpartition(":")
     local = f"{assets.repository_name()}:{tag}"
     snapshot_report = pinned.snapshot_report()

@@ -64,7 +64,7 @@ def build_changed_image(
     tpl: Template,
     tag: str,
     revision: str,
-    asset_image: str,
+    asset_image: str | None,
     workdir: Path,
     base_image: str | None = None,
     built_context: Path | None = None,
@@ -124,7 +124,8 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
         print(f"# invoke every sample event ({first.function.invoke_name})")
         invoke_all(first.function.invoke_name, sample_events())
         print("# code change: a new code layer, the same dependencies and weights")
-        asset_image, _ = deploy.local_asset_image(config.project)
+        asset = deploy.local_asset_image(config.project)
+        asset_image = asset[0] if asset else None
         with tempfile.TemporaryDirectory(prefix="lambdakit-change-") as work:
             local = build_changed_image(
                 tpl, f"{config.project}-function:rehearsal", "rehearsal-2", asset_image, Path(work)
@@ -133,8 +134,11 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
         deploy.print_report(second)
         print("# invoke again: the answers now carry the change")
         invoke_all(second.function.invoke_name, sample_events())
-        uploads = stand_in.upload_count(config.asset_repository)
-        print(f"# asset blobs uploaded in this rehearsal: {uploads} (the first deploy only)")
+        if asset:
+            uploads = stand_in.upload_count(config.asset_repository)
+            print(f"# asset blobs uploaded in this rehearsal: {uploads} (the first deploy only)")
+        else:
+            print("# no asset image: the snapshot found nothing to ship")
     print("# stand-in stopped")
 
 

@@ -147,6 +147,8 @@ class Target:
     snapstart: str = SNAPSTART_OFF  # SnapStart's ApplyOn
     concurrency: Concurrency = field(default_factory=Concurrency)
     file_systems: int = 0  # EFS mounts (FileSystemConfigs)
+    # the function's Environment Variables (template order): Lambda sets them in every execution environment
+    variables: tuple[tuple[str, str], ...] = ()
     rules: Rules = LAMBDA
 
     @property

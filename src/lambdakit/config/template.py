@@ -208,8 +208,12 @@ def for_deploy(
 
 
 def _limits(document: Any, resource: Any, path: Path) -> Target:
-    """Timeout, MemorySize, EphemeralStorage and Architectures: the resource's own value, else Globals."""
+    """Timeout, MemorySize, EphemeralStorage, Architectures and Environment: the resource's own value, else
+    Globals (Environment Variables are merged, the resource's winning, as SAM does)."""
     merged = _properties(document, resource, path)
+    globals_ = _mapping(_mapping(document.get("Globals"), path, "Globals").get("Function"), path, "Globals")
+    own = _mapping(resource.get("Properties"), path, "Properties")
+    variables = _variables(globals_, path) | _variables(own, path)
     ephemeral = _mapping(merged.get("EphemeralStorage"), path, "EphemeralStorage")
     architectures = merged.get("Architectures")
     architectures = [DEFAULTS["Architecture"]] if architectures in (None, []) else architectures
@@ -234,7 +238,26 @@ def _limits(document: Any, resource: Any, path: Path) -> Target:
         timeout_s=values["Timeout"],
         ephemeral_mb=values["EphemeralStorage"],
         architecture=str(architectures[0]),
+        variables=tuple(variables.items()),
     )
+
+
+def _variables(properties: Any, path: Path) -> dict[str, str]:
+    """`Environment: Variables:` as strings (Lambda's values are strings; YAML may read 8 as a number)."""
+    environment = _mapping(properties.get("Environment"), path, "Environment")
+    variables = _mapping(environment.get("Variables"), path, "Environment.Variables")
+    if any(
+        getattr(value, "tag", None) is not None or isinstance(value, dict | list)
+        for value in variables.values()
+    ):
+        raise ConfigError(
+            f"{path}: Environment Variables must map names to plain values (the kit's local runs apply "
+            "them as Lambda does; a !Ref or !Sub is not resolved locally): write the value itself."
+        )
+    return {
+        str(name): str(value).lower() if isinstance(value, bool) else str(value)
+        for name, value in variables.items()
+    }
 
 
 def _image_settings(

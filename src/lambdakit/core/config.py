@@ -1,11 +1,12 @@
 """`[tool.lambdakit]` in pyproject.toml: the contract between the kit and the user's function.
 
     [tool.lambdakit]
-    project = "triage"                               # prefixes every image, repository and the stack
+    project = "myapp"                                # prefixes every image, repository and the stack
     handler = "inference.handler.lambda_handler"     # module.function Lambda calls (the default)
     prepare = ["python", "-m", "inference.prepare"]  # optional build-time hook, run before the snapshot
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
     prepare-python = "3.11"                          # optional: the hook's own interpreter (default: python)
+    assets = ["src/app/model.onnx"]                  # optional: committed files shipped in the asset layer
     snapstart = true                                 # optional: deploy with SnapStart behind an alias
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
@@ -19,7 +20,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdakit.core import files, runtimes
@@ -37,6 +38,7 @@ IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KIT_PACKAGE = "lambdakit"
 TABLE_FIX = f"write the kit's settings as a [{TABLE}] table (see docs/own-pipeline.md)"
 VERSION_RE = re.compile(r"3\.\d{1,2}")
+SOURCE_PREFIX = "src/"  # `assets` entries name files of the function's code, under src/
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ProjectConfig:
     handler: str = DEFAULT_HANDLER
     prepare: tuple[str, ...] = ()
     python: str = runtimes.DEFAULT_PYTHON
+    assets: tuple[str, ...] = ()  # paths or globs under src/: committed files that go to the asset layer
     prepare_python: str | None = None  # the build-time hook's interpreter when its packages need another
     snapstart: bool = False  # SnapStart on published versions (config/target.py), or template.yaml's own
 
@@ -79,7 +82,7 @@ def _project(value: Any) -> str:
         raise ConfigError(
             f"[{TABLE}] project = {files.shown(value)} cannot name images and a stack: use lowercase "
             f"letters, digits and single hyphens, starting with a letter, at most {PROJECT_MAX} characters "
-            "(e.g. 'triage')."
+            "(e.g. 'myapp')."
         )
     return value
 
@@ -137,12 +140,26 @@ def _prepare_python(value: Any) -> str:
     return value
 
 
+def _assets(value: Any) -> tuple[str, ...]:
+    entries = value if isinstance(value, list) else [None]
+    for entry in entries:
+        parts = PurePosixPath(entry).parts if isinstance(entry, str) else ()
+        if len(parts) < 2 or parts[0] != SOURCE_PREFIX.rstrip("/") or ".." in parts or "\\" in str(entry):
+            raise ConfigError(
+                f"[{TABLE}] assets = {value!r} must be a list of paths or globs under src/ (e.g. "
+                f'["src/app/model.onnx", "src/app/models/*.onnx"]), written with "/"; delete the key '
+                "to ship every committed file with the code."
+            )
+    return tuple(value)
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "project": _project,
     "handler": _handler,
     "prepare": _prepare,
     "python": _python,
     "prepare-python": _prepare_python,
+    "assets": _assets,
     "snapstart": _snapstart,
 }
 
@@ -177,3 +194,29 @@ def load(repo: Path = REPO_ROOT) -> ProjectConfig:
     tool = files.table(document.get("tool", {}), where, "tool", TABLE_FIX)
     table = files.table(tool.get("lambdakit", {}), where, TABLE, TABLE_FIX)
     return parse(table, where)
+
+
+# Where the files `assets` names live in the image: under the cache root (the asset layer), each at its
+# path below src/; the code layer keeps a symlink at the file's code path, so the function opens it unchanged.
+CODE_ASSETS_DIR = "code-assets"
+
+
+def code_asset_files(project: ProjectConfig, source: Path = REPO_ROOT / "src") -> list[str]:
+    """The committed files `assets` names, as paths below SOURCE (src/): `app/model.onnx`, sorted.
+
+    A pattern that matches no file is refused: a typo would otherwise ship the file in the code layer."""
+    found: set[str] = set()
+    for pattern in project.assets:
+        matches = [p for p in source.glob(pattern.removeprefix(SOURCE_PREFIX)) if p.is_file()]
+        if not matches:
+            raise ConfigError(
+                f"[{TABLE}] assets names {pattern!r}, which matches no file under {source}: fix the path "
+                "(relative to the repository, e.g. 'src/app/model.onnx') or drop the entry."
+            )
+        found.update(p.relative_to(source).as_posix() for p in matches)
+    return sorted(found)
+
+
+def code_asset_image_path(relative: str) -> str:
+    """`app/model.onnx` → `code-assets/app/model.onnx`, below the image's cache root."""
+    return f"{CODE_ASSETS_DIR}/{relative}"

@@ -102,10 +102,6 @@ class SnapshotCommandFailed(CommandFailed):
     """The snapshot's COMMAND exited non-zero; the message carries its last lines."""
 
 
-class NothingToShip(KitError):
-    """The snapshot's COMMAND wrote no file into the cache root."""
-
-
 class DiskFull(KitError):
     """The disk filled up while the snapshot ran or wrote its tarball."""
 

@@ -42,7 +42,8 @@ def find_python(version: str) -> str:
         raise PythonMissing(
             f"Python {version} is not on PATH; get it with `pyenv install {version}` (then "
             f"`pyenv shell {version}` or PYENV_VERSION), `uv python install {version}`, "
-            f"`apt-get install python{version}-venv`, or open the Dev Container."
+            f"or `apt-get install python{version}-venv` (the Dev Container holds [tool.lambdakit] python "
+            "only)."
         )
     return found
 

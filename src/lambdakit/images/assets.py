@@ -14,11 +14,16 @@ The import is nameless until checked: `<sha12>` is tagged only on an image whose
 bytes (`docker import` keeps them as they are, so the layer's diff id is the tarball's sha256). An import cut
 short (SIGTERM to nox, which the kernel passes on to this process, or an engine restart) leaves at most a
 nameless image, never a tag on a partial layer; a tag found on another layer is imported again.
+
+A snapshot that found nothing to ship records `"assets": "none"` in report.json (and leaves no tarball):
+then there is no asset image to build, and `build`, `local`, `rehearse`, `deploy` and `bench` run without one
+(`required()` is the one place that decides).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 from dataclasses import dataclass
@@ -52,6 +57,23 @@ class AssetImage:
 
 def default_tarball() -> Path:
     return build_dir() / "assets" / outputs.TARBALL_NAME
+
+
+def none_recorded(report: Path | None = None) -> bool:
+    """Whether the last snapshot found nothing to ship (its report.json says `"assets": "none"`)."""
+    report = report or default_tarball().with_name(outputs.REPORT_NAME)
+    outputs.settle(report.parent)  # an interrupted commit is finished first: the report then tells the truth
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("assets") == outputs.NO_ASSETS
+
+
+def required(project: str | None = None) -> str | None:
+    """The asset image the function is built on (`<project>-assets:latest`), or None when the snapshot
+    recorded nothing to ship: then the build has no asset stage and the deploy no asset repository."""
+    return None if none_recorded() else f"{repository_name(project)}:{LATEST}"
 
 
 def repository_name(project: str | None = None) -> str:
@@ -132,6 +154,12 @@ def cli(argv: list[str]) -> int:
     stop_with_parent()
     tarball = args.tarball or default_tarball()
     report = args.report or tarball.with_name(outputs.REPORT_NAME)
+    if args.tarball is None and none_recorded(report):
+        print(
+            f"nothing to build: the last snapshot found no file to ship ({report} says "
+            f'"assets": "{outputs.NO_ASSETS}"); `nox -s build` builds the function without an asset image'
+        )
+        return 0
     image = build(tarball, args.repository, report=report)
     print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
     if args.publish:

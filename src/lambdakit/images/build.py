@@ -6,12 +6,17 @@ The context (`build/function/`, the template's `DockerContext`) holds two folder
   (hash-checked, wheels only, bytecode compiled, mtime 0). Reinstalled only when the lock changes, so an
   unchanged lock gives an unchanged layer;
 * `code/`: the function's packages (every package under `src/` but the kit's), the last and smallest layer.
+  A committed file `[tool.lambdakit] assets` names is not copied: the snapshot put it in the asset layer
+  (`/cache/code-assets/<path below src>`), and the code layer holds a symlink to it at its code path;
+* `Dockerfile`: the project's Dockerfile (the template's Metadata points here), its `CMD` set to
+  `[tool.lambdakit] handler` (so a function of its own package touches no kit file), without its asset stage
+  (`FROM ${ASSET_IMAGE} AS assets`, `COPY --from=assets`) when the snapshot found nothing to ship.
 
 `sam build --parameter-overrides BaseImage=... AssetImage=... NAME=...` then builds the image: the template's
 `DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE) and the asset image's
-content tag are chosen per build without editing template.yaml. Any other build arg is the function's own
-(the demo's INFERENCE_PRECISION): it takes the value of the environment variable of its name when that is
-set, else its parameter's default.
+content tag are chosen per build without editing template.yaml. Any other build arg is the function's own:
+it takes the value of the environment variable of its name when that is set, else its parameter's default.
+(The function's run-time settings are its template `Environment`, not build args.)
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.config.template import Template
+from lambdakit.console import human_bytes
 from lambdakit.core import config, files, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
 from lambdakit.core.settings import (
     BASE_IMAGE_ENV,
+    IMAGE_CACHE_ROOT,
     REPO_ROOT,
     VERBOSE_ENV,
     base_image,
@@ -51,6 +58,14 @@ TASK_ROOT = (
     "var/task"  # LAMBDA_TASK_ROOT, where Lambda's Python runtime imports the handler and its deps from
 )
 GLIBC_FLOOR = hostinstall.MANYLINUX_FLOOR
+SOURCE_DOCKERFILE = REPO_ROOT / "Dockerfile"  # the kit's one Dockerfile; the build stages it into the context
+# The asset stage of the Dockerfile: left out of the staged copy when the function has no asset image.
+ASSET_STAGE_RE = re.compile(r"^(FROM\s+\$\{?ASSET_IMAGE\}?\s.*|COPY\s+--from=assets\s.*)\n", re.M)
+# The Dockerfile's exec-form CMD: the staged copy names the configured handler there.
+CMD_RE = re.compile(r'^CMD\s*\[\s*"([^"]+)"\s*\]', re.M)
+# A committed file at least this big in the code layer is re-pushed at every code change: `build` suggests
+# moving it into the asset layer (`[tool.lambdakit] assets`).
+LARGE_FILE_BYTES = 50 * 1000**2
 KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
 # "glibc 2.41 3.13": the image's C library and Python, asked of the image itself.
 PLATFORM_PROBE = "import os, sys; print(os.confstr('CS_GNU_LIBC_VERSION'), '%d.%d' % sys.version_info[:2])"
@@ -84,19 +99,20 @@ class Target:
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The two images the Dockerfile starts from, as immutable references, and the function's own build
-    args (the demo's INFERENCE_PRECISION)."""
+    """The images the Dockerfile starts from, as immutable references (no asset image: a function whose
+    snapshot found nothing to ship), and the function's own build args."""
 
     base_image: str
-    asset_image: str
+    asset_image: str | None
     function_args: Mapping[str, str] = field(default_factory=dict)
 
     def build_args(self) -> dict[str, str]:
-        return {"BASE_IMAGE": self.base_image, "ASSET_IMAGE": self.asset_image, **self.function_args}
+        assets = {"ASSET_IMAGE": self.asset_image} if self.asset_image else {}
+        return {"BASE_IMAGE": self.base_image, **assets, **self.function_args}
 
     def describe(self) -> str:
         own = "".join(f", {name}={value}" for name, value in sorted(self.function_args.items()))
-        return f"base {self.base_image}, assets {self.asset_image}{own}"
+        return f"base {self.base_image}, assets {self.asset_image or 'none'}{own}"
 
 
 def context_dir(tpl: Template) -> Path:
@@ -138,6 +154,7 @@ def stage(
         hostinstall.copy_package(
             source_dir / package, code / package, f"/{TASK_ROOT}/{package}", target.interpreter
         )
+    link_code_assets(code, config.code_asset_files(config.load(), source_dir))
     hostinstall.normalise_tree(context / "code")
     hostinstall.normalise_parents(deps, context / "deps")
     return Staged(
@@ -146,6 +163,72 @@ def stage(
         code_digest=hostinstall.tree_digest(context / "code"),
         deps_reinstalled=reinstalled,
     )
+
+
+def link_code_assets(code: Path, files: Sequence[str]) -> None:
+    """Replace each file `[tool.lambdakit] assets` names by a symlink into the asset layer (mtime 0, so the
+    layer stays reproducible): the function opens it at its code path, its bytes ship with the weights."""
+    for relative in files:
+        path = code / relative
+        if not path.is_file():
+            continue  # in a folder of src/ that is not a package: it never ships in the code layer
+        path.unlink()
+        path.symlink_to(f"{IMAGE_CACHE_ROOT}/{config.code_asset_image_path(relative)}")
+        os.utime(path, (0, 0), follow_symlinks=False)
+
+
+def large_code_files(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[tuple[str, int]]:
+    """(path below the code root, bytes) of every regular file in the code layer of at least THRESHOLD."""
+    found = []
+    for path in sorted(code.rglob("*")):
+        if path.is_file() and not path.is_symlink() and (size := path.stat().st_size) >= threshold:
+            found.append((path.relative_to(code).as_posix(), size))
+    return found
+
+
+def size_advice(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[str]:
+    """One line per large committed file the code layer holds: a code change re-pushes it."""
+    return [
+        f"src/{relative} ({human_bytes(size)}) ships in the code layer, so every code change re-pushes it: "
+        f'add `assets = ["src/{relative}"]` to [tool.lambdakit] in pyproject.toml to move it into the '
+        "asset layer (then `nox -s snapshot && nox -s assets`)"
+        for relative, size in large_code_files(code, threshold)
+    ]
+
+
+def stage_dockerfile(
+    context: Path, dockerfile: Path, with_assets: bool, source: Path = SOURCE_DOCKERFILE
+) -> Path:
+    """Write the project's Dockerfile to DOCKERFILE in the context (its CMD the configured handler, without
+    its asset stage unless WITH_ASSETS) and return it. A template that points at the project's Dockerfile
+    itself (outside the context) builds from it as it is, which needs an asset image (and its own CMD)."""
+    dockerfile = Path(os.path.normpath(dockerfile))
+    if not dockerfile.is_relative_to(Path(os.path.normpath(context))):
+        if not with_assets:
+            raise ConfigError(
+                f"the function has no asset image (the snapshot found nothing to ship) but template.yaml's "
+                f"Metadata Dockerfile points at {dockerfile}, which has an asset stage: set `Dockerfile: "
+                "Dockerfile` (the copy `nox -s build` stages in the DockerContext), or run `nox -s assets`."
+            )
+        return dockerfile
+    text = with_handler(source.read_text(encoding="utf-8"), config.load().handler)
+    if not with_assets:
+        text = ASSET_STAGE_RE.sub("", text)
+    dockerfile.parent.mkdir(parents=True, exist_ok=True)
+    if not dockerfile.is_file() or dockerfile.read_text(encoding="utf-8") != text:
+        dockerfile.write_text(text, encoding="utf-8")
+    return dockerfile
+
+
+def with_handler(text: str, handler: str) -> str:
+    """TEXT with its last exec-form CMD naming HANDLER: the handler's one place is [tool.lambdakit], and
+    the Dockerfile stays the kit's. (The setting is `module.function` identifiers, checked when read: no
+    quote can reach the line.) A Dockerfile without such a CMD is left for `check_handler` to refuse."""
+    commands = list(CMD_RE.finditer(text))
+    if not commands:
+        return text
+    last = commands[-1]
+    return text[: last.start()] + f'CMD ["{handler}"]' + text[last.end() :]
 
 
 def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig | None = None) -> list[str]:
@@ -182,7 +265,7 @@ def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None)
             f"{dockerfile} is missing; template.yaml's Metadata names it: restore it or fix "
             "Metadata Dockerfile/DockerContext."
         ) from None
-    commands = re.findall(r'^CMD\s*\[\s*"([^"]+)"\s*\]', text, re.M)
+    commands = CMD_RE.findall(text)
     if commands[-1:] != [handler]:
         found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
         raise ConfigError(
@@ -274,6 +357,13 @@ def resolve_inputs(
     with the function's own build args (usually `function_build_args`). Without ASSET: the local asset
     image, else the one assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest."""
     base = base or base_image()
+    if asset is None and assets.none_recorded():  # the snapshot found nothing to ship: no asset stage
+        if config.load().assets:
+            raise ConfigError(
+                "[tool.lambdakit] assets names files for the asset image, but the last snapshot recorded "
+                "none: run `nox -s snapshot` and `nox -s assets` again."
+            )
+        return BuildInputs(base_image=base, asset_image=None, function_args=dict(function_args))
     if asset is None:
         architecture = architecture or template.load().target.architecture
         asset = pinned.resolve(architecture)
@@ -311,13 +401,16 @@ def build(
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
     inputs = inputs or resolve_inputs(function_build_args(tpl))
-    # `build/function/../../Dockerfile` by its text: in a fresh clone build/function does not exist yet
-    check_handler(Path(os.path.normpath(context_dir(tpl) / tpl.image.dockerfile)))
+    context = context_dir(tpl)
+    dockerfile = stage_dockerfile(context, context / tpl.image.dockerfile, inputs.asset_image is not None)
+    check_handler(dockerfile)
     _check_base(inputs.base_image)
     warn_deprecated(inputs.base_image)
     target = target_for(inputs.base_image, tpl.target.architecture)
     inputs = assets_for(inputs, target.architecture)
-    staged = stage(context_dir(tpl), target)
+    staged = stage(context, target)
+    for advice in size_advice(staged.context / "code" / TASK_ROOT):
+        log.warning(advice)
     log.info(
         "deps %s (%s), code %s; %s",
         "reinstalled" if staged.deps_reinstalled else "unchanged",
@@ -343,6 +436,8 @@ def build(
 def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
     """`sam build` builds for the template's platform, and Docker then refuses a stage image recorded for
     another: the asset image (data only, from `docker import`) gets a tag recorded for ARCHITECTURE."""
+    if inputs.asset_image is None:
+        return inputs
     arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
     if str(engine.require_image(inputs.asset_image, "run `nox -s assets`").attrs.get("Architecture")) == arch:
         return inputs
@@ -359,12 +454,16 @@ def build_image(
     dockerfile: Path | None = None,
     nocache: bool = False,
 ) -> str:
-    """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag."""
+    """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag.
+    Without DOCKERFILE, the project's is staged into the context (without its asset stage if need be)."""
     _check_base(inputs.base_image)
+    dockerfile = dockerfile or stage_dockerfile(
+        context, context / "Dockerfile", inputs.asset_image is not None
+    )
     engine.build(
         context,
         tag,
-        dockerfile=str(dockerfile or REPO_ROOT / "Dockerfile"),
+        dockerfile=str(dockerfile),
         buildargs=inputs.build_args(),
         nocache=nocache,
     )

@@ -1,7 +1,8 @@
 """The int8 side of `bench --quantize` (the demo's extra): its asset image, and its accuracy against fp32.
 
 The kit does not import the demo: it finds the int8 export as the folder under `$HF_HOME/exports/` whose
-`manifest.json` says `"precision": "int8"`, and selects it with the demo's build arg INFERENCE_PRECISION.
+`manifest.json` says `"precision": "int8"`, and selects it with the demo's variable INFERENCE_PRECISION
+(template.yaml's Environment says fp32; the int8 side sets int8 at run time).
 
 The asset tarball holds the int8 export (`INFERENCE_PRECISION=int8 nox -s prepare` writes it into the cache
 root) under its image path, written with `lambdakit.snapshot.tarball` exactly as the snapshot writes the fp32
@@ -24,7 +25,7 @@ from lambdakit.images import assets, engine
 from lambdakit.snapshot import tarball
 
 INT8 = "int8"
-PRECISION_ARG = "INFERENCE_PRECISION"  # the demo's build arg (template.yaml), the variable of that name
+PRECISION_ARG = "INFERENCE_PRECISION"  # the demo's environment variable (template.yaml's Environment)
 EXPORTS = f"{CACHE_SUBDIRS['HF_HOME']}/exports"  # under the cache root
 MANIFEST = "manifest.json"
 PREPARE_FIX = f"run `{PRECISION_ARG}={INT8} nox -s prepare` to export it"

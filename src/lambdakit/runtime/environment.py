@@ -66,8 +66,10 @@ print(max(peaks) if peaks else "")
 def lambda_environment(
     limits: Target, function_name: str = template.FUNCTION_ID, region: str = LOCAL_REGION
 ) -> dict[str, str]:
-    """Variables Lambda sets in every execution environment that the emulator and runtimes read."""
+    """Variables Lambda sets in every execution environment: the function's own (the template's
+    Environment), then the reserved ones the emulator and runtimes read (which a function cannot override)."""
     return {
+        **dict(limits.variables),
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(limits.memory_mb),

@@ -201,11 +201,14 @@ def peak_memory_line(results: Sequence[Invocation], stats: Mapping[str, Any], li
 
 
 def _answer(result: Invocation) -> str:
+    """The label(s) of an answer shaped as the demo's, else the start of the body as it is (another
+    function's `results` need not carry a `label`)."""
     payload = result.payload
     if isinstance(payload, dict) and "label" in payload:
         return str(payload["label"])
-    if isinstance(payload, dict) and "results" in payload:
-        return ", ".join(str(item.get("label")) for item in payload["results"])
+    items = payload.get("results") if isinstance(payload, dict) else None
+    if isinstance(items, list) and items and all(isinstance(i, dict) and "label" in i for i in items):
+        return ", ".join(str(item["label"]) for item in items)
     if isinstance(payload, dict) and "body" in payload:
         with contextlib.suppress(json.JSONDecodeError, TypeError):
             return _answer(Invocation(result.name, result.status, str(payload["body"]), 0))

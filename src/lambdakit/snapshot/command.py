@@ -5,8 +5,11 @@ through the configured handler with `python -m lambdakit dev`) in a sandbox with
 cache root, records every file it leaves and every host it contacts, attributes each to a library
 (`lambdakit.snapshot.caches`), and writes:
 
-  build/assets/assets.tar    the cache root's files under their image path (/cache/...), reproducible
-  build/assets/report.json   files, network, excluded secrets, unknown files, flags, tarball, verify
+  build/assets/assets.tar    the cache root's files under their image path (/cache/...), reproducible,
+                             plus the committed files `[tool.lambdakit] assets` names (/cache/code-assets/...)
+  build/assets/report.json   files, network, excluded secrets, unknown files, flags, tarball, verify;
+                             `"assets": "none"` (and no tarball) when there is nothing to ship: a function
+                             that downloads nothing then builds without an asset image
   build/assets/snapshot.log  everything the command printed
 
 Then it verifies (unless --no-verify): the same COMMAND again (without the build-time prepare hook) with
@@ -43,7 +46,6 @@ from lambdakit.core.errors import (
     ConfigError,
     DiskFull,
     KitError,
-    NothingToShip,
     SecretInAssets,
     SnapshotCommandFailed,
     VerifyFailed,
@@ -64,6 +66,7 @@ from lambdakit.snapshot import (
 from lambdakit.snapshot.caches import Root
 
 REPORT_SCHEMA = outputs.REPORT_SCHEMA
+NO_ASSETS = outputs.NO_ASSETS
 TARBALL_NAME = outputs.TARBALL_NAME
 REPORT_NAME = outputs.REPORT_NAME
 LOG_NAME = outputs.LOG_NAME
@@ -95,6 +98,7 @@ class Options:
     keep: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     prepare: tuple[tuple[str, ...], ...] = ()
+    code_assets: tuple[str, ...] = ()  # paths below src/ of committed files that ship in the asset layer
 
     @property
     def tarball(self) -> Path:
@@ -447,6 +451,8 @@ def build_report(
         "excluded_secrets": sorted(r.display for r in records if r.secret is not None),
         "unknown": sorted(r.display for r in records if r.library == caches.UNKNOWN and r.secret is None),
         "flags": flags(records),
+        "code_assets": [],
+        "assets": None,  # "tarball" or "none", once the run succeeded
         "tarball": None,
         "verify": None,
     }
@@ -576,17 +582,26 @@ def snapshot(options: Options, console: Console) -> dict[str, Any]:
             refused = refusal(options, results, records, members, report, log)
             if refused is not None:
                 raise refused
-            written = tarball.write(members, IMAGE_CACHE_ROOT, staged / TARBALL_NAME, options.max_bytes)
+            members = [*members, *code_asset_members(options, report)]
+            written = (
+                tarball.write(members, IMAGE_CACHE_ROOT, staged / TARBALL_NAME, options.max_bytes)
+                if members
+                else None
+            )
         except KitError:
             commit(options, staged, report)
             raise
-        report["tarball"] = tarball_entry(options, written)
+        # nothing to ship is a result: the report says so, and the commit removes an older tarball with it
+        report["assets"] = "tarball" if written else NO_ASSETS
+        report["tarball"] = tarball_entry(options, written) if written else None
         if not options.keep:  # the sandbox is no longer needed: free its disk before the verify unpacks
             for folder in (box.home, box.cache_root, box.tmp):
                 outputs.remove_tree(folder)
         print_summary(report, console)
         if options.verify:
-            report["verify"] = verify(options, console, report, written.path, log)
+            report["verify"] = verify(
+                options, console, report, written.path if written else None, log, no_assets=not written
+            )
         commit(options, staged, report)
         if options.keep:
             console.print(f"sandbox kept in {work}")
@@ -627,9 +642,27 @@ def refusal(
         return failure(results[-1], final, "snapshot", report["network"], log_path or final)
     if refused := [r for r in records if r.excluded == SECRET_REFUSED]:
         return SecretInAssets(secret_found(refused))
-    if not members:
-        return NothingToShip(nothing_to_ship(records, options.report))
     return None
+
+
+def code_asset_members(options: Options, report: dict[str, Any]) -> list[tarball.Member]:
+    """The committed files `[tool.lambdakit] assets` names, under /cache/code-assets/ (recorded in REPORT)."""
+    members = []
+    for relative in options.code_assets:
+        source = REPO_ROOT / config.SOURCE_PREFIX / relative
+        member = tarball.with_digest(
+            tarball.Member(config.code_asset_image_path(relative), source, "file", size=source.stat().st_size)
+        )
+        members.append(member)
+        report["code_assets"].append(
+            {
+                "path": f"{config.SOURCE_PREFIX}{relative}",
+                "image_path": f"{IMAGE_CACHE_ROOT}/{member.path}",
+                "bytes": member.size,
+                "sha256": member.sha256,
+            }
+        )
+    return members
 
 
 def secret_found(refused: Sequence[FileRecord]) -> str:
@@ -659,13 +692,18 @@ def commit(options: Options, staged: Path, report: Mapping[str, Any]) -> None:
     outputs.commit(options.output, staged, (TARBALL_NAME, REPORT_NAME, LOG_NAME))
 
 
-def nothing_to_ship(records: Sequence[FileRecord], report: Path) -> str:
-    elsewhere = [r.display for r in records if not r.in_cache_root][:5]
-    where = f"; it wrote only outside it: {', '.join(elsewhere)}" if elsewhere else ""
+def nothing_to_ship(report: Mapping[str, Any]) -> str:
+    """The summary line of a run that found nothing to ship (a result, not a failure)."""
+    elsewhere = [f["path"] for f in report["files"] if not f["in_cache_root"]][:5]
+    where = (
+        f" (it wrote only outside the cache root: {', '.join(elsewhere)}; if the function needs those, "
+        "make it keep them under $XDG_CACHE_HOME)"
+        if elsewhere
+        else ""
+    )
     return (
-        f"the command wrote no file into the cache root, so there is nothing to ship{where}. "
-        f"If the pipeline needs no downloaded assets, skip the asset tarball; otherwise make the "
-        f"command load them (details: {report})"
+        f"nothing to ship: the command downloaded nothing into the cache root{where}. The function needs "
+        "no asset image: `nox -s assets` has nothing to do and `nox -s build` builds without an asset stage."
     )
 
 
@@ -690,19 +728,23 @@ def verify(
     report: Mapping[str, Any] | None = None,
     tarball_path: Path | None = None,
     log_path: Path | None = None,
+    no_assets: bool = False,
 ) -> dict[str, Any]:
-    """Rerun the command with only the tarball's files, offline, cut off; list whatever still reaches out.
-    The tarball is first checked against its manifest and REPORT. The output goes to LOG_PATH (default:
-    appended to the output folder's log, which describes that tarball)."""
-    tarball_path = tarball_path or options.tarball
-    if not tarball_path.is_file():
+    """Rerun the command with only the tarball's files (none with NO_ASSETS: an empty cache root), offline,
+    cut off; list whatever still reaches out. The tarball is first checked against its manifest and REPORT.
+    The output goes to LOG_PATH (default: appended to the output folder's log, which describes that
+    tarball)."""
+    tarball_path = None if no_assets else tarball_path or options.tarball
+    if tarball_path is not None and not tarball_path.is_file():
         raise ConfigError(f"{tarball_path} does not exist: run `nox -s snapshot` (without --verify) first")
     with (
         outputs.work_folder(options.output, outputs.VERIFY_PREFIX) as image,
         outputs.work_folder(Path(tempfile.gettempdir()), outputs.TEMP_PREFIX) as scratch,
     ):
-        _, damaged = integrity.inspect(tarball_path, report)
-        _extract(tarball_path, image / "image")
+        damaged: list[str] = []
+        if tarball_path is not None:
+            _, damaged = integrity.inspect(tarball_path, report)
+            _extract(tarball_path, image / "image")
         cache_root = image / "image" / IMAGE_CACHE_ROOT.strip("/")
         cache_root.mkdir(parents=True, exist_ok=True)
         box = sandbox.Sandbox(image / "home", cache_root, scratch / "tmp", scratch / "audit" / "audit.jsonl")
@@ -881,6 +923,8 @@ def print_summary(report: Mapping[str, Any], console: Console) -> None:
             f"sha256 {tar['sha256']} (command {report['seconds']:.1f} s)",
             highlight=False,
         )
+    elif report.get("assets") == NO_ASSETS:
+        console.print(nothing_to_ship(report), highlight=False)
 
 
 def print_verify(result: Mapping[str, Any], console: Console) -> None:
@@ -945,11 +989,18 @@ def options_from(args: argparse.Namespace) -> Options:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if command and command[0].startswith("-"):
         raise ConfigError(f"unknown option {command[0]!r}; put the command after `--`")
+    project = config.load()
+    code_assets = tuple(config.code_asset_files(project))
     if command:
         return Options(
-            (tuple(command),), Path.cwd(), args.output.resolve(), args.max_size, args.verify, args.keep
+            (tuple(command),),
+            Path.cwd(),
+            args.output.resolve(),
+            args.max_size,
+            args.verify,
+            args.keep,
+            code_assets=code_assets,
         )
-    project = config.load()
     return Options(
         default_commands(project, python=args.python),
         REPO_ROOT,
@@ -958,6 +1009,7 @@ def options_from(args: argparse.Namespace) -> Options:
         args.verify,
         args.keep,
         prepare=prepare_commands(project, args.prepare_python or args.python),
+        code_assets=code_assets,
     )
 
 
@@ -977,7 +1029,8 @@ def cli(argv: list[str]) -> int:
         previous = json.loads(options.report.read_text()) if options.report.is_file() else None
         if previous and not args.command:
             options = replace(options, commands=tuple(tuple(c) for c in previous["command"]))
-        result = verify(options, console, previous)
+        no_assets = bool(previous and previous.get("assets") == NO_ASSETS)
+        result = verify(options, console, previous, no_assets=no_assets)
         if previous is not None:
             outputs.update_report(options.output, {**previous, "verify": result})
         print_verify(result, console)

@@ -30,6 +30,7 @@ from typing import IO, Any
 TARBALL_NAME = "assets.tar"
 REPORT_NAME = "report.json"
 REPORT_SCHEMA = 2  # 2: each shipped file's sha256, the tarball's manifest, secrets with their reason
+NO_ASSETS = "none"  # report.json's "assets" when the snapshot found nothing to ship (no tarball)
 LOG_NAME = "snapshot.log"
 WORK_PREFIX = ".snapshot-"
 VERIFY_PREFIX = ".verify-"

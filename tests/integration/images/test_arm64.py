@@ -41,7 +41,6 @@ def arm64_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     function = document["Resources"][template.FUNCTION_ID]
     function["Properties"]["Architectures"] = ["arm64"]
     function["Metadata"]["DockerContext"] = str(project / "context")
-    function["Metadata"]["Dockerfile"] = str(REPO / "Dockerfile")
     function["Metadata"]["DockerTag"] = PREFIX
     with (project / "template.yaml").open("w") as stream:
         yaml.dump(document, stream)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from lambdakit.core import settings
+from lambdakit.core import lock, settings
 
 pytestmark = pytest.mark.docker
 
@@ -70,7 +70,10 @@ def make_first_clone(root: Path) -> Path:
     )
     (repo / "pyproject.toml").write_text(PYPROJECT)
     (repo / "Pipfile").write_text(PIPFILE)
-    (repo / "Pipfile.lock").write_text(json.dumps(LOCK))
+    digest = sorted(lock.pipfile_hashes(repo / "Pipfile"))[0]  # as `pipenv lock` records it
+    (repo / "Pipfile.lock").write_text(
+        json.dumps(LOCK | {"_meta": {**LOCK["_meta"], "hash": {"sha256": digest}}})
+    )
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the project")

@@ -69,7 +69,6 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     document = yaml.load(template.TEMPLATE.read_text())
     metadata = document["Resources"][template.FUNCTION_ID]["Metadata"]
     metadata["DockerContext"] = str(project / "context")
-    metadata["Dockerfile"] = str(REPO / "Dockerfile")
     metadata["DockerTag"] = FUNCTION_TAG
     with (project / "template.yaml").open("w") as stream:
         yaml.dump(document, stream)

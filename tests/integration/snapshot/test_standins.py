@@ -7,6 +7,7 @@ real: the client libraries, the sandbox, the audit hook, the namespaces of the v
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from lambdakit.core.errors import NothingToShip, SnapshotCommandFailed, VerifyFailed
+from lambdakit.core.errors import SnapshotCommandFailed, VerifyFailed
 from lambdakit.snapshot import command
 from tests.standins.hfhub import HubStandIn
 from tests.standins.nltkindex import NltkStandIn
@@ -149,10 +150,16 @@ def test_a_failing_command_shows_its_last_lines(env: dict[str, str], tmp_path: P
         run(tmp_path, env, "nope")
 
 
-def test_a_command_that_writes_nothing_has_nothing_to_ship(env: dict[str, str], tmp_path: Path) -> None:
-    with pytest.raises(NothingToShip, match="nothing to ship"):
-        run(tmp_path, env)
-    assert (tmp_path / "report.json").is_file() and not (tmp_path / "assets.tar").exists()
+def test_a_command_that_downloads_nothing_succeeds_with_no_assets(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "assets.tar").write_bytes(b"an earlier run's tarball")
+    report = run(tmp_path, env, verify=True)
+    assert report["assets"] == "none" and report["tarball"] is None
+    assert report["verify"]["passed"] is True  # rerun offline from an empty cache root
+    on_disk = json.loads((tmp_path / "report.json").read_text())
+    assert on_disk["assets"] == "none"
+    assert not (tmp_path / "assets.tar").exists()  # removed with the report, so nothing stale can ship
 
 
 def test_the_cli_reports_a_missing_command_in_one_line(env: dict[str, str], tmp_path: Path) -> None:

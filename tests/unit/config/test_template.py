@@ -56,7 +56,13 @@ def image_function(*properties: str) -> str:
 
 def test_the_shipped_template_gives_one_full_vcpu() -> None:
     limits = template.load().target
-    assert limits == Target(memory_mb=1769, timeout_s=30, ephemeral_mb=512, architecture="x86_64")
+    assert limits == Target(
+        memory_mb=1769,
+        timeout_s=30,
+        ephemeral_mb=512,
+        architecture="x86_64",
+        variables=(("INFERENCE_PRECISION", "fp32"),),  # the demo's own setting, in its Environment
+    )
     assert limits.cpus == 1.0 and limits.nano_cpus == 1_000_000_000
 
 
@@ -109,17 +115,41 @@ def test_image_settings_resolve_build_args_to_parameter_defaults(tmp_path: Path)
 
 
 def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
-    assert template.load().build_arg_parameters == {
-        "BASE_IMAGE": "BaseImage",
-        "ASSET_IMAGE": "AssetImage",
-        "INFERENCE_PRECISION": "InferencePrecision",
-    }
+    assert template.load().build_arg_parameters == {"BASE_IMAGE": "BaseImage", "ASSET_IMAGE": "AssetImage"}
     settings = template.load().image
     # plain `sam build` uses the base of the project's runtime ([tool.lambdakit] python), as `nox -s build`
     base = settings.build_args["BASE_IMAGE"]
     assert base == project_runtime().base_image == "public.ecr.aws/lambda/python:3.13"
-    assert settings.build_args["ASSET_IMAGE"] == "triage-assets:latest"
-    assert settings.build_args["INFERENCE_PRECISION"] == "fp32"  # plain `sam build` ships fp32
+    assert settings.build_args["ASSET_IMAGE"] == ""  # no demo default: `nox -s build` names the project's
+    assert settings.dockerfile == "Dockerfile"  # the copy the build stages in the context
+
+
+def test_the_shipped_template_and_dockerfile_hold_nothing_of_the_demo_in_kit_parts() -> None:
+    document = template.read(template.TEMPLATE)
+    kit_parts = {key: document.get(key) for key in ("Description", "Parameters", "Outputs")}
+    kit_parts["Metadata"] = template.function_resource(document)["Metadata"]
+    text = repr(kit_parts) + (template.TEMPLATE.parent / "Dockerfile").read_text()
+    for demo_word in ("triage", "ticket", "INFERENCE_PRECISION", "InferencePrecision"):
+        assert demo_word not in text
+
+
+def test_environment_variables_merge_globals_and_the_function_as_strings(tmp_path: Path) -> None:
+    text = TEMPLATE_WITH_OVERRIDES.replace(
+        "    EphemeralStorage: {Size: 2048}\n",
+        "    EphemeralStorage: {Size: 2048}\n    Environment: {Variables: {LEVEL: info, THREADS: 2}}\n",
+    ).replace(
+        "      MemorySize: 3008\n",
+        "      MemorySize: 3008\n      Environment:\n        Variables:\n"
+        "          THREADS: 4\n          DEBUG: true\n",
+    )
+    limits = template.load(write(tmp_path, text)).target
+    assert dict(limits.variables) == {"LEVEL": "info", "THREADS": "4", "DEBUG": "true"}
+
+
+def test_an_environment_value_the_kit_cannot_resolve_is_refused(tmp_path: Path) -> None:
+    line = "Environment: {Variables: {TABLE: !Ref Table}}"
+    with pytest.raises(ConfigError, match="write the value itself"):
+        template.load(write(tmp_path, image_function(line)))
 
 
 def test_limits_math_for_a_smaller_function() -> None:

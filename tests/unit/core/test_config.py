@@ -48,11 +48,38 @@ def test_a_table_names_the_project_handler_and_prepare_hook(tmp_path: Path) -> N
         ('prepare = "python -m x"', "list of strings"),
         ("prepare = []", "delete the key"),
         ('handlr = "a.b"', "unknown key.*handlr"),
+        ('assets = "src/app/model.onnx"', "list of paths or globs under src/"),
+        ('assets = ["app/model.onnx"]', "list of paths or globs under src/"),
+        ('assets = ["src/../secrets.txt"]', "list of paths or globs under src/"),
+        ('assets = ["src"]', "list of paths or globs under src/"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_fix(tmp_path: Path, line: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         config.load(write(tmp_path, line))
+
+
+def test_assets_name_committed_files_under_src_by_path_or_glob(tmp_path: Path) -> None:
+    repo = write(tmp_path, 'assets = ["src/app/model.onnx", "src/app/extra/*.bin"]')
+    project = config.load(repo)
+    assert project.assets == ("src/app/model.onnx", "src/app/extra/*.bin")
+    (tmp_path / "src" / "app" / "extra").mkdir(parents=True)
+    for name in ("model.onnx", "extra/a.bin", "extra/b.bin", "extra/c.txt"):
+        (tmp_path / "src" / "app" / name).write_bytes(b"x")
+    assert config.code_asset_files(project, tmp_path / "src") == [
+        "app/extra/a.bin",
+        "app/extra/b.bin",
+        "app/model.onnx",
+    ]
+    assert config.code_asset_image_path("app/model.onnx") == "code-assets/app/model.onnx"
+    assert config.ProjectConfig().assets == ()  # by default every committed file ships with the code
+
+
+def test_an_assets_entry_that_matches_nothing_is_refused(tmp_path: Path) -> None:
+    project = config.load(write(tmp_path, 'assets = ["src/app/modle.onnx"]'))
+    (tmp_path / "src" / "app").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"'src/app/modle\.onnx', which matches no file"):
+        config.code_asset_files(project, tmp_path / "src")
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The assets step stops with the nox process that started it (no Docker: the signals alone)."""
+"""The assets step: it stops with the nox process that started it (no Docker: the signals alone), and the
+last snapshot's report decides whether the function has an asset image (read by build and deploy)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from lambdakit.aws import deploy
+from lambdakit.images import assets
 
 REPO = Path(__file__).resolve().parents[3]
 # Stands in for `python -m lambdakit assets` in the middle of its import: armed as its cli arms it.
@@ -50,3 +55,29 @@ def test_the_assets_step_unwinds_when_its_nox_process_ends(sig: signal.Signals, 
     # THEN the step gets SIGTERM from the kernel and unwinds as Ctrl-C would (its cleanup runs)
     assert wait_for(lambda: state.read_text().startswith("interrupted"), 10), state.read_text()
     assert state.read_text() == "interrupted by SIGTERM"
+
+
+def report(tmp_path: Path, value: str | None) -> Path:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"schema": 2, "assets": value, "tarball": None}))
+    return path
+
+
+def test_a_report_saying_none_means_no_asset_image(tmp_path: Path) -> None:
+    assert assets.none_recorded(report(tmp_path, "none")) is True
+    assert assets.none_recorded(report(tmp_path, "tarball")) is False
+    assert assets.none_recorded(report(tmp_path, None)) is False  # a failed run: not a decision
+    assert assets.none_recorded(tmp_path / "absent.json") is False  # never snapshotted: an image is needed
+
+
+def test_assets_has_nothing_to_build_and_succeeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = report(tmp_path, "none")
+    assert assets.cli(["--report", str(path)]) == 0
+    assert "nothing to build" in capsys.readouterr().out
+
+
+def test_the_deploy_pushes_no_asset_image_when_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(assets, "none_recorded", lambda report=None: True)
+    assert deploy.local_asset_image("noasset-unit") is None
+    monkeypatch.setattr(assets, "none_recorded", lambda report=None: False)
+    assert assets.required("noasset-unit") == "noasset-unit-assets:latest"

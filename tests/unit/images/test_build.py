@@ -101,28 +101,119 @@ def test_sam_build_passes_both_images_as_parameter_overrides(
 
 
 def test_the_functions_own_build_arg_follows_the_variable_of_its_name(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
     monkeypatch.setattr(engine, "require_image", lambda tag, fix: SimpleNamespace(labels={}))
-    monkeypatch.setenv("INFERENCE_PRECISION", "int8")
-    inputs = build.resolve_inputs(build.function_build_args(template.load()), base="base:1", asset="assets:1")
-    assert inputs.build_args()["INFERENCE_PRECISION"] == "int8"
-    overrides = build.sam_build_argv(template.load(), inputs)[-1]
-    assert " InferencePrecision=int8" in overrides
-    monkeypatch.delenv("INFERENCE_PRECISION")
-    assert build.resolve_inputs(
-        build.function_build_args(template.load()), base="base:1", asset="assets:1"
-    ).function_args == {
-        "INFERENCE_PRECISION": "fp32"  # the template's default
-    }
+    text = (
+        template.TEMPLATE.read_text()
+        .replace(
+            "        ASSET_IMAGE: !Ref AssetImage\n",
+            "        ASSET_IMAGE: !Ref AssetImage\n        MODEL_SIZE: !Ref ModelSize\n",
+        )
+        .replace("Parameters:\n", "Parameters:\n  ModelSize:\n    Type: String\n    Default: small\n", 1)
+    )
+    (tmp_path / "template.yaml").write_text(text)
+    tpl = template.load(tmp_path / "template.yaml")
+    monkeypatch.setenv("MODEL_SIZE", "large")
+    inputs = build.resolve_inputs(build.function_build_args(tpl), base="base:1", asset="assets:1")
+    assert inputs.build_args()["MODEL_SIZE"] == "large"
+    assert " ModelSize=large" in build.sam_build_argv(tpl, inputs)[-1]
+    monkeypatch.delenv("MODEL_SIZE")
+    assert build.function_build_args(tpl) == {"MODEL_SIZE": "small"}  # the parameter's default
+
+
+def test_a_function_with_no_assets_builds_without_an_asset_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The snapshot recorded nothing to ship: no asset image is looked for or passed to sam build."""
+    monkeypatch.setattr(build.assets, "none_recorded", lambda report=None: True)
+    monkeypatch.setattr(build.config, "load", lambda repo=None: config.ProjectConfig(project="noasset-unit"))
+
+    def no_image(tag: str, fix: str) -> None:
+        raise AssertionError(f"looked for {tag}")
+
+    monkeypatch.setattr(engine, "require_image", no_image)
+    monkeypatch.setattr(sam, "executable", lambda: "sam")
+    inputs = build.resolve_inputs({}, base="base:1")
+    assert inputs.asset_image is None and "ASSET_IMAGE" not in inputs.build_args()
+    assert inputs.describe() == "base base:1, assets none"
+    assert "AssetImage=" not in build.sam_build_argv(template.load(), inputs)[-1]
+    assert build.assets_for(inputs, "x86_64") is inputs
+
+
+def test_named_assets_without_an_asset_image_say_to_snapshot_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build.assets, "none_recorded", lambda report=None: True)
+    project = config.ProjectConfig(project="noasset-unit", assets=("src/app/model.onnx",))
+    monkeypatch.setattr(build.config, "load", lambda repo=None: project)
+    with pytest.raises(ConfigError, match="run `nox -s snapshot` and `nox -s assets` again"):
+        build.resolve_inputs({}, base="base:1")
+
+
+def test_the_staged_dockerfile_drops_only_the_asset_stage_when_there_are_no_assets(tmp_path: Path) -> None:
+    context = tmp_path / "build" / "function"
+    with_assets = build.stage_dockerfile(context, context / "Dockerfile", True)
+    assert with_assets.read_text() == (REPO / "Dockerfile").read_text()
+    without = build.stage_dockerfile(context, context / "Dockerfile", False).read_text()
+    removed = set((REPO / "Dockerfile").read_text().splitlines()) - set(without.splitlines())
+    assert removed == {"FROM ${ASSET_IMAGE} AS assets", "COPY --from=assets / /"}
+    instructions = [line.split()[0] for line in without.splitlines() if line and line[0].isalpha()]
+    assert instructions == ["ARG", "ARG", "FROM", "ENV", "COPY", "COPY", "CMD"]  # one stage: the function
+    build.check_handler(context / "Dockerfile")
+
+
+def test_the_staged_dockerfile_runs_the_configured_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a function of its own package names its handler in pyproject alone: the Dockerfile is the kit's
+    project = config.ProjectConfig(handler="irisapp.app.lambda_handler")
+    monkeypatch.setattr(build.config, "load", lambda repo=None: project)
+    context = tmp_path / "build" / "function"
+    for with_assets in (True, False):
+        staged = build.stage_dockerfile(context, context / "Dockerfile", with_assets).read_text()
+        assert build.CMD_RE.findall(staged) == ["irisapp.app.lambda_handler"]
+        build.check_handler(context / "Dockerfile", project)
+    assert build.CMD_RE.findall((REPO / "Dockerfile").read_text()) == [config.DEFAULT_HANDLER]  # untouched
+    assert build.with_handler("FROM x\n", "a.b") == "FROM x\n"  # no CMD: left to check_handler to refuse
+
+
+def test_a_template_pointing_at_the_source_dockerfile_cannot_build_without_assets(tmp_path: Path) -> None:
+    context = tmp_path / "build" / "function"
+    source = REPO / "Dockerfile"
+    assert build.stage_dockerfile(context, source, True) == source  # used as it is, never rewritten
+    with pytest.raises(ConfigError, match="set `Dockerfile: Dockerfile`"):
+        build.stage_dockerfile(context, source, False)
+
+
+def test_large_committed_files_get_a_one_line_suggestion(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    (code / "app").mkdir(parents=True)
+    (code / "app" / "model.onnx").write_bytes(b"\0" * 2000)
+    (code / "app" / "small.json").write_bytes(b"{}")
+    (code / "app" / "linked.onnx").symlink_to("/cache/code-assets/app/linked.onnx")  # already moved
+    advice = build.size_advice(code, threshold=1000)
+    assert len(advice) == 1 and "\n" not in advice[0]
+    assert advice[0].startswith("src/app/model.onnx (2.0 KB) ships in the code layer")
+    assert 'assets = ["src/app/model.onnx"]' in advice[0]
+    assert build.size_advice(code) == []  # the module's threshold: 50 MB
+    assert build.LARGE_FILE_BYTES == 50 * 1000**2
+
+
+def test_named_asset_files_leave_the_code_layer_as_links_into_the_asset_layer(tmp_path: Path) -> None:
+    code = tmp_path / "code" / "var" / "task"
+    (code / "app").mkdir(parents=True)
+    (code / "app" / "model.onnx").write_bytes(b"weights")
+    (code / "app" / "handler.py").write_text("")
+    build.link_code_assets(code, ["app/model.onnx"])
+    link = code / "app" / "model.onnx"
+    assert link.is_symlink() and str(link.readlink()) == "/cache/code-assets/app/model.onnx"
+    assert link.lstat().st_mtime == 0  # the code layer stays reproducible
+    assert (code / "app" / "handler.py").is_file()
 
 
 def test_the_function_image_is_tagged_with_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    inputs = build.BuildInputs(
-        base_image="b:1", asset_image="a:1", function_args={"INFERENCE_PRECISION": "fp32"}
-    )
+    inputs = build.BuildInputs(base_image="b:1", asset_image="a:1")
     overrides = build.sam_build_argv(template.load(), inputs)[-1]
     project = config.load().project
     assert f"FunctionImageTag={project}" in overrides
@@ -149,10 +240,8 @@ def test_dockerfile_layers_are_in_the_order_that_keeps_code_changes_small() -> N
         line for line in (REPO / "Dockerfile").read_text().splitlines() if line and not line[0].isspace()
     ]
     instructions = [line.split()[0] for line in lines if not line.startswith("#")]
-    # the precision's ARG/ENV come after the COPY layers: choosing int8 changes no layer of them
-    assert instructions == ["ARG", "ARG", "FROM", "FROM", "ENV", "COPY", "COPY", "COPY", "ARG", "ENV", "CMD"]
-    assert "ARG INFERENCE_PRECISION=fp32" in lines
-    assert "ENV INFERENCE_PRECISION=${INFERENCE_PRECISION}" in lines
+    assert instructions == ["ARG", "ARG", "FROM", "FROM", "ENV", "COPY", "COPY", "COPY", "CMD"]
+    assert "ARG ASSET_IMAGE" in lines  # no default: `nox -s build` names the project's asset image
     copies = [line for line in lines if line.startswith("COPY")]
     assert copies == ["COPY --from=assets / /", "COPY deps/ /", "COPY code/ /"]
     assert lines[-1] == f'CMD ["{config.load().handler}"]'  # the handler [tool.lambdakit] names

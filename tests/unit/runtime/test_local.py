@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from lambdakit.runtime import local
+from lambdakit.runtime.environment import Invocation
 
 
 def test_broken_events_are_one_line_each_and_the_others_run(
@@ -35,3 +37,14 @@ def test_only_broken_events_exit_1_without_starting_anything(
     event.write_text('{"text": ')
     assert local.cli([str(event), "--faithful"]) == 1
     assert "truncated.json is not valid JSON" in capsys.readouterr().err
+
+
+def test_the_answer_column_shows_labels_or_else_the_body() -> None:
+    demo = '{"results": [{"label": "billing"}, {"label": "bug"}]}'
+    assert local._answer(Invocation("b.json", 200, demo, 1.0)) == "billing, bug"
+    other = '{"results": [{"species": "setosa", "probability": 0.981}]}'  # not "None"
+    assert local._answer(Invocation("s.json", 200, other, 1.0)) == other
+    long = json.dumps({"results": [{"species": "virginica", "probability": 0.9523}] * 2})
+    assert local._answer(Invocation("l.json", 200, long, 1.0)) == long[:57] + "..."
+    proxied = json.dumps({"statusCode": 200, "body": json.dumps({"label": "bug"})})
+    assert local._answer(Invocation("p.json", 200, proxied, 1.0)) == "bug"

@@ -23,10 +23,10 @@ def cold_starts(
     results: dict[str, list[measure.RunResult]] = {c.name: [] for c in contenders}
     for contender in contenders:  # not counted: the first start after a build reads the layers from disk
         log.info("priming run of %s (not counted)", contender.name)
-        _cold_start(contender.image, limits, client_image, event)
+        _cold_start(contender.image, limits, client_image, event, contender.environment)
     for round_ in range(1, runs + 1):
         for contender in contenders:
-            run = _cold_start(contender.image, limits, client_image, event)
+            run = _cold_start(contender.image, limits, client_image, event, contender.environment)
             results[contender.name].append(run)
             log.info("cold start %d/%d %s: %.0f ms", round_, runs, contender.name, run.cold_start_ms)
     return results
@@ -39,7 +39,8 @@ def breakdowns(
     parts: dict[str, breakdown.Breakdown | None] = {}
     for contender in contenders:
         log.info("cold start with -X importtime (for its breakdown, not counted), %s", contender.name)
-        run = _cold_start(contender.image, limits, client_image, event, breakdown.IMPORTTIME_ENV)
+        environment = {**contender.environment, **breakdown.IMPORTTIME_ENV}
+        run = _cold_start(contender.image, limits, client_image, event, environment)
         parts[contender.name] = (
             None  # the log lacks what the breakdown needs
             if run.init_report_ms is None

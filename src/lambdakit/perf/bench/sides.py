@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lambdakit.config import template
 from lambdakit.core import config
 from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
@@ -48,6 +49,8 @@ class Contender:
     thread_probe: list[str]
     build_args: dict[str, str]
     base: str
+    # set at run time over the template's Environment, as a deployed variable would be (int8: the precision)
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def pin_base(base: str, prefix: str) -> str:
@@ -86,7 +89,8 @@ def build_contenders(
     int8_asset: str | None = None,
 ) -> list[Contender]:
     """Build (or reuse through Docker's cache) the kit's function image and the baseline, on one base;
-    with QUANTIZE, the kit's image again on the int8 asset image with INFERENCE_PRECISION=int8."""
+    with QUANTIZE, the kit's image again on the int8 asset image, run with INFERENCE_PRECISION=int8.
+    The kit's side has no asset stage when the snapshot found nothing to ship."""
     demo = baseline.applies()
     kit = build_kit(base, architecture, prefix, asset, demo)
     contenders = [kit]
@@ -101,7 +105,7 @@ def build_contenders(
 
 def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo: bool) -> Contender:
     inputs = build.resolve_inputs(
-        {quantized.PRECISION_ARG: "fp32"}, base=base, asset=asset, architecture=architecture
+        build.function_build_args(template.load()), base=base, asset=asset, architecture=architecture
     )
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
@@ -113,7 +117,7 @@ def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo
         name=KIT,
         image=tag,
         context=staged.context,
-        dockerfile=REPO_ROOT / "Dockerfile",
+        dockerfile=staged.context / "Dockerfile",  # the project's, as build_image staged it
         code_file=_relative_file(staged.context / "code", handler_file()),
         deps_dir=_deepest_single_path(staged.context, "deps"),
         weights_marker=r"--from",
@@ -146,13 +150,15 @@ def build_baseline(base: str, prefix: str) -> Contender:
 
 
 def build_int8(kit: Contender, base: str, prefix: str, asset: str | None) -> Contender:
-    """The kit's image on the int8 asset image, its environment selecting int8: same deps and code layers."""
+    """The kit's image on the int8 asset image, its environment selecting int8 (over the template's
+    Environment, as a deployed variable would): same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets")
-    inputs = build.resolve_inputs({quantized.PRECISION_ARG: quantized.INT8}, base=base, asset=asset)
+    inputs = build.resolve_inputs(build.function_build_args(template.load()), base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log.info("docker build %s (%s)", tag, inputs.describe())
     build.build_image(tag, inputs, context=kit.context)
-    return replace(kit, name=KIT_INT8, image=tag, build_args=inputs.build_args())
+    environment = {quantized.PRECISION_ARG: quantized.INT8}
+    return replace(kit, name=KIT_INT8, image=tag, build_args=inputs.build_args(), environment=environment)
 
 
 def image_sizes(contender: Contender) -> ImageSizes:

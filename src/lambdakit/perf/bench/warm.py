@@ -33,6 +33,11 @@ def warm_runs(
     for contender in contenders:
         log.info("warm: %d invokes of one text and %d of a batch of 8, %s", invokes, invokes, contender.name)
         runs[contender.name] = measure.run(
-            contender.image, limits, phases(invokes, *events), client_image, probe=contender.thread_probe
+            contender.image,
+            limits,
+            phases(invokes, *events),
+            client_image,
+            probe=contender.thread_probe,
+            environment=contender.environment,
         )
     return runs
