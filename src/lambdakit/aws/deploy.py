@@ -54,6 +54,12 @@ SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-c
 class FunctionInfo:
     name: str
     arn: str
+    alias_arn: str = ""  # with SnapStart: the alias on the version this deploy published
+
+    @property
+    def invoke_name(self) -> str:
+        """What to invoke: the alias (SnapStart never snapshots $LATEST), else the function."""
+        return self.alias_arn or self.name
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,7 @@ def image_tag(local_image: str) -> str:
 def deployed_function(config: AwsConfig, region: str | None = None, session: Any = None) -> FunctionInfo:
     """The function's name and ARN from the stack outputs."""
     session = session or boto3.Session(region_name=config.resolve_region(region))
-    name, arn = stack.deployed_function(session.client("cloudformation"), config.stack_name)
-    return FunctionInfo(name=name, arn=arn)
+    return FunctionInfo(*stack.deployed_function(session.client("cloudformation"), config.stack_name))
 
 
 def deploy(
@@ -221,6 +226,8 @@ def print_report(report: DeployReport) -> None:
     )
     table.add_row("function", report.function.name)
     table.add_row("ARN", report.function.arn)
+    if report.function.alias_arn:
+        table.add_row("alias (SnapStart)", report.function.alias_arn)
     table.add_row("image", report.image_uri)
     table.add_row("asset image", report.assets.summary() if report.assets else "none (nothing to ship)")
     table.add_row("function image", report.code.summary())

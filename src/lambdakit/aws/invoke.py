@@ -248,7 +248,8 @@ def cli(argv: list[str]) -> int:
     )
     parser.add_argument("--text", help='send {"text": TEXT}')
     parser.add_argument(
-        "--function", help="function name or ARN (default: from the deployed stack's outputs)"
+        "--function",
+        help="function name or ARN (default: from the deployed stack's outputs, its alias with SnapStart)",
     )
     parser.add_argument("--endpoint-url", help="e.g. http://127.0.0.1:3001 for `sam local start-lambda`")
     parser.add_argument("--region", help="AWS region (default: the environment, else samconfig.toml)")
@@ -290,7 +291,7 @@ def function_template(path: Path = template.TEMPLATE) -> Template | None:
 def _deployed_name(config: aws_config.AwsConfig, region: str) -> str:
     from lambdakit.aws import deploy  # deploy's imports (docker, rich) only when the stack is asked
 
-    return deploy.deployed_function(config, region).name
+    return deploy.deployed_function(config, region).invoke_name
 
 
 def _show(payload: bytes, name: str, client: Any, *, quiet_log: bool) -> int:

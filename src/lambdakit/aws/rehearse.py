@@ -121,8 +121,8 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
         print(f"# stand-in up: moto {stand_in.endpoint}, registry {stand_in.registry} ({stand_in.workdir})")
         first = deploy.deploy(config)
         deploy.print_report(first)
-        print(f"# invoke every sample event ({first.function.name})")
-        invoke_all(first.function.name, sample_events())
+        print(f"# invoke every sample event ({first.function.invoke_name})")
+        invoke_all(first.function.invoke_name, sample_events())
         print("# code change: a new code layer, the same dependencies and weights")
         asset = deploy.local_asset_image(config.project)
         asset_image = asset[0] if asset else None
@@ -133,7 +133,7 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
         second = deploy.deploy(config, function_local=local)
         deploy.print_report(second)
         print("# invoke again: the answers now carry the change")
-        invoke_all(second.function.name, sample_events())
+        invoke_all(second.function.invoke_name, sample_events())
         if asset:
             uploads = stand_in.upload_count(config.asset_repository)
             print(f"# asset blobs uploaded in this rehearsal: {uploads} (the first deploy only)")

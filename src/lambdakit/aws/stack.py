@@ -15,16 +15,25 @@ from ruamel.yaml import YAML
 from lambdakit.aws.config import ARN_OUTPUT, FUNCTION_ID, NAME_OUTPUT, AwsConfig
 from lambdakit.aws.errors import aws_error, unreachable
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 NO_CHANGES = "No changes to deploy"
 
 
-def write_deploy_template(built_template: Path, image_uri: str, asset_image: str, out: Path) -> Path:
+def write_deploy_template(
+    built_template: Path,
+    image_uri: str,
+    asset_image: str,
+    out: Path,
+    project: project_config.ProjectConfig | None = None,
+) -> Path:
     """The built template with the function pinned to its pushed digest (and the asset image it was built
-    from recorded as the AssetImage parameter's default, so the stack says which weights it runs)."""
+    from recorded as the AssetImage parameter's default, so the stack says which weights it runs), and
+    SnapStart with its alias when the target has it (`template.for_deploy`)."""
     document = template.read(built_template)
+    template.for_deploy(document, project or project_config.load(), built_template)
     template.function_resource(document, FUNCTION_ID, built_template)["Properties"]["ImageUri"] = image_uri
     parameter = (document.get("Parameters") or {}).get("AssetImage")
     if parameter is not None:
@@ -138,9 +147,10 @@ def outputs(cfn: Any, stack: str) -> dict[str, str]:
     return {str(o["OutputKey"]): str(o["OutputValue"]) for o in described.get("Outputs", [])}
 
 
-def deployed_function(cfn: Any, stack: str) -> tuple[str, str]:
-    """(name, ARN) of the function from the stack outputs (`InferenceFunctionName`/`Arn` in template.yaml)."""
+def deployed_function(cfn: Any, stack: str) -> tuple[str, str, str]:
+    """(name, ARN, alias ARN or "") of the function from the stack outputs (`InferenceFunctionName`/`Arn` in
+    template.yaml, `InferenceFunctionAlias` which deploy adds with SnapStart)."""
     found = outputs(cfn, stack)
     if NAME_OUTPUT not in found:
         raise ConfigError(f"stack {stack} has no output {NAME_OUTPUT}; pass --function NAME")
-    return found[NAME_OUTPUT], found.get(ARN_OUTPUT, "")
+    return found[NAME_OUTPUT], found.get(ARN_OUTPUT, ""), found.get(template.ALIAS_OUTPUT, "")

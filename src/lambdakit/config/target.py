@@ -72,6 +72,13 @@ class Rules:
     prices_source: str
     prices_as_of: str  # date of the copy the prices were checked against
     billing_granularity_ms: int
+    # SnapStart for Python (and .NET), on top of requests and duration: caching each published version's
+    # snapshot, per GB-second of MemorySize while the version is active (billed for at least a minimum), and
+    # each restore of an execution environment, per GB of MemorySize restored. Same for both architectures.
+    snapstart_cache_per_gb_second: float
+    snapstart_restore_per_gb: float
+    snapstart_min_cache_hours: float
+    snapstart_prices_source: str
 
     @property
     def max_timeout_s(self) -> int:
@@ -108,6 +115,15 @@ LAMBDA = Rules(
     prices_source="https://aws.amazon.com/lambda/pricing/ (us-east-1, first tier of duration)",
     prices_as_of="2026-05-11",
     billing_granularity_ms=1,  # duration rounded up to the millisecond (since December 2020)
+    snapstart_cache_per_gb_second=0.0000015046,
+    snapstart_restore_per_gb=0.0001397998,
+    snapstart_min_cache_hours=3.0,
+    # AWS's pricing page renders its tables client-side: the figures are the us-east-1 ones quoted from it in
+    # May 2026 (awsnegotiations.com, "Lambda SnapStart Cost Impact"); what is billed: AWS's SnapStart page.
+    snapstart_prices_source=(
+        "https://aws.amazon.com/lambda/pricing/ (SnapStart, us-east-1, as quoted 2026-05), "
+        "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html#snapstart-pricing"
+    ),
 )
 
 
@@ -148,6 +164,11 @@ class Target:
     def on_demand(self) -> bool:
         """Each cold start inits on a request's path (no SnapStart, no provisioned concurrency)."""
         return self.snapstart == SNAPSTART_OFF and not self.concurrency.provisioned
+
+    @property
+    def snapstart_on(self) -> bool:
+        """Versions are snapshotted and restored: SnapStart's charges apply (`pricing.snapstart_cost`)."""
+        return self.snapstart == SNAPSTART_ON
 
     @property
     def init_limit_s(self) -> float:

@@ -9,6 +9,7 @@ loader reads CloudFormation tags (`!Ref`, `!GetAtt`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lambdakit.config import target
-from lambdakit.config.target import ARCHITECTURES, Target
+from lambdakit.config.target import ARCHITECTURES, SNAPSTART_ON, Target
 from lambdakit.core import config, files
 from lambdakit.core.errors import BrokenFile, ConfigError
 from lambdakit.core.settings import REPO_ROOT
@@ -27,6 +28,10 @@ FUNCTION_ID = "InferenceFunction"
 # The parameter `DockerTag` refers to: the kit passes the project's name, so two projects sharing one
 # Docker engine never overwrite each other's function image.
 IMAGE_TAG_PARAMETER = "FunctionImageTag"
+# SnapStart applies to published versions only: SAM's AutoPublishAlias publishes one per deploy and points
+# this alias at it; the stack output ALIAS_OUTPUT (its ARN) is what invoke and rehearse call.
+ALIAS = "live"
+ALIAS_OUTPUT = f"{FUNCTION_ID}Alias"
 
 # Lambda's own defaults, used when the template does not say (its rules: config/target.py).
 DEFAULTS = target.LAMBDA.defaults
@@ -76,7 +81,7 @@ def load(
         path=path,
         target=target.configure(
             _limits(document, resource, path),
-            _properties(document, resource, path),
+            _with_snapstart(_properties(document, resource, path), project, path),
             project.python,
             f"{path}: ",
         ),
@@ -157,6 +162,49 @@ def _properties(document: Any, resource: Any, path: Path) -> dict[str, Any]:
     )
     merged.update(_mapping(resource.get("Properties"), path, "Properties"))
     return merged
+
+
+def _with_snapstart(properties: dict[str, Any], project: config.ProjectConfig, path: Path) -> dict[str, Any]:
+    """PROPERTIES with `[tool.lambdakit] snapstart = true` applied; a template saying otherwise is refused."""
+    if not project.snapstart:
+        return properties
+    own = properties.get("SnapStart")
+    if own is not None and not (isinstance(own, Mapping) and own.get("ApplyOn") == SNAPSTART_ON):
+        raise ConfigError(
+            f"{path}: [tool.lambdakit] snapstart = true but the function sets SnapStart {dict(own)!r}; "
+            "keep one of the two."
+            if isinstance(own, Mapping)
+            else f"{path}: SnapStart must be a mapping such as {{ApplyOn: {SNAPSTART_ON}}}, got {own!r}."
+        )
+    return properties | {"SnapStart": {"ApplyOn": SNAPSTART_ON}}
+
+
+def for_deploy(
+    document: Any, project: config.ProjectConfig, path: Path = TEMPLATE, function: str = FUNCTION_ID
+) -> Target:
+    """Make DOCUMENT (the built template deploy ships) say what the function's target says, and return it.
+
+    With SnapStart on (template.yaml's own property or `[tool.lambdakit] snapstart`) the function gets
+    `SnapStart: {ApplyOn: PublishedVersions}` and, unless the template names one, `AutoPublishAlias: live`;
+    a template with an alias gets the output ALIAS_OUTPUT (the alias ARN). The same checks as `load` run
+    first, so what deploys is what the local runs, tune and bench took as the target.
+    """
+    resource = function_resource(document, function, path)
+    merged = _with_snapstart(_properties(document, resource, path), project, path)
+    checked = target.configure(_limits(document, resource, path), merged, project.python, f"{path}: ")
+    properties = resource.setdefault("Properties", {})
+    if checked.snapstart == SNAPSTART_ON:
+        if "SnapStart" not in _properties(document, resource, path):  # from the pyproject key
+            properties["SnapStart"] = {"ApplyOn": SNAPSTART_ON}
+        if "AutoPublishAlias" not in merged:
+            properties["AutoPublishAlias"] = ALIAS
+    if "AutoPublishAlias" in _properties(document, resource, path):
+        outputs = document.setdefault("Outputs", {})
+        outputs[ALIAS_OUTPUT] = {
+            "Description": "ARN of the alias on the version the last deploy published (invoke calls it).",
+            "Value": {"Ref": f"{function}.Alias"},  # SAM's reference to the AutoPublishAlias alias
+        }
+    return checked
 
 
 def _limits(document: Any, resource: Any, path: Path) -> Target:

@@ -7,6 +7,7 @@
     python = "3.13"                                  # the Lambda runtime: 3.12, 3.13 (default) or 3.14
     prepare-python = "3.11"                          # optional: the hook's own interpreter (default: python)
     assets = ["src/app/model.onnx"]                  # optional: committed files shipped in the asset layer
+    snapstart = true                                 # optional: deploy with SnapStart behind an alias
 
 Read once (standard library only: `noxfile.py` imports it) into a frozen `ProjectConfig`. A new key is one
 field with a default plus one entry in `PARSERS`.
@@ -50,6 +51,7 @@ class ProjectConfig:
     python: str = runtimes.DEFAULT_PYTHON
     assets: tuple[str, ...] = ()  # paths or globs under src/: committed files that go to the asset layer
     prepare_python: str | None = None  # the build-time hook's interpreter when its packages need another
+    snapstart: bool = False  # SnapStart on published versions (config/target.py), or template.yaml's own
 
     @property
     def hook_python(self) -> str:
@@ -121,6 +123,14 @@ def _python(value: Any) -> str:
     return runtimes.runtime(value).python
 
 
+def _snapstart(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"[{TABLE}] snapstart = {value!r} must be true or false (unquoted); delete the key for off."
+        )
+    return value
+
+
 def _prepare_python(value: Any) -> str:
     if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
         raise ConfigError(
@@ -150,6 +160,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "python": _python,
     "prepare-python": _prepare_python,
     "assets": _assets,
+    "snapstart": _snapstart,
 }
 
 

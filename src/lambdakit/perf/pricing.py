@@ -1,5 +1,5 @@
 """The cost of an invoke, from the target's prices (`lambdakit.config.target`: per GB-second by architecture,
-per request, their source and date).
+per request, their source and date), and SnapStart's own charges (caching a version's snapshot, restoring it).
 
 Prices are the first tier in us-east-1; other regions and volume tiers differ, so every report that uses
 them names the date and says "estimate". Update them (and `prices_as_of`) in config/target.py.
@@ -8,11 +8,21 @@ them names the date and says "estimate". Update them (and `prices_as_of`) in con
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from lambdakit.config.target import LAMBDA, Rules
 from lambdakit.core.errors import ConfigError
 
 MB_PER_GB = 1024
+HOURS_PER_MONTH = 730  # the month AWS's pricing examples use
+
+
+@dataclass(frozen=True)
+class SnapStartCost:
+    """SnapStart's charges at one MemorySize, beside the duration cost (restored environments pay it too)."""
+
+    cache_per_month: float  # one published version kept active for a month
+    per_thousand_restores: float  # a restore is each new execution environment: the cold starts it replaces
 
 
 def billed_ms(duration_ms: float, rules: Rules = LAMBDA) -> int:
@@ -40,3 +50,27 @@ def cost_per_million(
 ) -> float:
     """US dollars for one million invokes of DURATION_MS each at MEMORY_MB (no free tier)."""
     return cost_per_invoke(memory_mb, duration_ms, architecture, rules) * 1_000_000
+
+
+def snapstart_cache_cost(memory_mb: int, hours: float, versions: int = 1, rules: Rules = LAMBDA) -> float:
+    """US dollars for caching VERSIONS published SnapStart versions for HOURS (each billed at least the
+    minimum): GB-seconds of MemorySize times the cache price."""
+    if hours < 0 or versions < 0:
+        raise ConfigError(f"Hours and versions cannot be negative, got {hours} h and {versions} versions.")
+    billed_s = max(hours, rules.snapstart_min_cache_hours) * 3600 if versions else 0.0
+    return versions * memory_mb / MB_PER_GB * billed_s * rules.snapstart_cache_per_gb_second
+
+
+def snapstart_restore_cost(memory_mb: int, restores: int = 1, rules: Rules = LAMBDA) -> float:
+    """US dollars for RESTORES restores of a SnapStart version: GB of MemorySize restored times the price."""
+    if restores < 0:
+        raise ConfigError(f"Restores cannot be negative, got {restores}.")
+    return restores * memory_mb / MB_PER_GB * rules.snapstart_restore_per_gb
+
+
+def snapstart_cost(memory_mb: int, rules: Rules = LAMBDA) -> SnapStartCost:
+    """SnapStart's charges at MEMORY_MB: a month of one cached version, a thousand restores."""
+    return SnapStartCost(
+        cache_per_month=snapstart_cache_cost(memory_mb, HOURS_PER_MONTH, rules=rules),
+        per_thousand_restores=snapstart_restore_cost(memory_mb, 1000, rules),
+    )

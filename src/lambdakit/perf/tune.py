@@ -3,7 +3,8 @@
 Runs the function image in the Lambda-faithful container at several MemorySize values (CPU =
 MemorySize/1769, as Lambda gives it): a few fresh containers for the cold start, then N warm invokes of one
 event, trimmed by 20 % at each end. For each size: duration, cold start, and the cost of a million invokes
-on x86_64 and arm64 (`lambdakit.perf.pricing`). Then a recommendation per strategy — `cost`, `speed`,
+on x86_64 and arm64 (`lambdakit.perf.pricing`), and with SnapStart on, its own charges beside them (a month
+of one cached version, a thousand restores). Then a recommendation per strategy — `cost`, `speed`,
 `balanced` — and a Timeout (p99 x safety factor, at least the cold start). Writes build/tune/results.json
 and a plot; `--apply` writes MemorySize and Timeout into template.yaml, keeping its comments and layout.
 
@@ -312,6 +313,7 @@ def results_document(
     event: Any,
     invokes: int,
     cold_starts: int,
+    snapstart: bool = False,
 ) -> dict[str, Any]:
     recommendations = {}
     for strategy in STRATEGIES:
@@ -341,14 +343,28 @@ def results_document(
             "as_of": LAMBDA.prices_as_of,
         },
         "points": [asdict(p) for p in points],
+        **({"snapstart": _snapstart_section(points)} if snapstart else {}),
         "recommendations": recommendations,
         "warnings": [w for w in WARNINGS if w != CAPPED_WARNING or any(_capped(p) for p in points)],
     }
 
 
+def _snapstart_section(points: Sequence[Point]) -> dict[str, Any]:
+    """SnapStart's charges per MemorySize, which depend on traffic (restores) and versions kept, not on the
+    measured duration: shown beside the duration cost, not folded into it or into the recommendations."""
+    return {
+        "cache_per_gb_second": LAMBDA.snapstart_cache_per_gb_second,
+        "restore_per_gb": LAMBDA.snapstart_restore_per_gb,
+        "min_cache_hours": LAMBDA.snapstart_min_cache_hours,
+        "source": LAMBDA.snapstart_prices_source,
+        "per_memory_mb": {str(p.memory_mb): asdict(pricing.snapstart_cost(p.memory_mb)) for p in points},
+    }
+
+
 def print_results(document: dict[str, Any], console: Console) -> None:
+    snapstart = document.get("snapstart")
     table = Table(title="tune: duration and cost per MemorySize (local estimate)")
-    for column in (
+    columns = [
         "MemorySize",
         "CPU",
         "duration (trimmed)",
@@ -357,9 +373,16 @@ def print_results(document: dict[str, Any], console: Console) -> None:
         "peak memory",
         "$/1M x86_64",
         "$/1M arm64",
-    ):
+    ]
+    if snapstart:
+        columns += ["SnapStart $/month cached", "$/1k restores"]
+    for column in columns:
         table.add_column(column, justify="right")
     for p in document["points"]:
+        extra = []
+        if snapstart:
+            cost = snapstart["per_memory_mb"][str(p["memory_mb"])]
+            extra = [f"{cost['cache_per_month']:.2f}", f"{cost['per_thousand_restores']:.3f}"]
         table.add_row(
             f"{p['memory_mb']} MB",
             f"{p['cpus']:.2f}",
@@ -369,6 +392,7 @@ def print_results(document: dict[str, Any], console: Console) -> None:
             f"{p['peak_memory_mb']} MB",
             f"{p['cost_per_million']['x86_64']:.3f}",
             f"{p['cost_per_million']['arm64']:.3f}",
+            *extra,
         )
     console.print(table)
     for strategy, choice in document["recommendations"].items():
@@ -378,6 +402,13 @@ def print_results(document: dict[str, Any], console: Console) -> None:
         )
     prices = document["prices"]
     console.print(f"prices: {prices['source']}, as of {prices['as_of']}")
+    if snapstart:
+        console.print(
+            f"SnapStart: ${snapstart['cache_per_gb_second']} per GB-second cached per active version "
+            f"(at least {snapstart['min_cache_hours']:g} h), ${snapstart['restore_per_gb']} per GB restored, "
+            "on top of the duration cost; not in the recommendations (they depend on traffic). "
+            f"{snapstart['source']}"
+        )
     for warning in document["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
@@ -438,6 +469,7 @@ def cli(argv: list[str]) -> int:
         event,
         args.invokes,
         args.cold_starts,
+        snapstart=limits.snapstart_on,
     )
     document["plot"] = str(plot(points, limits.architecture, out / "tune.png"))
     out.mkdir(parents=True, exist_ok=True)

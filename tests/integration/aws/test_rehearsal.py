@@ -197,3 +197,53 @@ def script_revision_key() -> str:
     from lambdakit.aws import rehearse as script
 
     return script.REVISION_KEY
+
+
+def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_redeploy_moves(
+    story: Story, model_dir: Path, sample_events: dict[str, Path], function_python: str
+) -> None:
+    """SnapStart from the template's own property: deploy adds `AutoPublishAlias: live` and the alias output;
+    every answer comes through the alias, and a code change publishes a version the alias moves to. The
+    stand-in needs motoext's 4th extension (versions and aliases from CloudFormation) for this; it runs the
+    version cold, as it does not emulate the snapshot itself."""
+    import boto3
+
+    from lambdakit.aws import deploy, invoke
+    from lambdakit.aws import rehearse as script
+    from lambdakit.config import template
+    from lambdakit.core import settings
+
+    built = story.work / "snapstart-template.yaml"
+    document = YAML().load(story.built_template.read_text())
+    document["Resources"]["InferenceFunction"]["Properties"]["SnapStart"] = {"ApplyOn": "PublishedVersions"}
+    YAML().dump(document, built)
+    config = dataclasses.replace(story.config, stack_name=f"{PROJECT}-snapstart", built_template=built)
+    lambda_api = boto3.client("lambda")
+
+    first = deploy.deploy(config, function_local=f"{PROJECT}-function:v1")
+
+    assert first.function.alias_arn == f"{first.function.arn}:live" == first.function.invoke_name
+    shipped = YAML().load(settings.build_dir() / "deploy" / "template.yaml")["Resources"]["InferenceFunction"]
+    assert shipped["Properties"]["AutoPublishAlias"] == "live"
+    assert shipped["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    alias = lambda_api.get_alias(FunctionName=first.function.name, Name="live")
+    version = lambda_api.get_function(FunctionName=first.function.invoke_name)
+    assert version["Configuration"]["Version"] == alias["FunctionVersion"] == "1"
+    assert version["Code"]["ImageUri"] == first.image_uri
+    for name, event in sample_events.items():
+        result = invoke.invoke(event.read_bytes(), first.function.invoke_name)
+        assert labels(result.payload) == local_labels(event, model_dir, function_python), name
+
+    asset_image, _ = deploy.local_asset_image(PROJECT)
+    tag = f"{PROJECT}-function:ss-v2"
+    local = script.build_changed_image(
+        template.load(), tag, REVISION, asset_image, story.work / "ss", BASE, story.context
+    )
+    second = deploy.deploy(config, function_local=local)
+
+    assert second.function.alias_arn == first.function.alias_arn
+    assert lambda_api.get_alias(FunctionName=first.function.name, Name="live")["FunctionVersion"] == "2"
+    answer = invoke.invoke({"text": "My parcel never arrived"}, second.function.invoke_name).payload
+    assert answer[script.REVISION_KEY] == REVISION
+    old = lambda_api.get_function(FunctionName=first.function.name, Qualifier="1")["Code"]["ImageUri"]
+    assert old == first.image_uri  # the previous version keeps its own image

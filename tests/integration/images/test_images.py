@@ -118,7 +118,10 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     assert config["Entrypoint"] == ["/lambda-entrypoint.sh"]
     assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
     assert config["WorkingDir"] == "/var/task"
-    version = engine.run_once(base_image, ["python3", "-c", "import sys, awslambdaric; print(sys.version)"])
+    # SnapStart's hooks as AWS's Python bases offer them (snapshot-restore-py, which awslambdaric runs)
+    probe = "import sys, awslambdaric; from snapshot_restore_py import register_before_snapshot, "
+    probe += "register_after_restore; print(sys.version)"
+    version = engine.run_once(base_image, ["python3", "-c", probe])
     assert version.startswith(f"{project_runtime().python}.")  # [tool.lambdakit] python
     assert config["Labels"][runtimes.RUNTIME_LABEL] == project_runtime().identifier
 

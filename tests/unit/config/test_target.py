@@ -79,3 +79,26 @@ def test_prices_come_from_the_targets_rules() -> None:
     base = pricing.cost_per_million(1024, 1000.0) - LAMBDA.price_per_million_requests
     assert pricing.cost_per_million(1024, 1000.0, rules=doubled) - 0.20 == pytest.approx(2 * base)
     assert Target(memory_mb=1024, timeout_s=3, ephemeral_mb=512).price_per_gb_second == 0.0000166667
+
+
+def test_the_projects_snapstart_key_turns_it_on_and_meets_the_same_refusals(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.lambdakit]\nsnapstart = true\n")
+    assert template.load(write(tmp_path, image_function())).target.snapstart_on
+    with pytest.raises(ConfigError) as refused:
+        template.load(write(tmp_path, image_function("EphemeralStorage: {Size: 1024}")))
+    assert "SnapStart cannot be used with EphemeralStorage over 512 MB" in str(refused.value)
+    assert "\n" not in str(refused.value)  # one line: the CLI prints it as `error: ...`, no traceback
+    with pytest.raises(ConfigError, match=r"snapstart = true but the function sets SnapStart .*keep one"):
+        template.load(write(tmp_path, image_function("SnapStart: {ApplyOn: None}")))
+
+
+def test_snapstart_is_off_unless_the_template_or_the_project_says_so(tmp_path: Path) -> None:
+    target = template.load(write(tmp_path, image_function())).target
+    assert not target.snapstart_on and target.on_demand
+
+
+def test_snapstarts_prices_name_their_source() -> None:
+    assert LAMBDA.snapstart_cache_per_gb_second == pytest.approx(0.0000015046)
+    assert LAMBDA.snapstart_restore_per_gb == pytest.approx(0.0001397998)
+    assert LAMBDA.snapstart_min_cache_hours == 3
+    assert "aws.amazon.com/lambda/pricing" in LAMBDA.snapstart_prices_source

@@ -94,6 +94,14 @@ def test_this_repositorys_table_is_valid_and_names_a_handler_under_src() -> None
     assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()
 
 
+def test_snapstart_is_a_boolean_switch_off_by_default(tmp_path: Path) -> None:
+    assert config.ProjectConfig().snapstart is False
+    (tmp_path / "on").mkdir(), (tmp_path / "bad").mkdir()
+    assert config.load(write(tmp_path / "on", "snapstart = true")).snapstart is True
+    with pytest.raises(ConfigError, match=r"snapstart = 'yes' must be true or false"):
+        config.load(write(tmp_path / "bad", 'snapstart = "yes"'))
+
+
 # --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
 
 PYPROJECT = {"tool": {"lambdakit": {"project": "x", "handler": "app.main.handle", "python": "3.13"}}}

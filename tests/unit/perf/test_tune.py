@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA
@@ -227,6 +229,25 @@ def test_results_document_has_a_recommendation_and_timeout_per_strategy() -> Non
     assert all(choice["timeout_s"] >= 1 for choice in document["recommendations"].values())
     assert document["prices"]["as_of"] == LAMBDA.prices_as_of
     assert any("cannot stand for Lambda" in warning for warning in document["warnings"])
+
+
+def test_snapstart_costs_show_beside_the_duration_cost_only_when_it_is_on() -> None:
+    off = tune.results_document(CURVE, "x86_64", 3.0, 0.5, "img", {"text": "hi"}, 10, 2)
+    on = tune.results_document(CURVE, "x86_64", 3.0, 0.5, "img", {"text": "hi"}, 10, 2, snapstart=True)
+    assert "snapstart" not in off
+    per_size = on["snapstart"]["per_memory_mb"]
+    assert set(per_size) == {str(p.memory_mb) for p in CURVE}
+    restores = per_size["1024"]["per_thousand_restores"]
+    assert restores == pytest.approx(pricing.snapstart_restore_cost(1024, 1000))
+    assert on["recommendations"] == off["recommendations"]  # traffic-dependent: not folded into the choice
+    shown = {}
+    for name, document in (("off", off), ("on", on)):
+        output = io.StringIO()
+        tune.print_results(document, Console(file=output, width=250))
+        shown[name] = output.getvalue()
+    assert "restores" not in shown["off"] and "SnapStart" not in shown["off"]
+    assert "$/1k restores" in shown["on"] and "per GB restored" in shown["on"]
+    assert f"{per_size['1024']['cache_per_month']:.2f}" in shown["on"]
 
 
 def test_plot_is_written_as_png(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""moto server, extended in the three places where stock moto 5 cannot stand in for a real image deploy.
+"""moto server, extended in the four places where stock moto 5 cannot stand in for a real image deploy.
 
 Run as its own process (`python -m lambdakit.aws.rehearsal.motoext --port P --registry 127.0.0.1:R`); the
 extensions patch moto's classes in this process only, before the server starts:
@@ -18,6 +18,13 @@ extensions patch moto's classes in this process only, before the server starts:
    function and image, with the limits of the function's configuration. Answers Lambda reports as failures
    (the emulator's verdict) become `FunctionError: Unhandled`, and the log since the call is the
    `LogType=Tail` result (last 4 KB).
+4. **Versions and aliases** (SnapStart's `AutoPublishAlias`, which SAM expands to `AWS::Lambda::Version` and
+   `AWS::Lambda::Alias`). Stock moto publishes a version from CloudFormation but cannot `!GetAtt` its
+   `Version`, has no CloudFormation alias, creates a stack update's new version before it updates the function
+   (so the "new" version would be the old code; CloudFormation orders them by their `!Ref`), and lets a
+   published version share its code with $LATEST (a later update would move old versions too). Each of those
+   four is fixed here and nothing more: invoking the alias runs the version it points at. SnapStart itself
+   (snapshot, restore) is not emulated: a version runs as a cold-started environment.
 
 Everything else (CloudFormation, S3, IAM, STS, ECR repositories, Lambda configuration) is stock moto.
 """
@@ -199,6 +206,124 @@ def install_image_invoke(functions: ImageFunctions) -> None:
     setattr(models.LambdaFunction, "invoke", invoke_image_too)  # noqa: B010
 
 
+# --- 4. Versions and aliases -------------------------------------------------------------------------------
+
+
+def install_versions_and_aliases() -> None:
+    from moto.awslambda import models
+    from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    from moto.core.common_models import CloudFormationModel
+
+    def version_attribute(self: Any, name: str) -> str:
+        if name == "Version":
+            return str(self.version)
+        raise UnformattedGetAttTemplateException()
+
+    setattr(models.LambdaVersion, "get_cfn_attribute", version_attribute)  # noqa: B010
+    has_version = classmethod(lambda cls, attr: attr == "Version")
+    setattr(models.LambdaVersion, "has_cfn_attr", has_version)  # noqa: B010
+
+    publish = models.LambdaStorage.publish_version
+
+    def publish_with_own_code(self: Any, name_or_arn: str, description: str = "") -> Any:
+        published = publish(self, name_or_arn, description)
+        if published is not None:  # moto's shallow copy shares `code` (its ImageUri) with $LATEST
+            published.code = dict(published.code)
+        return published
+
+    setattr(models.LambdaStorage, "publish_version", publish_with_own_code)  # noqa: B010
+
+    create = parsing.parse_and_create_resource
+
+    def create_function_before_its_version(
+        logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
+        function = (resource_json.get("Properties") or {}).get("FunctionName")
+        target = function.get("Ref") if isinstance(function, dict) else None
+        if (  # a stack update: apply the function's new code and settings before publishing the version
+            resource_json.get("Type") == "AWS::Lambda::Version"
+            and isinstance(target, str)
+            and target in resources_map._parsed_resources
+        ):
+            resources_map._parsed_resources[target] = parsing.parse_and_update_resource(
+                target, resources_map._resource_json_map[target], resources_map, account_id, region_name
+            )
+        return create(logical_id, resource_json, resources_map, account_id, region_name)
+
+    setattr(parsing, "parse_and_create_resource", create_function_before_its_version)  # noqa: B010
+
+    class Alias(CloudFormationModel):
+        """`AWS::Lambda::Alias` on moto's own aliases; `!Ref` gives the alias ARN, as in CloudFormation."""
+
+        # moto's model metaclass files each model under its service, the 2nd part of the module's name; run
+        # as `python -m`, this module is `__main__`
+        __module__ = "moto.awslambda.lambdakit_rehearsal"
+
+        def __init__(self, alias: Any, function_name: str) -> None:
+            self.alias = alias
+            self.function_name = function_name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Lambda::Alias"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return False
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.alias.arn)
+
+        def is_created(self) -> bool:
+            return True
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **_: Any,
+        ) -> Alias:
+            spec = cloudformation_json["Properties"]
+            backend = models.lambda_backends[account_id][region_name]
+            version = str(spec["FunctionVersion"])
+            alias = backend.create_alias(
+                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), ""
+            )
+            return cls(alias, spec["FunctionName"])
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: Alias,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Alias:
+            spec = cloudformation_json["Properties"]
+            version = str(spec["FunctionVersion"])
+            models.lambda_backends[account_id][region_name].update_alias(
+                spec["Name"], spec["FunctionName"], version, spec.get("Description", ""), ""
+            )
+            return original_resource
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            models.lambda_backends[account_id][region_name].delete_alias(self.alias.name, self.function_name)
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()  # the model list is CloudFormationModel's subclasses, cached at first use
+    assert parsing.resource_class_from_type("AWS::Lambda::Alias") is Alias
+
+
 # --- the server ---------------------------------------------------------------------------------------------
 
 
@@ -216,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     install_sam_transform()
     install_registry_endpoint(args.registry)
     install_image_invoke(functions)
+    install_versions_and_aliases()
     atexit.register(functions.remove_all)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
