@@ -146,6 +146,14 @@ def dev(session: nox.Session) -> None:
     )
 
 
+@nox.session(python=False, requires=PREPARED)
+def snapstart(session: nox.Session) -> None:
+    """SnapStart readiness: init once, two restores from that snapshot, what breaks (`-- EVENT`, `--json`)."""
+    python = function_env(session)
+    use_kit_env(session, offline=True)
+    session.run(str(python), "-m", "lambdakit", "snapstart-check", *session.posargs, external=True)
+
+
 def split_test_args(args: list[str]) -> tuple[list[str], list[str], list[str], str | None]:
     """pytest's arguments as (options, the kit's test paths, the function's test paths, -m expression)."""
     options, kit_paths, function_paths, marker = [], [], [], None
