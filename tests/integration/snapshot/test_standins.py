@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from lambdakit.core import venvs
 from lambdakit.core.errors import SnapshotCommandFailed, VerifyFailed
 from lambdakit.snapshot import command
 from tests.standins.hfhub import HubStandIn
@@ -26,6 +27,8 @@ from tests.standins.nltkindex import NltkStandIn
 
 PIPELINE = Path(__file__).resolve().parents[2] / "standins" / "pipelines" / "triage.py"
 REPO = Path(__file__).resolve().parents[3]
+# transformers, torch and nltk in one interpreter: the prepare environment (`nox -s tests` names it)
+PIPELINE_PYTHON = os.environ.get(venvs.PREPARE_PYTHON_ENV, sys.executable)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,7 @@ def env(servers: tuple[HubStandIn, NltkStandIn]) -> dict[str, str]:
 
 def run(output: Path, env: dict[str, str], *stages: str, verify: bool = False) -> dict[str, Any]:
     options = command.Options(
-        ((sys.executable, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env
+        ((PIPELINE_PYTHON, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env
     )
     return command.snapshot(options, Console(file=io.StringIO(), width=200))
 
