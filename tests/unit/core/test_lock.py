@@ -210,7 +210,8 @@ def test_the_hash_is_the_one_a_real_pipenv_lock_recorded(folder: Path) -> None:
 @pytest.mark.parametrize(
     ("folder", "command"),
     [
-        (REPO_ROOT, 'run `pipenv lock --categories "packages dev-packages"`'),
+        # the demo's Pipfile has an unlocked [prepare-packages]: only the two locked categories are re-locked
+        (REPO_ROOT, f"run `{lock.lock_command(REPO_ROOT)}`"),
         (lock.KIT_TOOLS, "run `PIPENV_PIPFILE=tools/Pipfile pipenv lock`"),
     ],
     ids=["function", "kit tools"],
@@ -257,3 +258,10 @@ def test_the_kits_tools_lock_pins_a_current_pip_with_hashes() -> None:
     (pip,) = [line for line in locked_requirements(("packages",), lock.KIT_TOOLS) if line.startswith("pip==")]
     assert "--hash=sha256:" in pip
     assert int(pip.split("==")[1].split(".")[0]) >= 24  # the venvs' bundled 23.2 refuses pipenv's locks
+
+
+def test_the_lock_command_leaves_an_unlocked_category_out(tmp_path: Path) -> None:
+    (tmp_path / "Pipfile").write_text('[packages]\nnumpy = "*"\n')
+    assert lock.lock_command(tmp_path) == "pipenv lock"
+    (tmp_path / "Pipfile").write_text('[packages]\nnumpy = "*"\n\n[prepare-packages]\ntorch = "==2.13.0"\n')
+    assert lock.lock_command(tmp_path) == 'pipenv lock --categories "packages dev-packages"'
