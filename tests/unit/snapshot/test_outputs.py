@@ -128,10 +128,13 @@ def test_a_report_update_never_lands_beside_another_runs_tarball(tmp_path: Path)
 
 
 def test_ctrl_c_in_the_middle_of_a_commit_waits_until_both_are_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     outputs_of(tmp_path, "old")
     real_replace = Path.replace
+    # Ctrl-C as a fresh process has it: an earlier test in this process may have left another handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
 
     def replace_then_interrupt(self: Path, target: Path) -> Path:
         moved = real_replace(self, target)
