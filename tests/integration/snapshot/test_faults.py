@@ -27,6 +27,14 @@ PIPELINE = REPO / "tests" / "standins" / "pipelines" / "assets.py"
 MARKER = "LAMBDAKIT_FAULT_TEST"
 
 
+DEFAULT_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
 class Run:
     """`python -m lambdakit snapshot --output OUTPUT -- python assets.py STAGES`, with its own TMPDIR."""
 
@@ -44,7 +52,9 @@ class Run:
 
     def argv(self, *stages: str) -> list[str]:
         snapshot = [sys.executable, "-m", "lambdakit", "snapshot", "--output", str(self.output)]
-        return [*snapshot, "--", sys.executable, str(PIPELINE), *stages]
+        # Ctrl-C as a terminal delivers it: an ignored SIGINT survives exec, and a test runner started in the
+        # background (nox under CI) may pass one on; then the snapshot would never see the interrupt
+        return [*DEFAULT_SIGINT, *snapshot, "--", sys.executable, str(PIPELINE), *stages]
 
     def finish(self, *stages: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
