@@ -103,7 +103,7 @@ def _parameters(document: dict[str, Any], name: str) -> dict[str, Any]:
     if stack_name is not None and not (isinstance(stack_name, str) and STACK_NAME_RE.fullmatch(stack_name)):
         raise ConfigError(
             f"{name}: stack_name = {files.shown(stack_name)} cannot name a CloudFormation stack; use "
-            'a string of letters, digits and hyphens that starts with a letter (at most 128), e.g. "triage"'
+            'a string of letters, digits and hyphens that starts with a letter (at most 128), e.g. "myapp"'
         )
     region = found.get("region")
     if region is not None and not (isinstance(region, str) and REGION_RE.fullmatch(region)):

@@ -1,7 +1,7 @@
 """Call the function through the AWS SDK's `Invoke` API: the client for `nox -s invoke` and for user code.
 
     from lambdakit.aws.invoke import invoke
-    result = invoke({"text": "My parcel never arrived"}, "triage-InferenceFunction-abc123")
+    result = invoke({"your": "event"}, "myapp-InferenceFunction-abc123")
     print(result.payload, result.log_tail)
 
 Why the SDK and not an HTTP gateway: API Gateway cuts an integration at 29 s and clients retry on timeouts,
@@ -9,8 +9,8 @@ which re-runs a slow inference. Here the call is synchronous (`RequestResponse`)
 the function's own timeout, and botocore's automatic retries are off (one attempt: a retry would run the model
 again and bill it twice). `LogType=Tail` returns the last 4 KB of the function's log, decoded here.
 
-Payloads: a Python object is sent as its JSON; a `str` is sent as a JSON *string*, which the handler parses
-once more (see `inference.events`); `bytes` are sent as they are (an already-encoded JSON document). A payload
+Payloads: a Python object is sent as its JSON; a `str` is sent as a JSON *string*, which reaches the handler
+as a Python `str`; `bytes` are sent as they are (an already-encoded JSON document). A payload
 over 6 MB is refused before sending. Errors are typed (`lambdakit.core.errors`):
 
 * `FunctionFailed`: the function raised or its runtime died (`FunctionError` set by Lambda, or an

@@ -7,7 +7,7 @@ sha256 of that tarball's `/cache/SHA256SUMS`, and the snapshot's summary (files,
     {
       "version": 1,
       "assets": {
-        "x86_64": {"repository": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/triage-assets",
+        "x86_64": {"repository": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/myapp-assets",
                    "tag": "0123456789ab", "digest": "sha256:...", "sha256": "...",
                    "manifest_sha256": "...", "files": 12, "bytes": 90000000, "libraries": ["nltk"]}
       }
