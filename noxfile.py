@@ -16,7 +16,7 @@ import nox
 REPO = Path(__file__).parent
 sys.path.insert(0, str(REPO / "src"))
 
-from lambdakit.core import config, lock, settings, venvs  # noqa: E402  (standard library only)
+from lambdakit.core import config, lock, settings, testruns, venvs  # noqa: E402  (standard library only)
 from lambdakit.core.errors import KitError  # noqa: E402
 
 nox.needs_version = ">=2024.3.2"
@@ -154,51 +154,15 @@ def snapstart(session: nox.Session) -> None:
     session.run(str(python), "-m", "lambdakit", "snapstart-check", *session.posargs, external=True)
 
 
-def split_test_args(args: list[str]) -> tuple[list[str], list[str], list[str], str | None]:
-    """pytest's arguments as (options, the kit's test paths, the function's test paths, -m expression)."""
-    options, kit_paths, function_paths, marker = [], [], [], None
-    words = iter(args)
-    for word in words:
-        if word == "-m":
-            marker = next(words, None)
-        elif not word.startswith("-") and (REPO / word.split("::")[0]).exists():
-            inside = (REPO / word.split("::")[0]).resolve().is_relative_to(REPO / "tests" / "function")
-            (function_paths if inside else kit_paths).append(word)
-        else:
-            options.append(word)
-    if not kit_paths and not function_paths:
-        kit_paths, function_paths = ["tests", "--ignore=tests/function"], ["tests/function"]
-    return options, kit_paths, function_paths, marker
-
-
-def markers(marker: str | None, torch: bool | None) -> list[str]:
-    """`-m` for one part: the user's expression, narrowed to the `torch` tests or the others (None: all)."""
-    if torch is None:
-        return ["-m", marker] if marker else []
-    own = "torch" if torch else "not torch"
-    return ["-m", f"({marker}) and {own}" if marker else own]
-
-
 @nox.session(python=False, requires=PREPARED)
 def tests(session: nox.Session) -> None:
     """The kit's tests (tools env), the function's (function env; `torch` ones: prepare env); pytest args."""
-    options, kit_paths, function_paths, marker = split_test_args(session.posargs)
-    function_python = function_env(session)
-    prepare_python = prepare_env(session) if PROJECT.prepare else function_python
-    tools_python = tools_env(session)
+    pythons = {"function": function_env(session), "tools": tools_env(session)}
+    pythons["prepare"] = prepare_env(session) if PROJECT.prepare else pythons["function"]
     use_kit_env(session)
-    session.env[venvs.FUNCTION_PYTHON_ENV] = str(function_python)
-    session.env[venvs.PREPARE_PYTHON_ENV] = str(prepare_python)
-    # the function's tests: the `torch` ones on the prepare env when there is a hook, the rest (or all) here
-    parts = (
-        [(function_python, False), (prepare_python, True)] if PROJECT.prepare else [(function_python, None)]
-    )
-    runs = [(tools_python, kit_paths, None)] if kit_paths else []
-    runs += [(python, function_paths, torch) for python, torch in parts] if function_paths else []
-    for python, paths, torch in runs:
-        argv = [str(python), "-m", "pytest", *options, *markers(marker, torch), *paths]
-        # a part may select nothing (pytest's exit 5) when the others run too: `-k`, `-m`, the torch split
-        session.run(*argv, success_codes=[0, 5] if len(runs) > 1 else [0], external=True)
+    session.env.update(venvs.function_pythons(pythons["function"], pythons["prepare"]))
+    for run in testruns.plan(session.posargs, REPO, hook=bool(PROJECT.prepare)):
+        session.run(str(pythons[run.env]), "-m", "pytest", *run.argv, success_codes=run.ok, external=True)
 
 
 @nox.session(python=False)

@@ -85,3 +85,8 @@ def is_current(location: Path, wanted: str) -> bool:
 
 def mark_current(location: Path, wanted: str) -> None:
     (location / STAMP).write_text(wanted, encoding="utf-8")
+
+
+def function_pythons(function: Path, prepare: Path) -> dict[str, str]:
+    """The variables that tell the kit's tests (tools env) which interpreters run the function."""
+    return {FUNCTION_PYTHON_ENV: str(function), PREPARE_PYTHON_ENV: str(prepare)}
