@@ -21,7 +21,10 @@ class Run:
 
 def split_args(args: list[str], repo: Path) -> tuple[list[str], list[str], list[str], str | None]:
     """pytest's arguments as (options, the kit's test paths, the function's test paths, -m expression)."""
-    options, kit_paths, function_paths, marker = [], [], [], None
+    options: list[str] = []
+    kit_paths: list[str] = []
+    function_paths: list[str] = []
+    marker: str | None = None
     words = iter(args)
     for word in words:
         if word == "-m":
