@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -463,27 +462,12 @@ def replace_the_prepare_hook(workspace: Path, model_dir: Path) -> list[Path]:
     return [seed.parent, seed, *seed.rglob("*")]
 
 
-# Pipfile tables that are not package categories (plette's own, and those it skips)
-NOT_CATEGORIES = {"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv"}
-
-
 def record_the_pipfile_hash(workspace: Path) -> None:
-    """What `pipenv lock` records after an edit of an unlocked category: the Pipfile's new hash (plette's
-    `get_hash`: sources, requires and every category, names in PEP 503 form); the locked packages stay."""
-
-    def canonical(section: dict[str, Any]) -> dict[str, Any]:
-        return {re.sub(r"[-_.]+", "-", name).lower(): value for name, value in section.items()}
-
-    document = tomllib.loads((workspace / "Pipfile").read_text())
-    data = {
-        "_meta": {"sources": document.get("source", []), "requires": document.get("requires", {})},
-        "default": canonical(document.get("packages", {})),
-        "develop": canonical(document.get("dev-packages", {})),
-    } | {name: canonical(table) for name, table in document.items() if name not in NOT_CATEGORIES}
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """What `pipenv lock` records after an edit of an unlocked category: the Pipfile's new hash; the locked
+    packages stay."""
     lock_file = workspace / "Pipfile.lock"
     locked = json.loads(lock_file.read_text())
-    locked["_meta"]["hash"] = {"sha256": digest}
+    locked["_meta"]["hash"] = {"sha256": lock.pipfile_hash(workspace / "Pipfile")}
     lock_file.write_text(json.dumps(locked, indent=4) + "\n")
 
 

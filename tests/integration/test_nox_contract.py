@@ -40,7 +40,7 @@ def write_locked(folder: Path, pipfile: str, default: dict[str, object]) -> None
     """A Pipfile and the lock `pipenv lock` would write for it (its hash recorded)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "Pipfile").write_text(pipfile)
-    digest = sorted(lock.pipfile_hashes(folder / "Pipfile"))[0]
+    digest = lock.pipfile_hash(folder / "Pipfile")
     document = {"_meta": {"hash": {"sha256": digest}, "sources": SOURCES}, "default": default, "develop": {}}
     (folder / "Pipfile.lock").write_text(json.dumps(document))
 

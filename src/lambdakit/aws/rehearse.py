@@ -76,7 +76,12 @@ def build_changed_image(
     """
     from lambdakit.images import build
 
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base_image, asset=asset_image)
+    inputs = build.resolve_inputs(
+        build.function_build_args(tpl),
+        base=base_image,
+        asset=asset_image,
+        architecture=tpl.target.architecture,
+    )
     built_context = built_context or build.context_dir(tpl)
     context = workdir / "context" / built_context.name
     shutil.rmtree(context, ignore_errors=True)

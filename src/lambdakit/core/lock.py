@@ -129,6 +129,11 @@ def pipfile_hashes(pipfile: Path) -> set[str]:
     return {_pipfile_hash(document, canonical) for canonical in (True, False)}
 
 
+def pipfile_hash(pipfile: Path) -> str:
+    """The hash today's `pipenv lock` records for this Pipfile (package names in PEP 503 form)."""
+    return _pipfile_hash(files.load_toml(pipfile, PIPFILE_FIX), canonical=True)
+
+
 def _pipfile_hash(document: dict[str, Any], canonical: bool) -> str:
     def names(section: dict[str, Any]) -> dict[str, Any]:
         return {canonical_name(k): v for k, v in section.items()} if canonical else dict(section)

@@ -28,6 +28,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdakit.console import human_bytes
 from lambdakit.core.errors import ImageBuildFailed
@@ -59,15 +60,21 @@ def default_tarball() -> Path:
     return build_dir() / "assets" / outputs.TARBALL_NAME
 
 
-def none_recorded(report: Path | None = None) -> bool:
-    """Whether the last snapshot found nothing to ship (its report.json says `"assets": "none"`)."""
+def last_report(report: Path | None = None) -> dict[str, Any] | None:
+    """The last snapshot's report.json (default: beside the default tarball), or None when there is none."""
     report = report or default_tarball().with_name(outputs.REPORT_NAME)
     outputs.settle(report.parent)  # an interrupted commit is finished first: the report then tells the truth
     try:
         document = json.loads(report.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
-        return False
-    return isinstance(document, dict) and document.get("assets") == outputs.NO_ASSETS
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def none_recorded(report: Path | None = None) -> bool:
+    """Whether the last snapshot found nothing to ship (its report.json says `"assets": "none"`)."""
+    document = last_report(report)
+    return document is not None and document.get("assets") == outputs.NO_ASSETS
 
 
 def required(project: str | None = None) -> str | None:

@@ -400,7 +400,7 @@ def build(
     extra: Sequence[str] = (),
 ) -> str:
     """Stage the context and run `sam build`; return the local tag SAM gave the image."""
-    inputs = inputs or resolve_inputs(function_build_args(tpl))
+    inputs = inputs or resolve_inputs(function_build_args(tpl), architecture=tpl.target.architecture)
     context = context_dir(tpl)
     dockerfile = stage_dockerfile(context, context / tpl.image.dockerfile, inputs.asset_image is not None)
     check_handler(dockerfile)

@@ -18,7 +18,6 @@ are immutable, the same content keeps its digest) and pins it in the lock.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -182,12 +181,7 @@ def publish(
 
 def snapshot_report(tarball: Path | None = None) -> dict[str, Any] | None:
     """The snapshot's report.json beside the tarball (its summary goes into the lock), or None."""
-    path = (tarball or assets.default_tarball()).with_name(outputs.REPORT_NAME)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return document if isinstance(document, dict) else None
+    return assets.last_report((tarball or assets.default_tarball()).with_name(outputs.REPORT_NAME))
 
 
 def _ecr(repository: str) -> tuple[str, dict[str, str]]:

@@ -70,7 +70,7 @@ def make_first_clone(root: Path) -> Path:
     )
     (repo / "pyproject.toml").write_text(PYPROJECT)
     (repo / "Pipfile").write_text(PIPFILE)
-    digest = sorted(lock.pipfile_hashes(repo / "Pipfile"))[0]  # as `pipenv lock` records it
+    digest = lock.pipfile_hash(repo / "Pipfile")  # as `pipenv lock` records it
     (repo / "Pipfile.lock").write_text(
         json.dumps(LOCK | {"_meta": {**LOCK["_meta"], "hash": {"sha256": digest}}})
     )

@@ -39,7 +39,7 @@ def repo(tmp_path: Path) -> Path:
 
 def write_lock(folder: Path, document: dict[str, object]) -> None:
     """A lock as `pipenv lock` would record it for the Pipfile in `folder` (its hash)."""
-    recorded = {"hash": {"sha256": sorted(lock.pipfile_hashes(folder / "Pipfile"))[0]}}
+    recorded = {"hash": {"sha256": lock.pipfile_hash(folder / "Pipfile")}}
     meta = {**document.get("_meta", {}), **recorded}  # type: ignore[dict-item]
     (folder / "Pipfile.lock").write_text(json.dumps({**document, "_meta": meta}))
 
