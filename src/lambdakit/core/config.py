@@ -39,6 +39,8 @@ KIT_PACKAGE = "lambdakit"
 TABLE_FIX = f"write the kit's settings as a [{TABLE}] table (see docs/own-pipeline.md)"
 VERSION_RE = re.compile(r"3\.\d{1,2}")
 SOURCE_PREFIX = "src/"  # `assets` entries name files of the function's code, under src/
+# sam build names the image after the function's logical id, lowercased; the tag is the project.
+FUNCTION_IMAGE_REPOSITORY = "inferencefunction"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,34 @@ class ProjectConfig:
     def handler_package(self) -> str:
         """The top-level package that holds the handler: what the image's code layer ships from src/."""
         return self.handler.partition(".")[0]
+
+    # Every name derived from `project`, built here only: several checkouts may share one Docker engine and
+    # one AWS account, so each image, repository, container and stack carries the project's name.
+
+    @property
+    def stack_name(self) -> str:
+        """The CloudFormation stack (and S3 prefix) of `sam deploy`."""
+        return self.project
+
+    @property
+    def function_image(self) -> str:
+        """The function image `sam build` tags (template parameter FunctionImageTag = the project)."""
+        return f"{FUNCTION_IMAGE_REPOSITORY}:{self.project}"
+
+    @property
+    def assets_repository(self) -> str:
+        """The asset image's repository, locally and in ECR."""
+        return f"{self.project}-assets"
+
+    @property
+    def function_repository(self) -> str:
+        """The function image's ECR repository."""
+        return f"{self.project}-function"
+
+    @property
+    def container_prefix(self) -> str:
+        """The start of every container name the kit runs for this project."""
+        return f"{self.project}-lambda"
 
 
 def _project(value: Any) -> str:
