@@ -16,6 +16,7 @@ field with a default plus one entry in `PARSERS`.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import Any
 
 from lambdakit.core import files, runtimes
 from lambdakit.core.errors import BrokenFile, ConfigError
-from lambdakit.core.settings import REPO_ROOT
+from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT
 
 TABLE = "tool.lambdakit"
 DEFAULT_PROJECT = "lambda-ml-kit"
@@ -100,6 +101,12 @@ class ProjectConfig:
     def function_repository(self) -> str:
         """The function image's ECR repository."""
         return f"{self.project}-function"
+
+    @property
+    def base_image(self) -> str:
+        """The Lambda base the function image is built FROM: LAMBDAKIT_BASE_IMAGE (a stand-in, a mirror),
+        else AWS's base of the runtime (public.ecr.aws/lambda/python:3.13)."""
+        return os.environ.get(BASE_IMAGE_ENV) or self.runtime.base_image
 
     @property
     def container_prefix(self) -> str:

@@ -60,7 +60,9 @@ def build_dir(repo: Path = REPO_ROOT) -> Path:
 
 def base_image(repo: Path = REPO_ROOT) -> str:
     """LAMBDAKIT_BASE_IMAGE, else AWS's base of the project's runtime (public.ecr.aws/lambda/python:3.13)."""
-    return os.environ.get(BASE_IMAGE_ENV) or project_runtime(repo).base_image
+    from lambdakit.core import config  # config reads REPO_ROOT from here
+
+    return config.load(repo).base_image
 
 
 def project_runtime(repo: Path = REPO_ROOT) -> runtimes.Runtime:
