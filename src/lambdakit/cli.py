@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "invoke the sample events: sam local invoke, or --faithful Lambda limits",
     ),
     "snapshot": (
-        "lambdakit.snapshot.command",
+        "lambdakit.commands.snapshot",
         "record hidden downloads, write build/assets/assets.tar, verify offline",
     ),
     "deploy": ("lambdakit.aws.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
