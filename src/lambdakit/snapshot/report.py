@@ -73,8 +73,8 @@ def flags(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
                     "writer": record.writer,
                     "fix": caches.fix_for_outside(None, record.root)
                     if not record.in_cache_root
-                    else "shipped, but no library in lambdakit/snapshot/caches.py claims it: add a row so it "
-                    "is attributed (library, variable, patterns)",
+                    else "shipped, but no library of the registry claims it: add an entry to "
+                    "lambdakit/core/libraries.py so it is attributed (modules, cache folders, variables)",
                 }
             )
     for (root, library), group in sorted(outside.items()):
