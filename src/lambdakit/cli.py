@@ -33,7 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "record hidden downloads, write build/assets/assets.tar, verify offline",
     ),
     "deploy": ("lambdakit.commands.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
-    "invoke": ("lambdakit.commands.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
+    "invoke": (
+        "lambdakit.commands.invoke",
+        "invoke the function through the AWS SDK (RequestResponse, log tail)",
+    ),
     "rehearse": ("lambdakit.commands.rehearse", "deploy, invoke, redeploy against a local AWS stand-in"),
     "bench": (
         "lambdakit.commands.bench",

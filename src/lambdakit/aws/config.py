@@ -2,8 +2,9 @@
 
 `deploy`, `invoke` and `rehearse` take an `AwsConfig` and pass it down; nothing below them reads the file.
 The function's timeout comes from the `Template` the command loaded at its entry (template.yaml is read
-once, there), the project's names (stack, repositories) from its `ProjectConfig`, loaded there too. The region is resolved in one place (`resolve_region()`): the command line, then the
-environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
+once, there), the project's names (stack, repositories) from its `ProjectConfig`, loaded there too. The
+region is resolved in one place (`resolve_region()`): the command line, then the environment (`AWS_REGION`,
+`AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
 """
 
 from __future__ import annotations

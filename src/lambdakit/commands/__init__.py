@@ -1,1 +1,1 @@
-"""The CLI layer of each `python -m lambdakit COMMAND`: its parser, the settings loaded once, then the logic."""
+"""The CLI layer of each `python -m lambdakit COMMAND`: its parser, settings loaded once, the logic's call."""

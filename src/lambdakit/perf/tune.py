@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import io
-import json
 import logging
 import math
 import statistics
@@ -238,7 +237,14 @@ def measure_sizes(
     with console.progress("tune", total=len(sizes) * (cold_starts + 1)) as bar:
         return [
             measure_size(
-                image, limits.with_memory(size), event, invokes, cold_starts, client_image, container_prefix, bar
+                image,
+                limits.with_memory(size),
+                event,
+                invokes,
+                cold_starts,
+                client_image,
+                container_prefix,
+                bar,
             )
             for size in sizes
         ]

@@ -1,4 +1,4 @@
-"""`python -m lambdakit tune`'s arguments: the MemorySize list, and an emulated build refused before timing."""
+"""`python -m lambdakit tune`'s arguments: the MemorySize list; an emulated build is refused before timing."""
 
 from __future__ import annotations
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from lambdakit.config import template
 from lambdakit.config.target import Target
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError

@@ -19,7 +19,7 @@ from lambdakit.config.template import Template
 from lambdakit.core.config import ProjectConfig
 from lambdakit.images import engine
 from lambdakit.perf import breakdown, measure, quantized
-from lambdakit.perf.bench import cold, compare, pushes, report, results, sides, warm
+from lambdakit.perf.bench import cold, compare, pushes, results, sides, warm
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, BenchResults, Side
 
 log = logging.getLogger(__name__)
