@@ -19,7 +19,7 @@ import importlib
 importlib.import_module("lambdakit.cli")
 importlib.import_module({module!r})
 names = {{name.partition(".")[0] for name in sys.modules}}
-print(sorted(names - set(sys.stdlib_module_names) - {{"lambdakit"}}))
+print(sorted(names - set(sys.stdlib_module_names) - {{"lambdakit", "__main__"}}))
 """
 
 
