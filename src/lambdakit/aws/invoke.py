@@ -21,8 +21,8 @@ over 6 MB is refused before sending. Errors are typed (`lambdakit.core.errors`):
 * `InvokeFailed`: the API call failed (unknown function, no credentials, endpoint unreachable, timeout).
 
 The same client works against Lambda, `sam local start-lambda` (`endpoint_url="http://127.0.0.1:3001"`,
-function name = the template's logical id) and a container's emulator (`runtime.client.INVOKE_PATH` on the RIE port,
-function name `function`), and the moto-based rehearsal (`AWS_ENDPOINT_URL`).
+function name = the template's logical id) and a container's emulator (`runtime.client.INVOKE_PATH` on the
+RIE port, function name `function`), and the moto-based rehearsal (`AWS_ENDPOINT_URL`).
 """
 
 from __future__ import annotations
