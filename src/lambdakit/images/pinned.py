@@ -191,7 +191,7 @@ def _ecr(repository: str) -> tuple[str, dict[str, str]]:
     from lambdakit.aws import config as aws_config
     from lambdakit.aws import deploy, ecr
 
-    session = boto3.Session(region_name=aws_config.load(None).resolve_region())
+    session = boto3.Session(region_name=aws_config.region())
     deploy.caller_account(session)  # no credentials: the one-line error deploy gives
     client = session.client("ecr")
     ecr.ensure_repository(client, repository)

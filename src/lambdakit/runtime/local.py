@@ -1,4 +1,4 @@
-"""`python -m lambdakit local` (`nox -s local`): run the function image locally, over the sample events.
+"""Run the function image locally over the sample events (`commands/local.py` is `python -m lambdakit local`).
 
 * Default: `sam local invoke InferenceFunction -e EVENT` for each event (extra arguments go to SAM).
 * `--faithful`: run the image the way Lambda runs it, on the function's target (`config/target.py`: Lambda's
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
@@ -29,12 +28,15 @@ from lambdakit.core.errors import BrokenEvent, EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
 from lambdakit.images import emulation, sam
 from lambdakit.runtime import explain
-from lambdakit.runtime.environment import LAMBDA_UID, ExecutionEnvironment, Function, Invocation
+from lambdakit.runtime.environment import (
+    LAMBDA_UID,
+    ExecutionEnvironment,
+    Function,
+    Invocation,
+    container_name,
+)
 
 EVENTS_DIR = REPO_ROOT / "events"
-
-
-# --- the command -----------------------------------------------------------------------------------------
 
 
 def sample_events(paths: Sequence[str] = ()) -> list[Path]:
@@ -104,13 +106,18 @@ def run_sam_local(
 
 
 def run_faithful(
-    image: str, limits: Target, events: Sequence[Path], platform: str | None = None
+    image: str,
+    limits: Target,
+    events: Sequence[Path],
+    container_prefix: str,
+    platform: str | None = None,
 ) -> tuple[list[Invocation], dict[str, Any]]:
-    """Invoke each event in one warm environment (the first invoke is the cold start); results and stats."""
+    """Invoke each event in one warm environment (the first invoke is the cold start), its containers named
+    under CONTAINER_PREFIX (the project's); results and stats."""
     function = Function(
         image, limits, environment=emulation.environment(limits.architecture), platform=platform
     )
-    with ExecutionEnvironment.start(function) as env:
+    with ExecutionEnvironment.start(function, container_name(container_prefix)) as env:
         results = []
         for event in events:
             result = env.invoke(event.read_bytes(), name=event.name)
@@ -227,27 +234,3 @@ def _mb(value: int | None) -> str:
 def failed(results: Sequence[Invocation]) -> bool:
     """Error responses are answers; anything Lambda would have failed or refused is a failure of the run."""
     return any(result.failed or result.explanations for result in results)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit local", description=__doc__.splitlines()[0])
-    parser.add_argument("events", nargs="*", help="event files (default: every events/*.json)")
-    parser.add_argument(
-        "--faithful", action="store_true", help="run with Lambda's limits instead of sam local"
-    )
-    parser.add_argument("--image", default=None, help="image to run (default: the one `nox -s build` tags)")
-    parser.add_argument(
-        "--template", type=Path, default=template.TEMPLATE, help="SAM template with the limits"
-    )
-    args, extra = parser.parse_known_args(argv)
-    events, broken = runnable_events(sample_events(args.events))
-    if not events:
-        return 1
-    if not args.faithful:
-        return max(run_sam_local(events, args.template, extra), int(broken > 0))
-    tpl = template.load(args.template)
-    limits = faithful_limits(tpl.target)
-    image = args.image or tpl.image.local_image
-    results, stats = run_faithful(image, limits, events)
-    print_summary(results, stats, limits)
-    return 1 if failed(results) or broken else 0

@@ -15,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.config import template
+from lambdakit.core import config
 from lambdakit.images import assets, baseimage, build, emulation, engine
 from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
@@ -92,7 +93,7 @@ def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
     # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
     limits = local.faithful_limits(template.load(arm64_project).target)
     assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().target.timeout_s
-    results, stats = local.run_faithful(arm64_image, limits, events)
+    results, stats = local.run_faithful(arm64_image, limits, events, config.load().container_prefix)
     # THEN it answers as the same function and weights answer on this x86_64 host
     for path, result in zip(events, results, strict=True):
         assert result.outcome == "ok", result.body

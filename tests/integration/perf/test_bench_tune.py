@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.commands import bench, tune
 from lambdakit.config import template
 from lambdakit.core import runtimes
 from lambdakit.core.settings import BASE_IMAGE_ENV, project_runtime
 from lambdakit.images import assets, baseimage, engine
-from lambdakit.perf import quantized, tune
-from lambdakit.perf.bench import command as bench
+from lambdakit.perf import quantized
 from tests.assets_fixture import write_assets_tarball
 
 REPO = Path(__file__).resolve().parents[3]

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.docker
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "slow_init"
 IMAGE = "lambdakit-test-target-slowinit:latest"
+CONTAINERS = "lambdakit-test-slowinit-lambda"  # the container prefix a ProjectConfig would give
 INIT_SECONDS = 2
 ONE_VCPU = Target(memory_mb=LAMBDA.mb_per_vcpu, timeout_s=10, ephemeral_mb=512)
 
@@ -45,7 +46,7 @@ def test_an_init_past_the_limit_fails_the_faithful_run_with_the_fix(
     slow_init_image: str, event: list[Path]
 ) -> None:
     one_second = dataclasses.replace(ONE_VCPU, rules=dataclasses.replace(LAMBDA, init_limit_s=1.0))
-    results, stats = local.run_faithful(slow_init_image, one_second, event)
+    results, stats = local.run_faithful(slow_init_image, one_second, event, CONTAINERS)
     # the emulator has no init limit: the answer comes, but Lambda would have cut the init at 1 s
     assert results[0].outcome == "ok"
     assert stats["init_duration_ms"] >= INIT_SECONDS * 1000
@@ -56,6 +57,6 @@ def test_an_init_past_the_limit_fails_the_faithful_run_with_the_fix(
 
 
 def test_an_init_within_lambdas_limit_passes(slow_init_image: str, event: list[Path]) -> None:
-    results, _ = local.run_faithful(slow_init_image, ONE_VCPU, event)
+    results, _ = local.run_faithful(slow_init_image, ONE_VCPU, event, CONTAINERS)
     assert results[0].outcome == "ok" and results[0].explanations == []
     assert not local.failed(results)

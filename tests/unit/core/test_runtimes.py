@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from lambdakit.config import template
 from lambdakit.config.target import Target
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
@@ -132,18 +130,3 @@ def test_an_emulated_run_gets_a_longer_timeout_and_init_limit_and_lambdas_arm64_
     assert emulation.environment(emulation.host_architecture()) == {}
     if foreign == "arm64":
         assert emulation.environment("arm64") == {"QEMU_CPU": "neoverse-n1"}  # Graviton2, not QEMU's `max`
-
-
-def test_tune_refuses_to_time_an_emulated_build(tmp_path: Path) -> None:
-    from lambdakit.perf import tune
-
-    foreign, _ = foreign_architecture()
-    shipped = template.TEMPLATE.read_text(encoding="utf-8")
-    foreign_template = tmp_path / "template.yaml"
-    foreign_template.write_text(
-        re.sub(r"(Architectures:\s*\n\s*- )\w+", rf"\g<1>{foreign}", shipped), encoding="utf-8"
-    )
-    assert template.load(foreign_template).target.architecture == foreign
-    with pytest.raises(ConfigError, match=r"only under QEMU emulation: its times are not Lambda's"):
-        tune.cli(["--template", str(foreign_template)])
-    emulation.require_native(emulation.host_architecture(), "anything")  # the host's own is timed

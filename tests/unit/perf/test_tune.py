@@ -128,14 +128,6 @@ def test_safety_below_one_is_refused() -> None:
         tune.timeout_seconds(100.0, 100.0, safety=0.5)
 
 
-def test_memory_list_is_parsed_sorted_and_checked() -> None:
-    assert tune._sizes("3008, 512,1024,512") == [512, 1024, 3008]
-    with pytest.raises(ConfigError, match="comma-separated"):
-        tune._sizes("512,lots")
-    with pytest.raises(ConfigError, match="MemorySize must be between"):
-        tune._sizes("64")
-
-
 # --- --apply ---
 
 COMMENTED = """\

@@ -30,15 +30,6 @@ def test_broken_events_are_one_line_each_and_the_others_run(
     assert "deep.json nests deeper than Python's JSON parser allows" in lines[1]
 
 
-def test_only_broken_events_exit_1_without_starting_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    event = tmp_path / "truncated.json"
-    event.write_text('{"text": ')
-    assert local.cli([str(event), "--faithful"]) == 1
-    assert "truncated.json is not valid JSON" in capsys.readouterr().err
-
-
 def test_the_answer_column_shows_labels_or_else_the_body() -> None:
     demo = '{"results": [{"label": "billing"}, {"label": "bug"}]}'
     assert local._answer(Invocation("b.json", 200, demo, 1.0)) == "billing, bug"

@@ -1,0 +1,18 @@
+"""`python -m lambdakit local`'s arguments: broken events fail alone, before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdakit.commands import local
+
+
+def test_only_broken_events_exit_1_without_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "truncated.json"
+    event.write_text('{"text": ')
+    assert local.cli([str(event), "--faithful"]) == 1
+    assert "truncated.json is not valid JSON" in capsys.readouterr().err
