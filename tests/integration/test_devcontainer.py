@@ -41,6 +41,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from lambdakit.core import config as project_config
 from lambdakit.core import devcontainer as devcontainer_config
 from lambdakit.core import lock, runtimes, settings
 from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env, project_runtime
@@ -642,7 +643,9 @@ def workflow(devcontainer: DevContainer) -> dict[str, subprocess.CompletedProces
     """Each step in order, as a user types it; a failed step stops the rest (they would only repeat it)."""
     from lambdakit.images import baseimage
 
-    base = baseimage.build()  # the stand-in Lambda base, shared with the host's runs by its tag
+    base = baseimage.build(
+        project_config.load().python
+    )  # the stand-in Lambda base, shared with the host's runs by its tag
     steps: dict[str, subprocess.CompletedProcess[str]] = {}
     for name, argv in WORKFLOW:
         log(f"inside: {' '.join(argv)}")

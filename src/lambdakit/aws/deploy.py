@@ -42,7 +42,9 @@ from lambdakit.aws import config as aws_config
 from lambdakit.aws import ecr, errors, stack
 from lambdakit.aws.config import AwsConfig
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from lambdakit.core import proc, settings
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
 from lambdakit.images import assets, build, engine, pinned, push
 
@@ -111,8 +113,10 @@ def local_asset_image(project: str, architecture: str | None = None) -> tuple[st
     when the snapshot found nothing to ship."""
     if assets.none_recorded():
         return None
-    repository = assets.repository_name(project)
-    reference = pinned.resolve(architecture or template.load().target.architecture, project)
+    repository = ProjectConfig(project=project).assets_repository
+    reference = pinned.resolve(
+        architecture or template.load(project=project_config.load()).target.architecture, repository
+    )
     if reference is None:
         raise ImageMissing(
             f"no asset image {repository} in the local engine nor in assets.lock; build it with "
@@ -255,6 +259,12 @@ def lock_pushed_assets(report: DeployReport) -> None:
     if report.assets is None:
         return
     remote, _, tag = report.assets.image.rpartition(":")
-    local = f"{assets.repository_name()}:{tag}"
+    local = f"{ProjectConfig(project=settings.project_name()).assets_repository}:{tag}"
     snapshot_report = pinned.snapshot_report()
-    pinned.pin(local, remote, report.assets.digest, template.load().target.architecture, snapshot_report)
+    pinned.pin(
+        local,
+        remote,
+        report.assets.digest,
+        template.load(project=project_config.load()).target.architecture,
+        snapshot_report,
+    )

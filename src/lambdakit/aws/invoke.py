@@ -39,6 +39,7 @@ from lambdakit.aws import config as aws_config
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA
 from lambdakit.config.template import Template
+from lambdakit.core import config as project_config
 from lambdakit.core import settings
 from lambdakit.core.errors import (
     ConfigError,
@@ -283,7 +284,7 @@ def function_template(path: Path = template.TEMPLATE) -> Template | None:
     """template.yaml, read for the function's timeout only: a broken one is `build`'s to report, so invoke
     then waits Lambda's maximum rather than refusing to call a function that is deployed."""
     try:
-        return template.load(path)
+        return template.load(path, project=project_config.load(path.parent))
     except KitError:
         return None
 

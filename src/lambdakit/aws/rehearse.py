@@ -76,20 +76,17 @@ def build_changed_image(
     """
     from lambdakit.images import build
 
-    inputs = build.resolve_inputs(
-        build.function_build_args(tpl),
-        base=base_image,
-        asset=asset_image,
-        architecture=tpl.target.architecture,
-    )
+    project = project_config.load()
+    inputs = build.resolve_inputs(project, tpl, base=base_image, asset=asset_image)
     built_context = built_context or build.context_dir(tpl)
     context = workdir / "context" / built_context.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(built_context, context, symlinks=True)
     build.stage(
         context=context,
-        target=build.target_for(inputs.base_image, tpl.target.architecture),
-        source_dir=changed_source(workdir, revision),
+        platform=build.wheel_platform(inputs, build.inspect_base(inputs.base_image)),
+        project=project,
+        source_dir=changed_source(workdir, revision, project=project),
     )
     return build.build_image(tag, inputs, context=context)
 
@@ -150,6 +147,6 @@ def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    tpl = template.load()
+    tpl = template.load(project=project_config.load())
     rehearse(aws_config.load(tpl), tpl)
     return 0

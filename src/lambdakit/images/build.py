@@ -21,7 +21,6 @@ it takes the value of the environment variable of its name when that is set, els
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import logging
@@ -32,24 +31,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from lambdakit import console
-from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.config.template import Template
 from lambdakit.console import human_bytes
 from lambdakit.core import config, files, lock, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
-from lambdakit.core.settings import (
-    BASE_IMAGE_ENV,
-    IMAGE_CACHE_ROOT,
-    REPO_ROOT,
-    VERBOSE_ENV,
-    base_image,
-    build_dir,
-    project_runtime,
-)
-from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, pinned, sam, sizes
+from lambdakit.core.settings import BASE_IMAGE_ENV, IMAGE_CACHE_ROOT, REPO_ROOT, VERBOSE_ENV, build_dir
+from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, pinned, sam
 
 KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
 SOURCE_DIR = REPO_ROOT / "src"
@@ -67,8 +58,6 @@ CMD_RE = re.compile(r'^CMD\s*\[\s*"([^"]+)"\s*\]', re.M)
 # moving it into the asset layer (`[tool.lambdakit] assets`).
 LARGE_FILE_BYTES = 50 * 1000**2
 KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
-# "glibc 2.41 3.13": the image's C library and Python, asked of the image itself.
-PLATFORM_PROBE = "import os, sys; print(os.confstr('CS_GNU_LIBC_VERSION'), '%d.%d' % sys.version_info[:2])"
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +73,10 @@ class Staged:
 
 
 @dataclass(frozen=True)
-class Target:
-    """What the deps are installed for: the runtime's Python (and the image that compiles its bytecode),
-    the newest glibc the REAL Lambda base loads, and the architecture."""
+class WheelPlatform:
+    """What pip installs the deps for: the runtime's Python (and the image that compiles its bytecode),
+    the newest glibc the REAL Lambda base loads, and the architecture. (Where the function runs, its
+    limits and prices, is `config.target.Target`.)"""
 
     interpreter: hostinstall.Interpreter
     glibc: tuple[int, int] = GLIBC_FLOOR
@@ -99,11 +89,16 @@ class Target:
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """The images the Dockerfile starts from, as immutable references (no asset image: a function whose
-    snapshot found nothing to ship), and the function's own build args."""
+    """What the image is built from: the images the Dockerfile starts from, as immutable references (no
+    asset image: a function whose snapshot found nothing to ship), the function's own build args, and what
+    the project resolved once: the Lambda runtime (the deps' Python and glibc), the architecture and the
+    handler the image's CMD names. Nothing below reads them back from the base image's name."""
 
     base_image: str
     asset_image: str | None
+    runtime: runtimes.Runtime
+    architecture: str
+    handler: str
     function_args: Mapping[str, str] = field(default_factory=dict)
 
     def build_args(self) -> dict[str, str]:
@@ -115,13 +110,52 @@ class BuildInputs:
         return f"base {self.base_image}, assets {self.asset_image or 'none'}{own}"
 
 
+@dataclass(frozen=True)
+class BaseImage:
+    """The base image as the engine holds it, inspected once per build (`inspect_base`)."""
+
+    reference: str
+    attrs: Mapping[str, Any] | None  # its `docker inspect`; None when the engine does not have it
+
+    @property
+    def present(self) -> bool:
+        return self.attrs is not None
+
+    @property
+    def architecture(self) -> str:
+        """Docker's name of its architecture (`amd64`, `arm64`), "" when unknown."""
+        return str((self.attrs or {}).get("Architecture") or "")
+
+    @property
+    def layer_count(self) -> int:
+        return len(((self.attrs or {}).get("RootFS") or {}).get("Layers") or [])
+
+    @property
+    def stands_for(self) -> runtimes.Runtime | None:
+        """The AWS runtime it is (by its AWS or stand-in tag) or stands in for (the stand-in's label)."""
+        labels = ((self.attrs or {}).get("Config") or {}).get("Labels") or {}
+        return runtimes.for_image(self.reference, labels.get(runtimes.RUNTIME_LABEL))
+
+    def deprecation_notice(self, today: date | None = None) -> str | None:
+        """A warning when it is (or stands in for) a Lambda runtime AWS has deprecated, else None."""
+        runtime = self.stands_for
+        if runtime is None or not runtime.deprecated(today or date.today()):
+            return None
+        return runtime.deprecation_notice(self.reference)
+
+
+def inspect_base(reference: str) -> BaseImage:
+    return BaseImage(reference, engine.image_attrs(reference))
+
+
 def context_dir(tpl: Template) -> Path:
     return (tpl.path.parent / tpl.image.context).resolve()
 
 
 def stage(
     context: Path,
-    target: Target,
+    platform: WheelPlatform,
+    project: config.ProjectConfig,
     source_dir: Path = SOURCE_DIR,
     requirements: Sequence[str] | None = None,
 ) -> Staged:
@@ -144,17 +178,17 @@ def stage(
         deps,
         groups,
         work=work,
-        platforms=target.platforms,
-        interpreter=target.interpreter,
+        platforms=platform.platforms,
+        interpreter=platform.interpreter,
         image_path=f"/{TASK_ROOT}",
     )
     code = context / "code" / TASK_ROOT
     shutil.rmtree(code, ignore_errors=True)  # a package renamed or deleted since the last build must go
-    for package in code_packages(source_dir):
+    for package in code_packages(source_dir, project):
         hostinstall.copy_package(
-            source_dir / package, code / package, f"/{TASK_ROOT}/{package}", target.interpreter
+            source_dir / package, code / package, f"/{TASK_ROOT}/{package}", platform.interpreter
         )
-    link_code_assets(code, config.code_asset_files(config.load(), source_dir))
+    link_code_assets(code, config.code_asset_files(project, source_dir))
     hostinstall.normalise_tree(context / "code")
     hostinstall.normalise_parents(deps, context / "deps")
     return Staged(
@@ -197,9 +231,9 @@ def size_advice(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[str]:
 
 
 def stage_dockerfile(
-    context: Path, dockerfile: Path, with_assets: bool, source: Path = SOURCE_DOCKERFILE
+    context: Path, dockerfile: Path, with_assets: bool, handler: str, source: Path = SOURCE_DOCKERFILE
 ) -> Path:
-    """Write the project's Dockerfile to DOCKERFILE in the context (its CMD the configured handler, without
+    """Write the project's Dockerfile to DOCKERFILE in the context (its CMD HANDLER, without
     its asset stage unless WITH_ASSETS) and return it. A template that points at the project's Dockerfile
     itself (outside the context) builds from it as it is, which needs an asset image (and its own CMD)."""
     dockerfile = Path(os.path.normpath(dockerfile))
@@ -211,7 +245,7 @@ def stage_dockerfile(
                 "Dockerfile` (the copy `nox -s build` stages in the DockerContext), or run `nox -s assets`."
             )
         return dockerfile
-    text = with_handler(source.read_text(encoding="utf-8"), config.load().handler)
+    text = with_handler(source.read_text(encoding="utf-8"), handler)
     if not with_assets:
         text = ASSET_STAGE_RE.sub("", text)
     dockerfile.parent.mkdir(parents=True, exist_ok=True)
@@ -231,9 +265,8 @@ def with_handler(text: str, handler: str) -> str:
     return text[: last.start()] + f'CMD ["{handler}"]' + text[last.end() :]
 
 
-def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig | None = None) -> list[str]:
+def code_packages(source_dir: Path, project: config.ProjectConfig) -> list[str]:
     """Every package under src/ but the kit's: the handler's and any helper package of the function's."""
-    project = project or config.load()
     packages = sorted(
         p.name for p in source_dir.iterdir() if (p / "__init__.py").is_file() and p.name != KIT_PACKAGE
     )
@@ -255,9 +288,9 @@ def function_build_args(tpl: Template) -> dict[str, str]:
     }
 
 
-def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None) -> None:
-    """The image's CMD must name the configured handler: Lambda calls CMD, the kit's runs call the setting."""
-    handler = (project or config.load()).handler
+def check_handler(dockerfile: Path, handler: str) -> None:
+    """The image's CMD must name HANDLER (`[tool.lambdakit] handler`): Lambda calls CMD, the kit's runs call
+    the setting."""
     try:
         text = files.read_text(dockerfile, "save it as UTF-8 text and rebuild.")
     except FileNotFoundError:
@@ -274,29 +307,20 @@ def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None)
         )
 
 
-def target_for(base: str, architecture: str) -> Target:
-    """The platform the deps are installed for on BASE (asked of the image when the engine has it).
+def wheel_platform(inputs: BuildInputs, base: BaseImage) -> WheelPlatform:
+    """What the deps are installed for on BASE: the runtime the inputs carry, with the glibc of the AWS
+    runtime's OS (Amazon Linux 2023: 2.34; a stand-in's own Debian glibc is newer, and a wheel that loads
+    locally but not on Lambda must be refused here, not found at the first cold start). Bytecode is
+    compiled by the base's python3 when the engine has the base."""
+    python = inputs.runtime.python
+    compiler = compiler_image(base.reference, python, inputs.architecture) if base.present else None
+    return WheelPlatform(hostinstall.Interpreter(python, compiler), inputs.runtime.glibc, inputs.architecture)
 
-    The glibc is the older of the image's own and that of the AWS runtime the image is or stands in for:
-    the stand-in's Debian glibc (2.41) is newer than Amazon Linux 2023's (2.34), and a wheel that loads
-    locally but not on Lambda must be refused here, not found at the first cold start.
-    """
-    glibc, python, label, present = None, None, None, engine.image_exists(base)
-    if present:
-        image = engine.require_image(base, "")
-        check_architecture(base, str(image.attrs.get("Architecture", "")), architecture)
-        emulation.require(architecture)  # the probe (and the bytecode compiler) run the base's python3
-        label = (image.labels or {}).get(runtimes.RUNTIME_LABEL)
-        glibc, python = parse_platform(engine.run_once(base, ["python3", "-c", PLATFORM_PROBE]))
-    runtime = runtimes.for_image(base, label)
-    python = python or (runtime.python if runtime else None)
-    if python is None:
-        raise ConfigError(f"{base} has no python3 the kit can ask for its version; pick a Python base image.")
-    known = [value for value in (glibc, runtime.glibc if runtime else None) if value is not None]
-    interpreter = hostinstall.Interpreter(
-        python, compiler_image(base, python, architecture) if present else None
-    )
-    return Target(interpreter, min(known, default=GLIBC_FLOOR), architecture)
+
+def documented_platform(runtime: runtimes.Runtime, architecture: str) -> WheelPlatform:
+    """The platform of RUNTIME as AWS documents it (no engine needed; bytecode only when the host's Python
+    is that version)."""
+    return WheelPlatform(hostinstall.Interpreter(runtime.python), runtime.glibc, architecture)
 
 
 def compiler_image(base: str, python: str, architecture: str) -> str:
@@ -309,7 +333,36 @@ def compiler_image(base: str, python: str, architecture: str) -> str:
     return base
 
 
-def check_architecture(base: str, image_architecture: str, architecture: str) -> None:
+def check_base(base: BaseImage, inputs: BuildInputs) -> None:
+    """The base must be built (a stand-in) or pullable, of the template's architecture and of the project's
+    runtime; a deprecated runtime is warned about."""
+    if not base.present:
+        if base.reference.startswith("lambdakit/"):
+            raise ImageMissing(
+                f"The base image {base.reference} is not built; run `nox -s base-image` first."
+            )
+        log.warning(
+            "%s is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
+            "`export %s=%s` instead.",
+            base.reference,
+            BASE_IMAGE_ENV,
+            baseimage.stand_in_tag(inputs.runtime.python),
+        )
+    else:
+        check_architecture(base.reference, base.architecture, inputs.architecture, inputs.runtime.python)
+        emulation.require(inputs.architecture)  # the bytecode compiler runs the base's python3
+    stands_for = base.stands_for
+    if stands_for is not None and stands_for != inputs.runtime:
+        raise ConfigError(
+            f"{base.reference} is the Lambda runtime {stands_for.identifier} but [tool.lambdakit] python "
+            f"is {inputs.runtime.python}: use its base ({inputs.runtime.base_image}, offline `nox -s "
+            f'base-image`) or set python = "{stands_for.python}" in pyproject.toml.'
+        )
+    if (notice := base.deprecation_notice()) is not None:
+        log.warning(notice)
+
+
+def check_architecture(base: str, image_architecture: str, architecture: str, python: str) -> None:
     """template.yaml's Architectures and the base image's must agree: the deps are installed for one."""
     expected = ARCHITECTURES[architecture].docker_platform.split("/")[1]
     if image_architecture and image_architecture != expected:
@@ -317,66 +370,54 @@ def check_architecture(base: str, image_architecture: str, architecture: str) ->
         raise ConfigError(
             f"{base} is an {image_architecture} image but template.yaml's Architectures is [{architecture}]: "
             f"use a {architecture} base (offline: `nox -s base-image`, then export {BASE_IMAGE_ENV}="
-            f"{baseimage.stand_in_tag(architecture=architecture)}), or set Architectures to [{other}]."
+            f"{baseimage.stand_in_tag(python, architecture)}), or set Architectures to [{other}]."
         )
 
 
-def project_target(architecture: str) -> Target:
-    """The target of the project's runtime as AWS documents it (no engine needed; bytecode only when the
-    host's Python is that version)."""
-    runtime = project_runtime()
-    return Target(hostinstall.Interpreter(runtime.python), runtime.glibc, architecture)
-
-
-def parse_platform(text: str) -> tuple[tuple[int, int] | None, str | None]:
-    """`glibc 2.36 3.13` → ((2, 36), "3.13")."""
-    match = re.search(r"glibc (\d+)\.(\d+) (\d+\.\d+)", text)
-    if match is None:
-        return None, None
-    return (int(match.group(1)), int(match.group(2))), match.group(3)
-
-
 def deprecation_notice(base: str, today: date | None = None) -> str | None:
-    """A warning when BASE is (or stands in for) a Lambda runtime AWS has deprecated, else None."""
-    label = None
-    if engine.image_exists(base):
-        label = (engine.require_image(base, "").labels or {}).get(runtimes.RUNTIME_LABEL)
-    runtime = runtimes.for_image(base, label)
-    if runtime is None or not runtime.deprecated(today or date.today()):
-        return None
-    return runtime.deprecation_notice(base)
+    """A warning when the image BASE is (or stands in for) a Lambda runtime AWS has deprecated, else None."""
+    return inspect_base(base).deprecation_notice(today)
 
 
 def resolve_inputs(
-    function_args: Mapping[str, str],
+    project: config.ProjectConfig,
+    tpl: Template,
     base: str | None = None,
     asset: str | None = None,
     architecture: str | None = None,
 ) -> BuildInputs:
-    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked,
-    with the function's own build args (usually `function_build_args`). Without ASSET: the local asset
-    image, else the one assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest."""
-    base = base or base_image()
+    """The base (BASE, else the project's: LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content
+    tag, with the project's runtime and handler and the template's other build args. Without ASSET: the
+    local asset image, else the one assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by
+    digest."""
+    resolved = BuildInputs(
+        base_image=base or project.base_image,
+        asset_image=None,
+        runtime=project.runtime,
+        architecture=architecture or tpl.target.architecture,
+        handler=project.handler,
+        function_args=function_build_args(tpl),
+    )
     if asset is None and assets.none_recorded():  # the snapshot found nothing to ship: no asset stage
-        if config.load().assets:
+        if project.assets:
             raise ConfigError(
                 "[tool.lambdakit] assets names files for the asset image, but the last snapshot recorded "
                 "none: run `nox -s snapshot` and `nox -s assets` again."
             )
-        return BuildInputs(base_image=base, asset_image=None, function_args=dict(function_args))
+        return resolved
     if asset is None:
-        architecture = architecture or template.load().target.architecture
-        asset = pinned.resolve(architecture)
+        asset = pinned.resolve(resolved.architecture, project.assets_repository)
         if asset is None:
             raise ImageMissing(
                 f"no asset image: none in the local engine and none pinned in assets.lock for "
-                f"{architecture}; run `nox -s snapshot` then `nox -s assets` (or restore assets.lock)"
+                f"{resolved.architecture}; run `nox -s snapshot` then `nox -s assets` "
+                "(or restore assets.lock)"
             )
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
-    return BuildInputs(base_image=base, asset_image=asset, function_args=dict(function_args))
+    return dataclasses.replace(resolved, asset_image=asset)
 
 
 def sam_build_argv(tpl: Template, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
@@ -395,20 +436,23 @@ def sam_build_argv(tpl: Template, inputs: BuildInputs, extra: Sequence[str] = ()
 
 
 def build(
+    project: config.ProjectConfig,
     tpl: Template,
-    inputs: BuildInputs | None = None,
+    inputs: BuildInputs,
     extra: Sequence[str] = (),
+    base: BaseImage | None = None,
 ) -> str:
-    """Stage the context and run `sam build`; return the local tag SAM gave the image."""
-    inputs = inputs or resolve_inputs(function_build_args(tpl), architecture=tpl.target.architecture)
+    """Stage the context and run `sam build`; return the local tag SAM gave the image. BASE: the inputs'
+    base as `inspect_base` found it (inspected here when not given)."""
     context = context_dir(tpl)
-    dockerfile = stage_dockerfile(context, context / tpl.image.dockerfile, inputs.asset_image is not None)
-    check_handler(dockerfile)
-    _check_base(inputs.base_image)
-    warn_deprecated(inputs.base_image)
-    target = target_for(inputs.base_image, tpl.target.architecture)
-    inputs = assets_for(inputs, target.architecture)
-    staged = stage(context, target)
+    dockerfile = stage_dockerfile(
+        context, context / tpl.image.dockerfile, inputs.asset_image is not None, inputs.handler
+    )
+    check_handler(dockerfile, inputs.handler)
+    base = base or inspect_base(inputs.base_image)
+    check_base(base, inputs)
+    inputs = assets_for(inputs)
+    staged = stage(context, wheel_platform(inputs, base), project)
     for advice in size_advice(staged.context / "code" / TASK_ROOT):
         log.warning(advice)
     log.info(
@@ -433,12 +477,12 @@ def build(
     return image
 
 
-def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
+def assets_for(inputs: BuildInputs) -> BuildInputs:
     """`sam build` builds for the template's platform, and Docker then refuses a stage image recorded for
-    another: the asset image (data only, from `docker import`) gets a tag recorded for ARCHITECTURE."""
+    another: the asset image (data only, from `docker import`) gets a tag recorded for the architecture."""
     if inputs.asset_image is None:
         return inputs
-    arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
+    arch = ARCHITECTURES[inputs.architecture].docker_platform.split("/")[1]
     if str(engine.require_image(inputs.asset_image, "run `nox -s assets`").attrs.get("Architecture")) == arch:
         return inputs
     repository, tag = inputs.asset_image.rsplit(":", 1)
@@ -456,9 +500,9 @@ def build_image(
 ) -> str:
     """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag.
     Without DOCKERFILE, the project's is staged into the context (without its asset stage if need be)."""
-    _check_base(inputs.base_image)
+    check_base(inspect_base(inputs.base_image), inputs)
     dockerfile = dockerfile or stage_dockerfile(
-        context, context / "Dockerfile", inputs.asset_image is not None
+        context, context / "Dockerfile", inputs.asset_image is not None, inputs.handler
     )
     engine.build(
         context,
@@ -470,33 +514,14 @@ def build_image(
     return tag
 
 
-def warn_deprecated(base: str) -> None:
-    notice = deprecation_notice(base)
-    if notice is not None:
-        log.warning(notice)
-
-
-def _check_base(base: str) -> None:
-    if engine.image_exists(base):
-        return
-    if base.startswith("lambdakit/"):
-        raise ImageMissing(f"The base image {base} is not built; run `nox -s base-image` first.")
-    log.warning(
-        "%s is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
-        "`export %s=%s` instead.",
-        base,
-        BASE_IMAGE_ENV,
-        baseimage.stand_in_tag(),
-    )
-
-
 FUNCTION_LAYERS = ("assets", "deps", "code")  # the Dockerfile's COPY layers above the base, in order
 
 
-def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]:
-    """(role, short digest, bytes) per layer: the base's layers, then assets, deps and code."""
+def layer_table(tag: str, base: BaseImage | None = None) -> list[tuple[str, str, int]]:
+    """(role, short digest, bytes) per layer: the base's layers (BASE as inspected), then assets, deps and
+    code."""
     layers = engine.layers(tag)
-    base_count = len(engine.layers(base)) if base and engine.image_exists(base) else 0
+    base_count = base.layer_count if base else 0
     top = len(layers) - base_count
     roles = ["base"] * base_count + list(
         FUNCTION_LAYERS[-top:] if 0 < top <= len(FUNCTION_LAYERS) else [""] * top
@@ -505,31 +530,3 @@ def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]
         (role or layer.created_by, layer.diff_id.split(":")[-1][:12], layer.size)
         for role, layer in zip(roles, layers, strict=True)
     ]
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit build", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--base-image", default=None, help=f"default: ${BASE_IMAGE_ENV}, else AWS's of the project's python"
-    )
-    parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
-    parser.add_argument("--stage-only", action="store_true", help="write build/function/ and stop")
-    args, extra = parser.parse_known_args(argv)
-    tpl = template.load()
-    if args.stage_only:
-        staged = stage(context_dir(tpl), project_target(tpl.target.architecture))
-        print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
-        return 0
-    inputs = resolve_inputs(
-        function_build_args(tpl), args.base_image, args.asset_image, tpl.target.architecture
-    )
-    tag = build(tpl, inputs, extra)
-    print(f"\nfunction image {tag} ({inputs.describe()}):")
-    rows = layer_table(tag, inputs.base_image)
-    for role, digest, size in rows:
-        print(f"  {role:<8} {digest}  {console.human_bytes(size):>9}")
-    above = sum(size for role, _, size in rows if role != "base")
-    total = sum(size for *_, size in rows)
-    print(f"  total {console.human_bytes(total)}, above the base {console.human_bytes(above)}")
-    sizes.show(sizes.survey(context_dir(tpl) / "deps" / TASK_ROOT, rows))  # per package, GPU advice
-    return 0

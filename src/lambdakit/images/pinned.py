@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()  # one warning per image and lock entry, however many callers ask
 
 
-def resolve(architecture: str, project: str | None = None, lock_path: Path | None = None) -> str | None:
-    """The asset image to build on (a local reference at its content tag), or None when there is none."""
-    repository = assetlock.local_repository(project)
+def resolve(architecture: str, repository: str, lock_path: Path | None = None) -> str | None:
+    """The asset image to build on (a local reference at its content tag in REPOSITORY, the project's
+    `ProjectConfig.assets_repository`), or None when there is none."""
     lock = assetlock.read(lock_path)
     entry = lock.get(architecture) if lock else None
     local = local_image(repository)

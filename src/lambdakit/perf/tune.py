@@ -35,6 +35,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA, Target
+from lambdakit.core import config as project_config
 from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
@@ -443,7 +444,7 @@ def cli(argv: list[str]) -> int:
     sizes = _sizes(args.memory)
     if args.invokes < 1 or args.cold_starts < 1:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
-    tpl = template.load(args.template)
+    tpl = template.load(args.template, project=project_config.load(args.template.parent))
     limits = tpl.target
     emulation.require_native(limits.architecture, "tune MemorySize wrongly")
     image = args.image or tpl.image.local_image

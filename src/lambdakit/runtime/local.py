@@ -23,6 +23,7 @@ from typing import Any
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core import events as events_reader
 from lambdakit.core import proc
 from lambdakit.core.errors import BrokenEvent, EmulatorFailed
@@ -245,7 +246,7 @@ def cli(argv: list[str]) -> int:
         return 1
     if not args.faithful:
         return max(run_sam_local(events, args.template, extra), int(broken > 0))
-    tpl = template.load(args.template)
+    tpl = template.load(args.template, project=project_config.load(args.template.parent))
     limits = faithful_limits(tpl.target)
     image = args.image or tpl.image.local_image
     results, stats = run_faithful(image, limits, events)

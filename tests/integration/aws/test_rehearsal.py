@@ -21,6 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.aws.config import ARN_OUTPUT, NAME_OUTPUT, AwsConfig
+from lambdakit.core import config as project_config
 from tests.assets_fixture import write_assets_tarball
 from tests.integration.answers import dev_answer
 
@@ -66,11 +67,11 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     from lambdakit.images import assets, baseimage, build
 
     work = tmp_path_factory.mktemp("rehearsal")
-    base = baseimage.build()
+    base = baseimage.build(project_config.load().python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    tpl = template.load()
+    tpl = template.load(project=project_config.load())
     inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
     build.stage(context=context, target=build.target_for(inputs.base_image, tpl.target.architecture))
@@ -131,7 +132,7 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
     asset_uploads = story.stand_in.upload_count(f"{PROJECT}-assets")
     asset_image, _ = deploy.local_asset_image(PROJECT)
     local = script.build_changed_image(
-        template.load(),
+        template.load(project=project_config.load()),
         f"{PROJECT}-function:v2",
         REVISION,
         asset_image,
@@ -237,7 +238,13 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
     asset_image, _ = deploy.local_asset_image(PROJECT)
     tag = f"{PROJECT}-function:ss-v2"
     local = script.build_changed_image(
-        template.load(), tag, REVISION, asset_image, story.work / "ss", BASE, story.context
+        template.load(project=project_config.load()),
+        tag,
+        REVISION,
+        asset_image,
+        story.work / "ss",
+        BASE,
+        story.context,
     )
     second = deploy.deploy(config, function_local=local)
 

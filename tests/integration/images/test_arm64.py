@@ -15,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from lambdakit.images import assets, baseimage, build, emulation, engine
 from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
@@ -29,7 +30,7 @@ PREFIX = "lambdakit-test-arm64"
 @pytest.fixture(scope="module")
 def arm64_base() -> str:
     emulation.require("arm64")  # the fix in the failure: `sudo bash .ci/ensure-qemu`
-    return baseimage.build(architecture="arm64")
+    return baseimage.build(project_config.load().python, "arm64")
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +57,11 @@ def arm64_image(
     )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets")
     inputs = build.resolve_inputs(
-        build.function_build_args(template.load(arm64_project)), base=arm64_base, asset=asset.ref
+        build.function_build_args(template.load(arm64_project, project=project_config.load())),
+        base=arm64_base,
+        asset=asset.ref,
     )
-    return build.build(template.load(arm64_project), inputs)
+    return build.build(template.load(arm64_project, project=project_config.load()), inputs)
 
 
 def test_arm64_build_installs_aarch64_wheels_for_the_real_base_glibc(arm64_base: str) -> None:
@@ -90,8 +93,11 @@ def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
     # GIVEN two events (one text, and two behind an HTTP API): each takes seconds under QEMU, so not all six
     events = [sample_events["single"], sample_events["apigw-http-v2"]]
     # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
-    limits = local.faithful_limits(template.load(arm64_project).target)
-    assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().target.timeout_s
+    limits = local.faithful_limits(template.load(arm64_project, project=project_config.load()).target)
+    assert (
+        limits.architecture == "arm64"
+        and limits.timeout_s == 10 * template.load(project=project_config.load()).target.timeout_s
+    )
     results, stats = local.run_faithful(arm64_image, limits, events)
     # THEN it answers as the same function and weights answer on this x86_64 host
     for path, result in zip(events, results, strict=True):

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.core.settings import project_runtime
@@ -47,7 +48,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 @pytest.fixture(scope="session")
 def base_image() -> str:
-    return baseimage.build()
+    return baseimage.build(project_config.load().python)
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +80,7 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
     inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = build.build(template.load(sam_project), inputs)
+    tag = build.build(template.load(sam_project, project=project_config.load()), inputs)
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -94,7 +95,7 @@ def bad_image(base_image: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def faithful_limits() -> Target:
-    return template.load().target
+    return template.load(project=project_config.load()).target
 
 
 def test_a_build_shows_its_steps_on_one_bar_and_keeps_the_builders_lines_for_debug(
@@ -191,7 +192,9 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
     build.stage(
         context,
-        build.target_for(base_image, template.load(sam_project).target.architecture),
+        build.target_for(
+            base_image, template.load(sam_project, project=project_config.load()).target.architecture
+        ),
         source_dir=source,
     )
     # WHEN it is built without the build cache (every layer made afresh)

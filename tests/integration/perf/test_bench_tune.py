@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from lambdakit.core import runtimes
 from lambdakit.core.settings import BASE_IMAGE_ENV, project_runtime
 from lambdakit.images import assets, baseimage, engine
@@ -38,7 +39,7 @@ PREFIX = "lambdakit-test-bench"
 @pytest.fixture(scope="module")
 def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The stand-in base (shared, by tag) and an asset image of the prepared model under this area's name."""
-    base = baseimage.build()
+    base = baseimage.build(project_config.load().python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(
         cache_root, model_dir, tmp_path_factory.mktemp("bench-assets") / "assets.tar"
@@ -168,5 +169,5 @@ def test_bench_then_tune_run_end_to_end(
     assert all(point["samples"] == 10 and point["duration_ms"] > 0 for point in document["points"])
     assert (tuned / "tune.png").read_bytes()[:4] == b"\x89PNG"
     chosen = document["recommendations"]["balanced"]
-    limits = template.load(project).target
+    limits = template.load(project, project=project_config.load()).target
     assert (limits.memory_mb, limits.timeout_s) == (chosen["memory_mb"], chosen["timeout_s"])

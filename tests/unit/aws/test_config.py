@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 from lambdakit.aws import config as aws_config
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from lambdakit.core import settings
 from lambdakit.core.errors import ConfigError
 from tests import brokenfiles as broken
 from tests.unit.config.test_template import image_function, write
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 SAMCONFIG = """\
 version = 0.1
@@ -31,7 +34,7 @@ def samconfig(tmp_path: Path, text: str = SAMCONFIG) -> Path:
 
 def test_the_timeout_is_the_loaded_templates_and_the_file_is_not_read_again(tmp_path: Path) -> None:
     path = write(tmp_path, image_function("Timeout: 42"))
-    tpl = template.load(path)
+    tpl = template.load(path, project=DEFAULTS)
     path.write_text("not: [valid")  # a second read would now fail, or find the repo's template (30 s)
 
     config = aws_config.load(tpl, samconfig(tmp_path))

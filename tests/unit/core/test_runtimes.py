@@ -11,9 +11,12 @@ import pytest
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
-from lambdakit.images import build, emulation, hostinstall
+from lambdakit.images import build, emulation
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 
 def project(tmp_path: Path, table: str) -> Path:
@@ -77,7 +80,7 @@ def test_deprecated_runtimes_warn_with_the_date_and_the_fix() -> None:
 def test_build_warns_for_a_deprecated_base_known_by_tag_even_when_not_pulled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(build.engine, "image_exists", lambda tag: False)
+    monkeypatch.setattr(build.engine, "image_attrs", lambda tag: None)
     assert build.deprecation_notice("public.ecr.aws/lambda/python:3.10", date(2026, 12, 1)) is not None
     assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2026, 12, 1)) is None
     assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2029, 7, 1)) is not None
@@ -85,7 +88,7 @@ def test_build_warns_for_a_deprecated_base_known_by_tag_even_when_not_pulled(
 
 def test_wheels_follow_the_real_base_glibc_not_the_stand_ins() -> None:
     # The stand-in (Debian trixie, glibc 2.41) would load manylinux_2_41 wheels; Lambda's AL2023 only 2_34.
-    target = build.Target(hostinstall.Interpreter("3.13"), runtimes.RUNTIMES["3.13"].glibc, "arm64")
+    target = build.documented_platform(runtimes.RUNTIMES["3.13"], "arm64")
     assert target.platforms[0] == "manylinux_2_34_aarch64"
     assert "manylinux_2_35_aarch64" not in target.platforms
 
@@ -143,7 +146,7 @@ def test_tune_refuses_to_time_an_emulated_build(tmp_path: Path) -> None:
     foreign_template.write_text(
         re.sub(r"(Architectures:\s*\n\s*- )\w+", rf"\g<1>{foreign}", shipped), encoding="utf-8"
     )
-    assert template.load(foreign_template).target.architecture == foreign
+    assert template.load(foreign_template, project=DEFAULTS).target.architecture == foreign
     with pytest.raises(ConfigError, match=r"only under QEMU emulation: its times are not Lambda's"):
         tune.cli(["--template", str(foreign_template)])
     emulation.require_native(emulation.host_architecture(), "anything")  # the host's own is timed

@@ -9,11 +9,17 @@ from types import SimpleNamespace
 import pytest
 
 from lambdakit.config import template
-from lambdakit.core import config, settings
+from lambdakit.core import config, runtimes, settings
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import baseimage, build, engine, hostinstall, sam
 
 REPO = Path(__file__).resolve().parents[3]
+PROJECT = config.load()  # this repository's settings, as a command loads them once
+RUNTIME = runtimes.RUNTIMES["3.13"]
+
+
+def inputs_of(base: str, asset: str | None, handler: str = config.DEFAULT_HANDLER) -> build.BuildInputs:
+    return build.BuildInputs(base, asset, RUNTIME, "x86_64", handler)
 
 
 def test_debootstrap_is_minbase_with_python_and_uses_debian_default_mirror() -> None:
@@ -79,19 +85,38 @@ def test_pip_keeps_its_cache_out_of_the_ml_cache_root() -> None:
     assert hostinstall.pip_environment({"PIP_CACHE_DIR": "/x"})["PIP_CACHE_DIR"] == "/x"
 
 
-def test_glibc_and_python_are_read_from_the_probe_output() -> None:
-    assert build.parse_platform("glibc 2.41 3.13\n") == ((2, 41), "3.13")
-    assert build.parse_platform("musl") == (None, None)
+def test_the_deps_are_installed_for_the_runtime_the_inputs_carry_not_the_bases_name() -> None:
+    # a base the engine does not have: the runtime still comes from the project, never from the name
+    platform = build.wheel_platform(inputs_of("mirror.local/anything:1", None), build.BaseImage("x:1", None))
+    assert platform.interpreter == hostinstall.Interpreter("3.13", None)
+    assert platform.glibc == (2, 34) and platform.platforms[0] == "manylinux_2_34_x86_64"
+
+
+def test_a_base_of_another_runtime_than_the_projects_is_refused_in_one_line() -> None:
+    attrs = {"Architecture": "amd64", "Config": {"Labels": {runtimes.RUNTIME_LABEL: "python3.12"}}}
+    with pytest.raises(ConfigError, match=r'is the Lambda runtime python3\.12 but .* set python = "3\.12"'):
+        build.check_base(build.BaseImage("lambdakit/lambda-python:custom", attrs), inputs_of("b:1", None))
+    with pytest.raises(
+        ConfigError, match=r"is an arm64 image but template.yaml's Architectures is \[x86_64\]"
+    ):
+        build.check_base(build.BaseImage("b:1", {"Architecture": "arm64"}), inputs_of("b:1", None))
+
+
+def test_the_base_inspected_once_gives_the_layer_table_its_base_layers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    layer = SimpleNamespace(created_by="", size=1, diff_id="sha256:" + "a" * 64)
+    monkeypatch.setattr(engine, "layers", lambda tag: [layer] * 5)
+    base = build.BaseImage("b:1", {"RootFS": {"Layers": ["x", "y"]}})
+    assert [role for role, *_ in build.layer_table("f:1", base)] == ["base", "base", "assets", "deps", "code"]
 
 
 def test_sam_build_passes_both_images_as_parameter_overrides(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    inputs = build.BuildInputs(
-        base_image="lambdakit/lambda-python:3.13", asset_image="triage-assets:0123456789ab"
-    )
-    argv = build.sam_build_argv(template.load(), inputs, ["--debug"])
+    inputs = inputs_of("lambdakit/lambda-python:3.13", "triage-assets:0123456789ab")
+    argv = build.sam_build_argv(template.load(project=PROJECT), inputs, ["--debug"])
     assert argv[:4] == ["sam", "build", "--template-file", str(template.TEMPLATE)]
     overrides = argv[argv.index("--parameter-overrides") + 1]
     assert overrides.startswith(
@@ -114,9 +139,9 @@ def test_the_functions_own_build_arg_follows_the_variable_of_its_name(
         .replace("Parameters:\n", "Parameters:\n  ModelSize:\n    Type: String\n    Default: small\n", 1)
     )
     (tmp_path / "template.yaml").write_text(text)
-    tpl = template.load(tmp_path / "template.yaml")
+    tpl = template.load(tmp_path / "template.yaml", project=PROJECT)
     monkeypatch.setenv("MODEL_SIZE", "large")
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base="base:1", asset="assets:1")
+    inputs = build.resolve_inputs(PROJECT, tpl, base="base:1", asset="assets:1")
     assert inputs.build_args()["MODEL_SIZE"] == "large"
     assert " ModelSize=large" in build.sam_build_argv(tpl, inputs)[-1]
     monkeypatch.delenv("MODEL_SIZE")
@@ -128,51 +153,48 @@ def test_a_function_with_no_assets_builds_without_an_asset_image(
 ) -> None:
     """The snapshot recorded nothing to ship: no asset image is looked for or passed to sam build."""
     monkeypatch.setattr(build.assets, "none_recorded", lambda report=None: True)
-    monkeypatch.setattr(build.config, "load", lambda repo=None: config.ProjectConfig(project="noasset-unit"))
+    project = config.ProjectConfig(project="noasset-unit")
 
     def no_image(tag: str, fix: str) -> None:
         raise AssertionError(f"looked for {tag}")
 
     monkeypatch.setattr(engine, "require_image", no_image)
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    inputs = build.resolve_inputs({}, base="base:1")
+    tpl = template.load(project=project)
+    inputs = build.resolve_inputs(project, tpl, base="base:1")
     assert inputs.asset_image is None and "ASSET_IMAGE" not in inputs.build_args()
     assert inputs.describe() == "base base:1, assets none"
-    assert "AssetImage=" not in build.sam_build_argv(template.load(), inputs)[-1]
-    assert build.assets_for(inputs, "x86_64") is inputs
+    assert "AssetImage=" not in build.sam_build_argv(tpl, inputs)[-1]
+    assert build.assets_for(inputs) is inputs
 
 
 def test_named_assets_without_an_asset_image_say_to_snapshot_again(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build.assets, "none_recorded", lambda report=None: True)
     project = config.ProjectConfig(project="noasset-unit", assets=("src/app/model.onnx",))
-    monkeypatch.setattr(build.config, "load", lambda repo=None: project)
     with pytest.raises(ConfigError, match="run `nox -s snapshot` and `nox -s assets` again"):
-        build.resolve_inputs({}, base="base:1")
+        build.resolve_inputs(project, template.load(project=project), base="base:1")
 
 
 def test_the_staged_dockerfile_drops_only_the_asset_stage_when_there_are_no_assets(tmp_path: Path) -> None:
     context = tmp_path / "build" / "function"
-    with_assets = build.stage_dockerfile(context, context / "Dockerfile", True)
+    with_assets = build.stage_dockerfile(context, context / "Dockerfile", True, PROJECT.handler)
     assert with_assets.read_text() == (REPO / "Dockerfile").read_text()
-    without = build.stage_dockerfile(context, context / "Dockerfile", False).read_text()
+    without = build.stage_dockerfile(context, context / "Dockerfile", False, PROJECT.handler).read_text()
     removed = set((REPO / "Dockerfile").read_text().splitlines()) - set(without.splitlines())
     assert removed == {"FROM ${ASSET_IMAGE} AS assets", "COPY --from=assets / /"}
     instructions = [line.split()[0] for line in without.splitlines() if line and line[0].isalpha()]
     assert instructions == ["ARG", "ARG", "FROM", "ENV", "COPY", "COPY", "CMD"]  # one stage: the function
-    build.check_handler(context / "Dockerfile")
+    build.check_handler(context / "Dockerfile", PROJECT.handler)
 
 
-def test_the_staged_dockerfile_runs_the_configured_handler(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_staged_dockerfile_runs_the_configured_handler(tmp_path: Path) -> None:
     # a function of its own package names its handler in pyproject alone: the Dockerfile is the kit's
-    project = config.ProjectConfig(handler="irisapp.app.lambda_handler")
-    monkeypatch.setattr(build.config, "load", lambda repo=None: project)
+    handler = "irisapp.app.lambda_handler"
     context = tmp_path / "build" / "function"
     for with_assets in (True, False):
-        staged = build.stage_dockerfile(context, context / "Dockerfile", with_assets).read_text()
-        assert build.CMD_RE.findall(staged) == ["irisapp.app.lambda_handler"]
-        build.check_handler(context / "Dockerfile", project)
+        staged = build.stage_dockerfile(context, context / "Dockerfile", with_assets, handler).read_text()
+        assert build.CMD_RE.findall(staged) == [handler]
+        build.check_handler(context / "Dockerfile", handler)
     assert build.CMD_RE.findall((REPO / "Dockerfile").read_text()) == [config.DEFAULT_HANDLER]  # untouched
     assert build.with_handler("FROM x\n", "a.b") == "FROM x\n"  # no CMD: left to check_handler to refuse
 
@@ -180,9 +202,9 @@ def test_the_staged_dockerfile_runs_the_configured_handler(
 def test_a_template_pointing_at_the_source_dockerfile_cannot_build_without_assets(tmp_path: Path) -> None:
     context = tmp_path / "build" / "function"
     source = REPO / "Dockerfile"
-    assert build.stage_dockerfile(context, source, True) == source  # used as it is, never rewritten
+    assert build.stage_dockerfile(context, source, True, PROJECT.handler) == source  # used as it is
     with pytest.raises(ConfigError, match="set `Dockerfile: Dockerfile`"):
-        build.stage_dockerfile(context, source, False)
+        build.stage_dockerfile(context, source, False, PROJECT.handler)
 
 
 def test_large_committed_files_get_a_one_line_suggestion(tmp_path: Path) -> None:
@@ -213,11 +235,10 @@ def test_named_asset_files_leave_the_code_layer_as_links_into_the_asset_layer(tm
 
 def test_the_function_image_is_tagged_with_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sam, "executable", lambda: "sam")
-    inputs = build.BuildInputs(base_image="b:1", asset_image="a:1")
-    overrides = build.sam_build_argv(template.load(), inputs)[-1]
-    project = config.load().project
-    assert f"FunctionImageTag={project}" in overrides
-    assert template.load().image.local_image == f"inferencefunction:{project}"
+    tpl = template.load(project=PROJECT)
+    overrides = build.sam_build_argv(tpl, inputs_of("b:1", "a:1"))[-1]
+    assert f"FunctionImageTag={PROJECT.project}" in overrides
+    assert tpl.image.local_image == PROJECT.function_image == f"inferencefunction:{PROJECT.project}"
 
 
 def test_sam_environment_is_offline_safe() -> None:
@@ -244,7 +265,7 @@ def test_dockerfile_layers_are_in_the_order_that_keeps_code_changes_small() -> N
     assert "ARG ASSET_IMAGE" in lines  # no default: `nox -s build` names the project's asset image
     copies = [line for line in lines if line.startswith("COPY")]
     assert copies == ["COPY --from=assets / /", "COPY deps/ /", "COPY code/ /"]
-    assert lines[-1] == f'CMD ["{config.load().handler}"]'  # the handler [tool.lambdakit] names
+    assert lines[-1] == f'CMD ["{PROJECT.handler}"]'  # the handler [tool.lambdakit] names
 
 
 def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
@@ -256,19 +277,19 @@ def test_kit_dockerfiles_use_no_buildkit_only_syntax() -> None:
 def test_build_refuses_a_dockerfile_whose_cmd_is_not_the_configured_handler(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text('FROM x\nCMD ["inference.handler.lambda_handler"]\n')
-    build.check_handler(dockerfile, config.ProjectConfig())
+    build.check_handler(dockerfile, config.DEFAULT_HANDLER)
     with pytest.raises(ConfigError, match=r'set CMD \["app.main.handle"\]'):
-        build.check_handler(dockerfile, config.ProjectConfig(handler="app.main.handle"))
-    build.check_handler(REPO / "Dockerfile")  # this repository's
+        build.check_handler(dockerfile, "app.main.handle")
+    build.check_handler(REPO / "Dockerfile", PROJECT.handler)  # this repository's
 
 
 def test_a_missing_or_non_utf8_dockerfile_is_one_line(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     with pytest.raises(ConfigError, match=r"Dockerfile is missing; .* restore it or fix Metadata"):
-        build.check_handler(dockerfile, config.ProjectConfig())
+        build.check_handler(dockerfile, config.DEFAULT_HANDLER)
     dockerfile.write_bytes(b"FROM x\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"Dockerfile is not UTF-8 text \(byte 0xe9 at offset 12\)"):
-        build.check_handler(dockerfile, config.ProjectConfig())
+        build.check_handler(dockerfile, config.DEFAULT_HANDLER)
 
 
 def test_the_code_layer_holds_every_package_of_src_but_the_kits(tmp_path: Path) -> None:

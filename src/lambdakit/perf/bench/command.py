@@ -20,6 +20,7 @@ from rich.console import Console
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import base_image, build_dir
 from lambdakit.images import emulation, engine
@@ -232,7 +233,7 @@ def cli(argv: list[str]) -> int:
         raise ConfigError("--int8-asset-image needs --quantize.")
     if args.cold_starts < 1 or args.invokes < 1:
         raise ConfigError("--cold-starts and --invokes must be at least 1.")
-    limits = template.load().target
+    limits = template.load(project=project_config.load()).target
     emulation.require_native(limits.architecture, "make the kit's figures QEMU's")
     if args.memory is not None:
         limits = limits.with_memory(args.memory)

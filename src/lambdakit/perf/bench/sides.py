@@ -104,13 +104,15 @@ def build_contenders(
 
 
 def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo: bool) -> Contender:
+    project = config.load()
     inputs = build.resolve_inputs(
-        build.function_build_args(template.load()), base=base, asset=asset, architecture=architecture
+        project, template.load(project=project), base=base, asset=asset, architecture=architecture
     )
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    staged = build.stage(context=context, target=build.target_for(base, architecture))
+    platform = build.wheel_platform(inputs, build.inspect_base(base))
+    staged = build.stage(context=context, platform=platform, project=project)
     log.info("docker build %s (base %s, assets %s)", tag, inputs.base_image, inputs.asset_image)
     build.build_image(tag, inputs, context=staged.context)
     return Contender(
@@ -153,7 +155,8 @@ def build_int8(kit: Contender, base: str, prefix: str, asset: str | None) -> Con
     """The kit's image on the int8 asset image, its environment selecting int8 (over the template's
     Environment, as a deployed variable would): same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets")
-    inputs = build.resolve_inputs(build.function_build_args(template.load()), base=base, asset=asset)
+    project = config.load()
+    inputs = build.resolve_inputs(project, template.load(project=project), base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log.info("docker build %s (%s)", tag, inputs.describe())
     build.build_image(tag, inputs, context=kit.context)
