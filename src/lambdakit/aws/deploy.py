@@ -46,7 +46,7 @@ from lambdakit.core import config as project_config
 from lambdakit.core import proc, settings
 from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
-from lambdakit.images import assets, build, engine, pinned, push
+from lambdakit.images import assets, engine, pinned, platform, push
 
 log = logging.getLogger(__name__)
 SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-cli)"
@@ -165,7 +165,7 @@ def deploy(
     started = time.monotonic()
     log.info("pre-flight: engine, sam, credentials, region, images")
     session, account = preflight(config)
-    if notice := build.deprecation_notice(settings.base_image()):  # the runtime the image was built on
+    if notice := platform.deprecation_notice(settings.base_image()):  # the runtime the image was built on
         log.warning(notice)
     region = str(session.region_name)
     log.info("account %s, region %s, stack %s", account, region, config.stack_name)

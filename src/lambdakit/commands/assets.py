@@ -30,6 +30,22 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def account_ecr(repository: str) -> tuple[str, dict[str, str]]:
+    """The account's ECR registry (region as deploy resolves it) and its credentials, the repository created
+    as deploy does; no credentials: the one-line error deploy gives."""
+    import boto3
+
+    from lambdakit.aws import config as aws_config
+    from lambdakit.aws import deploy, ecr
+
+    session = boto3.Session(region_name=aws_config.load(None).resolve_region())
+    deploy.caller_account(session)
+    client = session.client("ecr")
+    ecr.ensure_repository(client, repository)
+    registry = ecr.login(client)
+    return registry.host, registry.auth_config
+
+
 def cli(argv: list[str]) -> int:
     args_parser = parser()
     args = args_parser.parse_args(argv)
@@ -52,7 +68,9 @@ def cli(argv: list[str]) -> int:
         from lambdakit.images import pinned
 
         architecture = template.load(project=project).target.architecture
-        entry, changed = pinned.publish(image, architecture, args.registry, pinned.snapshot_report(tarball))
+        registry, auth = (args.registry, None) if args.registry else account_ecr(image.repository)
+        report_json = pinned.snapshot_report(tarball)
+        entry, changed = pinned.publish(image, architecture, registry, auth, report_json)
         state = "updated: commit it" if changed else "unchanged"
         print(f"published {entry.reference}; assets.lock {state} ({architecture})")
     return 0

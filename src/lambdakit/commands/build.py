@@ -1,7 +1,7 @@
 """`python -m lambdakit build` (`nox -s build`): stage the function's build context, then `sam build`.
 
 How: images/build.py. The project's settings and template.yaml are read here, once, and passed down; the
-base image is inspected once (`build.inspect_base`) for the checks, the deps' bytecode and the layer table.
+base image is inspected once (`platform.inspect`) for the checks, the deps' bytecode and the layer table.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from lambdakit import console
 from lambdakit.config import template
 from lambdakit.core import config
 from lambdakit.core.settings import BASE_IMAGE_ENV
-from lambdakit.images import build, sizes
+from lambdakit.images import build, platform, sizes, staging
 
 
 def cli(argv: list[str]) -> int:
@@ -26,19 +26,19 @@ def cli(argv: list[str]) -> int:
     project = config.load()
     tpl = template.load(project=project)
     if args.stage_only:
-        platform = build.documented_platform(project.runtime, tpl.target.architecture)
-        staged = build.stage(build.context_dir(tpl), platform, project)
+        wheels = platform.documented_platform(project.runtime, tpl.target.architecture)
+        staged = staging.stage(staging.context_dir(tpl), wheels, project)
         print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
         return 0
     inputs = build.resolve_inputs(project, tpl, args.base_image, args.asset_image)
-    base = build.inspect_base(inputs.base_image)
-    tag = build.build(project, tpl, inputs, extra, base)
+    base = platform.inspect(inputs.base_image)
+    tag = build.build(project, tpl, inputs, base, extra)
     if not base.present:  # Docker pulled it during the build: its layers are known only now
-        base = build.inspect_base(inputs.base_image)
+        base = platform.inspect(inputs.base_image)
     rows = build.layer_table(tag, base)
     show_layers(tag, inputs, rows)
     sizes.show(
-        sizes.survey(build.context_dir(tpl) / "deps" / build.TASK_ROOT, rows)
+        sizes.survey(staging.context_dir(tpl) / "deps" / staging.TASK_ROOT, rows)
     )  # per package, GPU advice
     return 0
 

@@ -64,17 +64,18 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.config import template
-    from lambdakit.images import assets, baseimage, build
+    from lambdakit.images import assets, baseimage, build, staging
 
     work = tmp_path_factory.mktemp("rehearsal")
     base = baseimage.build(project_config.load().python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    tpl = template.load(project=project_config.load())
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
+    project = project_config.load()
+    tpl = template.load(project=project)
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.target.architecture))
+    staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.read(template.TEMPLATE)
@@ -181,7 +182,8 @@ def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(st
     from lambdakit.core.errors import KitError
     from lambdakit.images import build
 
-    inputs = build.BuildInputs(base_image=BASE, asset_image=f"{PROJECT}-assets:latest")
+    project = project_config.load()
+    inputs = build.BuildInputs(BASE, f"{PROJECT}-assets:latest", project.runtime, "x86_64", project.handler)
     empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
     empty_context.mkdir()
 

@@ -26,7 +26,7 @@ from lambdakit.core import config as project_config
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.core.settings import project_runtime
-from lambdakit.images import assets, baseimage, build, engine, sam
+from lambdakit.images import assets, baseimage, build, engine, platform, sam, staging
 from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
 from lambdakit.snapshot import tarball
@@ -79,8 +79,12 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
-    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = build.build(template.load(sam_project, project=project_config.load()), inputs)
+    project = project_config.load()
+    tpl = template.load(sam_project, project=project)
+    inputs = build.BuildInputs(
+        base_image, asset_image.ref, project.runtime, tpl.target.architecture, project.handler
+    )
+    tag = build.build(project, tpl, inputs, platform.inspect(base_image))
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -190,15 +194,11 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     handler.write_text(handler.read_text() + "\n# a code-only change\n")
     context = tmp_path / "context"
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
-    build.stage(
-        context,
-        build.target_for(
-            base_image, template.load(sam_project, project=project_config.load()).target.architecture
-        ),
-        source_dir=source,
-    )
+    project = project_config.load()
+    architecture = template.load(sam_project, project=project).target.architecture
+    inputs = build.BuildInputs(base_image, asset_image.ref, project.runtime, architecture, project.handler)
+    staging.stage(context, build.wheel_platform(inputs), project, source)
     # WHEN it is built without the build cache (every layer made afresh)
-    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
     changed = build.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
     try:
         before = [layer.diff_id for layer in engine.layers(function_image)]

@@ -14,7 +14,7 @@ from lambdakit.config.target import Target
 from lambdakit.core import config as project_config
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
-from lambdakit.images import build, emulation
+from lambdakit.images import emulation, platform
 
 DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
@@ -80,15 +80,15 @@ def test_deprecated_runtimes_warn_with_the_date_and_the_fix() -> None:
 def test_build_warns_for_a_deprecated_base_known_by_tag_even_when_not_pulled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(build.engine, "image_attrs", lambda tag: None)
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.10", date(2026, 12, 1)) is not None
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2026, 12, 1)) is None
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2029, 7, 1)) is not None
+    monkeypatch.setattr(platform.engine, "image_attrs", lambda tag: None)
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.10", date(2026, 12, 1)) is not None
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2026, 12, 1)) is None
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2029, 7, 1)) is not None
 
 
 def test_wheels_follow_the_real_base_glibc_not_the_stand_ins() -> None:
     # The stand-in (Debian trixie, glibc 2.41) would load manylinux_2_41 wheels; Lambda's AL2023 only 2_34.
-    target = build.documented_platform(runtimes.RUNTIMES["3.13"], "arm64")
+    target = platform.documented_platform(runtimes.RUNTIMES["3.13"], "arm64")
     assert target.platforms[0] == "manylinux_2_34_aarch64"
     assert "manylinux_2_35_aarch64" not in target.platforms
 

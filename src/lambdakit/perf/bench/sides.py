@@ -12,7 +12,7 @@ from lambdakit.core import config
 from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
-from lambdakit.images import build, engine
+from lambdakit.images import build, engine, staging
 from lambdakit.perf import baseline, pushcost, quantized
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, ImageSizes
 
@@ -111,8 +111,7 @@ def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    platform = build.wheel_platform(inputs, build.inspect_base(base))
-    staged = build.stage(context=context, platform=platform, project=project)
+    staged = staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     log.info("docker build %s (base %s, assets %s)", tag, inputs.base_image, inputs.asset_image)
     build.build_image(tag, inputs, context=staged.context)
     return Contender(
