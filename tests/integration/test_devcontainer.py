@@ -163,7 +163,7 @@ def dev_container_python() -> runtimes.Runtime:
     from lambdakit.core.errors import KitError
 
     try:
-        version = devcontainer_config.check(REPO)
+        version = devcontainer_config.check(project_config.load(REPO).python, REPO)
     except KitError as exc:
         pytest.fail(str(exc))
     assert version is not None, "the repository has no .devcontainer/devcontainer.json"
