@@ -259,7 +259,7 @@ def lock_pushed_assets(report: DeployReport) -> None:
     if report.assets is None:
         return
     remote, _, tag = report.assets.image.rpartition(":")
-    local = f"{ProjectConfig(project=settings.project_name()).assets_repository}:{tag}"
+    local = f"{project_config.load().assets_repository}:{tag}"
     snapshot_report = pinned.snapshot_report()
     pinned.pin(
         local,

@@ -58,6 +58,10 @@ def build_dir(repo: Path = REPO_ROOT) -> Path:
     return repo / BUILD_DIRNAME
 
 
+# The three readers below fetch the project's settings where they should be passed (issue 19): images/,
+# config/ and core/ no longer call them; they go once no room does, and with them settings' import of config.
+
+
 def base_image(repo: Path = REPO_ROOT) -> str:
     """LAMBDAKIT_BASE_IMAGE, else AWS's base of the project's runtime (public.ecr.aws/lambda/python:3.13)."""
     from lambdakit.core import config  # config reads REPO_ROOT from here

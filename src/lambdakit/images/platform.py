@@ -42,7 +42,7 @@ class WheelPlatform:
 
 @dataclass(frozen=True)
 class BaseImage:
-    """The base image as the engine holds it, inspected once per build (`inspect_base`)."""
+    """The base image as the engine holds it, inspected once per build (`inspect`)."""
 
     reference: str
     attrs: Mapping[str, Any] | None  # its `docker inspect`; None when the engine does not have it
