@@ -16,14 +16,17 @@ from lambdakit.core.settings import VERBOSE_ENV
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("lambdakit.commands.dev", "run sample events through the configured handler, no Docker"),
-    "env": ("lambdakit.core.envinfo", "print the kit's ENV block for a cache root"),
-    "base-image": ("lambdakit.images.baseimage", "build the offline stand-in Lambda Python base image"),
+    "env": ("lambdakit.commands.env", "print the kit's ENV block for a cache root"),
+    "base-image": ("lambdakit.commands.base_image", "build the offline stand-in Lambda Python base image"),
     "check-devcontainer": (
-        "lambdakit.core.devcontainer",
+        "lambdakit.commands.check_devcontainer",
         "refuse a Dev Container whose Python is not [tool.lambdakit] python",
     ),
-    "assets": ("lambdakit.images.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
-    "build": ("lambdakit.images.build", "stage deps and code, then `sam build` the function image"),
+    "assets": (
+        "lambdakit.commands.assets",
+        "build the FROM-scratch asset image from build/assets/assets.tar",
+    ),
+    "build": ("lambdakit.commands.build", "stage deps and code, then `sam build` the function image"),
     "local": (
         "lambdakit.commands.local",
         "invoke the sample events: sam local invoke, or --faithful Lambda limits",

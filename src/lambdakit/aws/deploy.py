@@ -44,7 +44,7 @@ from lambdakit.config import template
 from lambdakit.core import proc, settings
 from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
-from lambdakit.images import assets, build, engine, pinned, push
+from lambdakit.images import assets, engine, pinned, platform, push
 
 log = logging.getLogger(__name__)
 SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-cli)"
@@ -112,7 +112,7 @@ def local_asset_image(project: ProjectConfig, architecture: str) -> tuple[str, s
     if assets.none_recorded():
         return None
     repository = project.assets_repository
-    reference = pinned.resolve(architecture, project.project)
+    reference = pinned.resolve(architecture, repository)
     if reference is None:
         raise ImageMissing(
             f"no asset image {repository} in the local engine nor in assets.lock; build it with "
@@ -166,7 +166,7 @@ def deploy(
     log.info("pre-flight: engine, sam, credentials, region, images")
     session, account = preflight(config, architecture)
     project = config.project
-    if notice := build.deprecation_notice(project.base_image):  # the runtime the image was built on
+    if notice := platform.deprecation_notice(project.base_image):  # the runtime the image was built on
         log.warning(notice)
     region = str(session.region_name)
     log.info("account %s, region %s, stack %s", account, region, config.stack_name)

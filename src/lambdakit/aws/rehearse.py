@@ -42,11 +42,11 @@ def changed_source(
     workdir: Path, revision: str, project: ProjectConfig, source_dir: Path = SOURCE_DIR
 ) -> Path:
     """A copy of the function's source with one code change (the configured handler tags its answers)."""
-    from lambdakit.images import build
+    from lambdakit.images import staging
 
     target = workdir / "src"
     shutil.rmtree(target, ignore_errors=True)
-    for package in build.code_packages(source_dir, project):
+    for package in staging.code_packages(source_dir, project):
         shutil.copytree(source_dir / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
     handler = target.joinpath(*project.handler_module.split(".")).with_suffix(".py")
     if not handler.is_file():  # the handler module is a package's __init__
@@ -72,21 +72,17 @@ def build_changed_image(
     The change is staged into a copy of the last build's context (same folder name, so the same pip work
     dir): its deps/ stay byte for byte, and only the code layer differs, as after editing src/ and rebuilding.
     """
-    from lambdakit.images import build
+    from lambdakit.images import build, staging
 
-    inputs = build.resolve_inputs(
-        build.function_build_args(tpl),
-        base=base_image,
-        asset=asset_image,
-        architecture=tpl.target.architecture,
-    )
-    built_context = built_context or build.context_dir(tpl)
+    inputs = build.resolve_inputs(project, tpl, base=base_image, asset=asset_image)
+    built_context = built_context or staging.context_dir(tpl)
     context = workdir / "context" / built_context.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(built_context, context, symlinks=True)
-    build.stage(
+    staging.stage(
         context=context,
-        target=build.target_for(inputs.base_image, tpl.target.architecture),
+        wheels=build.wheel_platform(inputs),
+        project=project,
         source_dir=changed_source(workdir, revision, project),
     )
     return build.build_image(tag, inputs, context=context)

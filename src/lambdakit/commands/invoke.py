@@ -100,7 +100,7 @@ def function_template(project: ProjectConfig, path: Path = template.TEMPLATE) ->
     """template.yaml, read for the function's timeout only: a broken one is `build`'s to report, so invoke
     then waits Lambda's maximum rather than refusing to call a function that is deployed."""
     try:
-        return template.load(path, project)
+        return template.load(path, project=project)
     except KitError:
         return None
 

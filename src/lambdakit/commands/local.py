@@ -35,7 +35,7 @@ def cli(argv: list[str]) -> int:
     if not args.faithful:
         return max(local.run_sam_local(events, args.template, extra), int(broken > 0))
     project = config.load(args.template.parent)  # the project the template belongs to
-    tpl = template.load(args.template, project)
+    tpl = template.load(args.template, project=project)
     limits = local.faithful_limits(tpl.target)
     image = args.image or tpl.image.local_image
     results, stats = local.run_faithful(image, limits, events, project.container_prefix)

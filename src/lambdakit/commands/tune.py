@@ -59,7 +59,7 @@ def cli(argv: list[str]) -> int:
     if args.invokes < 1 or args.cold_starts < 1:
         raise ConfigError("--invokes and --cold-starts must be at least 1.")
     project = config.load(args.template.parent)  # the project the template belongs to
-    tpl = template.load(args.template, project)
+    tpl = template.load(args.template, project=project)
     limits = tpl.target
     emulation.require_native(limits.architecture, "tune MemorySize wrongly")
     image = args.image or tpl.image.local_image

@@ -66,17 +66,18 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.config import template
-    from lambdakit.images import assets, baseimage, build
+    from lambdakit.images import assets, baseimage, build, staging
 
     work = tmp_path_factory.mktemp("rehearsal")
-    base = baseimage.build()
+    base = baseimage.build(SETTINGS.python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    tpl = template.load()
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
+    project = SETTINGS
+    tpl = template.load(project=project)
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.target.architecture))
+    staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.read(template.TEMPLATE)
@@ -142,7 +143,7 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
     asset_image, _ = deploy.local_asset_image(SETTINGS, story.architecture)
     local = script.build_changed_image(
         SETTINGS,
-        template.load(),
+        template.load(project=SETTINGS),
         f"{PROJECT}-function:v2",
         REVISION,
         asset_image,
@@ -193,7 +194,7 @@ def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(st
     from lambdakit.core.errors import KitError
     from lambdakit.images import build
 
-    inputs = build.BuildInputs(base_image=BASE, asset_image=f"{PROJECT}-assets:latest")
+    inputs = build.BuildInputs(BASE, f"{PROJECT}-assets:latest", SETTINGS.runtime, "x86_64", SETTINGS.handler)
     empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
     empty_context.mkdir()
 
@@ -250,7 +251,14 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
     asset_image, _ = deploy.local_asset_image(SETTINGS, story.architecture)
     tag = f"{PROJECT}-function:ss-v2"
     local = script.build_changed_image(
-        SETTINGS, template.load(), tag, REVISION, asset_image, story.work / "ss", BASE, story.context
+        SETTINGS,
+        template.load(project=SETTINGS),
+        tag,
+        REVISION,
+        asset_image,
+        story.work / "ss",
+        BASE,
+        story.context,
     )
     second = deploy.deploy(config, story.architecture, function_local=local)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config.target import LAMBDA, Target
+from lambdakit.core import config as project_config
 from lambdakit.images import baseimage, engine
 from lambdakit.runtime import local
 
@@ -29,7 +30,7 @@ ONE_VCPU = Target(memory_mb=LAMBDA.mb_per_vcpu, timeout_s=10, ephemeral_mb=512)
 
 @pytest.fixture(scope="module")
 def slow_init_image() -> Iterator[str]:
-    base = baseimage.build()  # reused by tag: lambdakit/lambda-python:3.13
+    base = baseimage.build(project_config.load().python)  # reused by tag: lambdakit/lambda-python:3.13
     engine.build(FIXTURE, IMAGE, buildargs={"BASE_IMAGE": base, "SLOW_INIT_SECONDS": str(INIT_SECONDS)})
     yield IMAGE
     engine.remove_image(IMAGE)

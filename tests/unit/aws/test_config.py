@@ -33,7 +33,7 @@ def samconfig(tmp_path: Path, text: str = SAMCONFIG) -> Path:
 
 def test_the_timeout_is_the_loaded_templates_and_the_file_is_not_read_again(tmp_path: Path) -> None:
     path = write(tmp_path, image_function("Timeout: 42"))
-    tpl = template.load(path)
+    tpl = template.load(path, project=PROJECT)
     path.write_text("not: [valid")  # a second read would now fail, or find the repo's template (30 s)
 
     config = aws_config.load(PROJECT, tpl, samconfig(tmp_path))

@@ -9,6 +9,7 @@ import pytest
 
 from lambdakit.commands import tune
 from lambdakit.config import template
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 from lambdakit.images import emulation
 from tests.unit.core.test_runtimes import foreign_architecture
@@ -29,7 +30,7 @@ def test_tune_refuses_to_time_an_emulated_build(tmp_path: Path) -> None:
     foreign_template.write_text(
         re.sub(r"(Architectures:\s*\n\s*- )\w+", rf"\g<1>{foreign}", shipped), encoding="utf-8"
     )
-    assert template.load(foreign_template).target.architecture == foreign
+    assert template.load(foreign_template, project=ProjectConfig()).target.architecture == foreign
     with pytest.raises(ConfigError, match=r"only under QEMU emulation: its times are not Lambda's"):
         tune.cli(["--template", str(foreign_template)])
     emulation.require_native(emulation.host_architecture(), "anything")  # the host's own is timed

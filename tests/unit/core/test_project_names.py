@@ -9,7 +9,7 @@ from lambdakit.aws import config as aws_config
 from lambdakit.aws import stack
 from lambdakit.config import template
 from lambdakit.core import config
-from lambdakit.images import assets
+from lambdakit.core import config as project_config
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -41,5 +41,5 @@ def test_sam_deploy_takes_stack_prefix_and_tags_from_the_project(tmp_path: Path)
 
 def test_local_images_carry_the_project() -> None:
     project = config.load().project
-    assert assets.repository_name() == f"{project}-assets"
-    assert template.load().image.local_image == f"inferencefunction:{project}"
+    assert config.load().assets_repository == f"{project}-assets"
+    assert template.load(project=project_config.load()).image.local_image == f"inferencefunction:{project}"

@@ -12,7 +12,7 @@ from lambdakit.core import config
 from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
-from lambdakit.images import build, engine
+from lambdakit.images import build, engine, staging
 from lambdakit.perf import baseline, pushcost, quantized
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, ImageSizes
 
@@ -99,7 +99,7 @@ def build_contenders(
     else:
         contenders.append(build_baseline(base, prefix))
     if quantize:
-        contenders.append(build_int8(tpl, kit, base, prefix, int8_asset))
+        contenders.append(build_int8(project, tpl, kit, base, prefix, int8_asset))
     return contenders
 
 
@@ -107,13 +107,11 @@ def build_kit(
     project: config.ProjectConfig, tpl: Template, base: str, prefix: str, asset: str | None, demo: bool
 ) -> Contender:
     architecture = tpl.target.architecture
-    inputs = build.resolve_inputs(
-        build.function_build_args(tpl), base=base, asset=asset, architecture=architecture
-    )
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset, architecture=architecture)
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    staged = build.stage(context=context, target=build.target_for(base, architecture))
+    staged = staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     log.info("docker build %s (base %s, assets %s)", tag, inputs.base_image, inputs.asset_image)
     build.build_image(tag, inputs, context=staged.context)
     return Contender(
@@ -152,11 +150,13 @@ def build_baseline(base: str, prefix: str) -> Contender:
     )
 
 
-def build_int8(tpl: Template, kit: Contender, base: str, prefix: str, asset: str | None) -> Contender:
+def build_int8(
+    project: config.ProjectConfig, tpl: Template, kit: Contender, base: str, prefix: str, asset: str | None
+) -> Contender:
     """The kit's image on the int8 asset image, its environment selecting int8 (over the template's
     Environment, as a deployed variable would): same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets")
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset)
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log.info("docker build %s (%s)", tag, inputs.describe())
     build.build_image(tag, inputs, context=kit.context)
