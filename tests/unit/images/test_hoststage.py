@@ -69,7 +69,9 @@ def test_prepare_and_finish_leave_only_what_debootstrap_leaves(tmp_path: Path) -
     for folder in ("var/lib/dpkg", "etc", "usr/bin", "usr/sbin", "var/cache/apt/archives"):
         (rootfs / folder).mkdir(parents=True, exist_ok=True)
     (rootfs / "var/cache/apt/archives/tar_1_arm64.deb").write_bytes(b"")
+    (rootfs / "proc").symlink_to("/proc")  # as the first stage leaves it
     hoststage.prepare(rootfs, "arm64")
+    assert (rootfs / "proc").is_dir() and not (rootfs / "proc").is_symlink()
     assert (rootfs / "var/lib/dpkg/arch-native").read_text() == "arm64\n"
     assert (rootfs / "usr/bin/awk").readlink() == Path("mawk")
     assert (rootfs / "etc/localtime").readlink() == Path("/usr/share/zoneinfo/UTC")
