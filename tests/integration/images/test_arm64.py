@@ -3,9 +3,9 @@
 `Architectures: [arm64]` in a copy of template.yaml drives the build: aarch64 wheels onto the arm64 stand-in
 base (`lambdakit/lambda-python:3.13-arm64`, built once per machine: `debootstrap --foreign`, then the
 host's dpkg with only the maintainer scripts under QEMU; then shared by tag, like `nox -s base-image --
---architecture arm64`), through `sam build` as `nox -s build` does. On an x86_64 host the image runs under QEMU
-(`.ci/ensure-qemu` registers QEMU 10): that proves it loads and answers like the x86_64 function; nothing here
-measures its speed, which is QEMU's, not Lambda's.
+--architecture arm64`), through `sam build` as `nox -s build` does. On an x86_64 host the image runs under
+QEMU (`.ci/ensure-qemu` registers QEMU 10): that proves it loads and answers like the x86_64 function; nothing
+here measures its speed, which is QEMU's, not Lambda's.
 """
 
 from __future__ import annotations
