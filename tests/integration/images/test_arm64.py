@@ -116,3 +116,15 @@ def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
         ConfigError, match=r"is an arm64 image but template\.yaml's Architectures is \[x86_64\]"
     ):
         build.target_for(arm64_base, "x86_64")
+
+
+def test_arm64_base_was_configured_by_its_packages_scripts(arm64_base: str) -> None:
+    # the host's dpkg installed the rootfs and the packages' own scripts configured it under QEMU (hoststage):
+    # the CA bundle is there, the stdlib's C extensions load, and its bytecode was compiled at install time
+    probe = (
+        "import bz2, ctypes, lzma, pathlib, readline, sqlite3, ssl, zlib; "
+        "print(ssl.create_default_context().cert_store_stats()['x509_ca'], "
+        "len(list(pathlib.Path('/usr/lib/python3.13/__pycache__').glob('*.pyc'))))"
+    )
+    cas, compiled = engine.run_once(arm64_base, ["python3", "-c", probe]).split()
+    assert int(cas) > 100 and int(compiled) > 100
