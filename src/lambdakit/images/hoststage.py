@@ -24,8 +24,8 @@ from lambdakit.core import proc
 from lambdakit.core.errors import ConfigError
 
 # Installed one at a time before the rest, as debootstrap does: their scripts set up what the others' need
-# (users and groups, /etc, dpkg's own files, the C library).
-CORE = ("base-passwd", "base-files", "dpkg")
+# (users and groups, /etc, dpkg's own files, the C library, awk).
+CORE = ("base-passwd", "base-files", "dpkg", "libc6", "mawk")
 # What debootstrap's second stage sets for every script: no questions, no daemon started in the new root.
 SCRIPT_ENV = {
     "DEBIAN_FRONTEND": "noninteractive",
@@ -74,7 +74,7 @@ def steps(rootfs: Path, stage: FirstStage) -> list[tuple[str, list[str]]]:
     """debootstrap's `second_stage_install` for minbase, in its order: (what, argv) for each dpkg run."""
     install = ("--force-depends", "--install")
     base_options = ("--force-overwrite", "--force-confold", "--skip-same-version", "--force-depends")
-    core = [name for name in (*CORE, "libc6", "mawk") if name in stage.debs]
+    core = [name for name in CORE if name in stage.debs]
     return [
         *((f"installing {name}", dpkg_argv(rootfs, *install, *stage.paths([name]))) for name in core),
         (
@@ -102,14 +102,15 @@ def prepare(rootfs: Path, architecture: str) -> None:
     if proc_dir.is_symlink():  # the first stage's `proc -> /proc`; the image needs the empty mount point
         proc_dir.unlink()
         proc_dir.mkdir(mode=0o755)
-    (rootfs / "var/lib/dpkg/arch-native").write_text(f"{architecture}\n")  # else dpkg in the image guesses
+    # as the new root's own dpkg records it (the host's dpkg would not: its own architecture is another)
+    (rootfs / "var/lib/dpkg/arch-native").write_text(f"{architecture}\n")
     (rootfs / "var/lib/dpkg/cmethopt").write_text("apt apt\n")
     localtime = rootfs / "etc/localtime"
     if not localtime.is_symlink() and not localtime.exists():
         localtime.symlink_to("/usr/share/zoneinfo/UTC")
     # base-passwd's scripts run before mawk is installed, and call awk
     awk = rootfs / "usr/bin/awk"
-    if not awk.exists():
+    if not awk.is_symlink() and not awk.exists():
         awk.symlink_to("mawk")
     policy = rootfs / POLICY_RC  # "start no daemon" for every script
     policy.write_text("#!/bin/sh\nexit 101\n")
