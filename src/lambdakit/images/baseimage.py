@@ -145,7 +145,7 @@ def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64") -> Path
         raise ConfigError(
             "debootstrap needs root to create device files; run `nox -s base-image` as root once."
         )
-    emulation.require(architecture)  # debootstrap's second stage runs the target's binaries
+    emulation.require(architecture)  # the packages' maintainer scripts run the target's binaries
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work) as scratch:
         rootfs = Path(scratch) / "rootfs"
