@@ -4,7 +4,9 @@ For air-gapped work and tests, where `public.ecr.aws/lambda/python:3.13` cannot 
 runtime (`[tool.lambdakit] python`) picks the Debian suite whose python3 is that version (3.13: trixie):
 
 1. a Debian rootfs from `debootstrap --variant=minbase`, cached as a tar under `build/base-image/` and
-   imported once (`docker import`); for arm64 debootstrap's second stage runs under QEMU (binfmt_misc);
+   imported once (`docker import`); for arm64 only debootstrap's first stage runs (`--foreign`: download and
+   unpack, natively), and the host's dpkg installs the packages (`hoststage`): only their maintainer scripts
+   run under QEMU (binfmt_misc);
 2. awslambdaric installed on the host for the image's platform, the Runtime Interface Emulator taken from
    the aws-sam-cli package, and `/lambda-entrypoint.sh` as AWS documents it for non-AWS bases;
 3. `lambda-base/Dockerfile` puts them together and tags `lambdakit/lambda-python:3.13` (`...:3.13-arm64`),
@@ -34,13 +36,15 @@ from lambdakit.config.target import ARCHITECTURES
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ConfigError, ToolMissing
 from lambdakit.core.settings import REPO_ROOT, build_dir
-from lambdakit.images import emulation, engine, hostinstall
+from lambdakit.images import emulation, engine, hostinstall, hoststage
 from lambdakit.snapshot.tarball import sha256_of
 
 ROOTFS_REPOSITORY = "lambdakit/debian-rootfs"
 PACKAGES = ("python3", "ca-certificates")
 # The runtime interface client and its dependencies, pinned (installed with --no-deps, like the lock).
 RUNTIME_CLIENT = ("awslambdaric==4.2.2", "simplejson==4.3.0", "snapshot-restore-py==1.0.0")
+# In a foreign rootfs's recipe (its cache key): the way the second stage ran (`hoststage`), by its version.
+HOST_STAGE = ("second-stage=host-dpkg-1",)
 MIRROR_ENV = "LAMBDAKIT_DEBIAN_MIRROR"  # optional: debootstrap's default mirror otherwise
 BASE_DIR = REPO_ROOT / "lambda-base"
 # Left out of the rootfs tar: documentation and package indexes nobody reads inside a function.
@@ -61,16 +65,16 @@ DEBOOTSTRAP_STEP = re.compile(
 log = logging.getLogger(__name__)
 
 
-def import_rootfs(tarball: Path, tag: str, architecture: str) -> None:
+def import_rootfs(tarball: Path, tag: str, architecture: str, repository: str = ROOTFS_REPOSITORY) -> None:
     """`docker import`, recorded as ARCHITECTURE's image: what the base built FROM it and every function image
     built on that inherit (and what Lambda checks against Architectures)."""
     if not emulation.is_emulated(architecture):
-        engine.import_tarball(tarball, ROOTFS_REPOSITORY, tag)
+        engine.import_tarball(tarball, repository, tag)
         return
-    engine.import_tarball(tarball, ROOTFS_REPOSITORY, f"{tag}-imported")
+    engine.import_tarball(tarball, repository, f"{tag}-imported")
     arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
-    engine.as_architecture(f"{ROOTFS_REPOSITORY}:{tag}-imported", ROOTFS_REPOSITORY, tag, arch)
-    engine.remove_image(f"{ROOTFS_REPOSITORY}:{tag}-imported")
+    engine.as_architecture(f"{repository}:{tag}-imported", repository, tag, arch)
+    engine.remove_image(f"{repository}:{tag}-imported")
 
 
 def stand_in_tag(python: str, architecture: str = "x86_64") -> str:
@@ -91,8 +95,11 @@ def suite_for(python: str) -> str:
 def debootstrap_argv(
     rootfs: Path, suite: str, mirror: str | None = None, architecture: str = "x86_64"
 ) -> list[str]:
+    # another architecture's second stage runs on the host (`hoststage`), not chrooted under QEMU
+    foreign = ["--foreign"] if emulation.is_emulated(architecture) else []
     argv = [
         "debootstrap",
+        *foreign,
         "--variant=minbase",
         f"--arch={ARCHITECTURES[architecture].debian_arch}",
         f"--include={','.join(PACKAGES)}",
@@ -122,7 +129,7 @@ def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64") -> Path
     """The cached rootfs tar; debootstrap runs only when the recipe changed or the cache is empty."""
     mirror = os.environ.get(MIRROR_ENV) or None
     argv = debootstrap_argv(Path("ROOTFS"), suite, mirror, architecture)
-    recipe = " ".join([*argv, *ROOTFS_EXCLUDES])
+    recipe = " ".join([*argv, *ROOTFS_EXCLUDES, *(HOST_STAGE if emulation.is_emulated(architecture) else ())])
     arch = "" if architecture == "x86_64" else f"{architecture}-"
     tarball = work / f"rootfs-{suite}-{arch}{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.tar"
     if tarball.is_file():
@@ -136,20 +143,39 @@ def rootfs_tarball(work: Path, suite: str, architecture: str = "x86_64") -> Path
         raise ConfigError(
             "debootstrap needs root to create device files; run `nox -s base-image` as root once."
         )
-    emulation.require(architecture)  # debootstrap's second stage runs the target's binaries
+    emulation.require(architecture)  # the packages' maintainer scripts run the target's binaries
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work) as scratch:
         rootfs = Path(scratch) / "rootfs"
-        slow = f" for {architecture} under QEMU: minutes" if emulation.is_emulated(architecture) else ""
-        log.info("debootstrap %s (minbase + %s%s); about a minute, once", suite, ", ".join(PACKAGES), slow)
+        log.info("debootstrap %s (minbase + %s); about a minute, once", suite, ", ".join(PACKAGES))
         argv = debootstrap_argv(rootfs, suite, mirror, architecture)
         steps = DebootstrapSteps(suite)
         with console.progress(f"debootstrap {suite}") as bar:
             proc.follow(argv, f"debootstrap {suite}", lambda line: steps.show(line, bar), env, 3600)
+        if emulation.is_emulated(architecture):
+            second_stage_on_host(rootfs, suite, architecture, env)
         partial = tarball.with_suffix(".partial")
         proc.run(rootfs_tar_argv(rootfs, partial), "packing the rootfs")
         partial.rename(tarball)
     return tarball
+
+
+def second_stage_on_host(rootfs: Path, suite: str, architecture: str, env: dict[str, str]) -> None:
+    """debootstrap's second stage by the host's dpkg; only the maintainer scripts run under QEMU."""
+    if shutil.which("dpkg", path=env["PATH"]) is None:
+        raise ToolMissing(
+            f"dpkg is not installed, and the {architecture} rootfs is installed by the host's dpkg; build it "
+            "on a Debian or Ubuntu host."
+        )
+    log.info("installing %s's packages for %s: scripts under QEMU, a few minutes, once", suite, architecture)
+    debian_arch = ARCHITECTURES[architecture].debian_arch
+    with console.progress(f"dpkg {suite} {architecture}") as bar:
+        hoststage.second_stage(
+            rootfs,
+            debian_arch,
+            lambda what, done, total: bar.update(completed=done, total=total, note=f"dpkg {suite}: {what}"),
+            env,
+        )
 
 
 @dataclass
@@ -248,9 +274,13 @@ def build(
     architecture: str = "x86_64",
     tag: str | None = None,
     rebuild: bool = False,
+    rootfs_repository: str = ROOTFS_REPOSITORY,
+    work: Path | None = None,
 ) -> str:
-    """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (`[tool.lambdakit] python`, or the
-    torch baseline's own); return its tag."""
+    """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (the project's); return its tag.
+
+    ROOTFS_REPOSITORY and WORK (the caches' folder, `build/base-image/`) let a test build from nothing
+    beside the shared images and caches."""
     runtime = runtimes.RUNTIMES[python]
     tag = tag or runtime.stand_in_tag(architecture)
     if not rebuild and engine.image_exists(tag):
@@ -261,13 +291,13 @@ def build(
         # an older kit's stand-in carries no runtime label: what it stands in for is unknown, so rebuild it
         log.info("%s does not say which Lambda runtime it stands in for: building it again", tag)
     suite = suite_for(runtime.python)
-    work = build_dir() / "base-image"
+    work = work or build_dir() / "base-image"
     tarball = rootfs_tarball(work, suite, architecture)
     rootfs_tag = f"{suite}-{'' if architecture == 'x86_64' else architecture + '-'}{sha256_of(tarball)[:12]}"
-    rootfs_image = f"{ROOTFS_REPOSITORY}:{rootfs_tag}"
+    rootfs_image = f"{rootfs_repository}:{rootfs_tag}"
     if not engine.image_exists(rootfs_image):
         log.info("docker import %s as %s", tarball.name, rootfs_image)
-        import_rootfs(tarball, rootfs_tag, architecture)
+        import_rootfs(tarball, rootfs_tag, architecture, rootfs_repository)
     context = work / f"context-{runtime.python}-{architecture}"
     interpreter = hostinstall.Interpreter(runtime.python, rootfs_image)
     stage_context(context, architecture, work / architecture, interpreter)

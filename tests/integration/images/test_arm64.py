@@ -1,14 +1,16 @@
 """The same function built for arm64 (Graviton) and run here under QEMU user emulation.
 
 `Architectures: [arm64]` in a copy of template.yaml drives the build: aarch64 wheels onto the arm64 stand-in
-base (`lambdakit/lambda-python:3.13-arm64`, built once per machine with debootstrap's second stage under QEMU,
-then shared by tag, like `nox -s base-image -- --architecture arm64`), through `sam build` as `nox -s build`
-does. On an x86_64 host the image runs under QEMU (`.ci/ensure-qemu` registers QEMU 10): that proves it loads
-and answers like the x86_64 function; nothing here measures its speed, which is QEMU's, not Lambda's.
+base (`lambdakit/lambda-python:3.13-arm64`, built once per machine: `debootstrap --foreign`, then the
+host's dpkg with only the maintainer scripts under QEMU; then shared by tag, like `nox -s base-image --
+--architecture arm64`), through `sam build` as `nox -s build` does. On an x86_64 host the image runs under
+QEMU (`.ci/ensure-qemu` registers QEMU 10): that proves it loads and answers like the x86_64 function; nothing
+here measures its speed, which is QEMU's, not Lambda's.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,12 @@ PREFIX = "lambdakit-test-arm64"
 @pytest.fixture(scope="module")
 def arm64_base() -> str:
     emulation.require("arm64")  # the fix in the failure: `sudo bash .ci/ensure-qemu`
+    # LAMBDAKIT_TEST_ARM64_BASE: a stand-in built elsewhere, e.g. from nothing under a test tag beside
+    # the shared one (`baseimage.build(python, "arm64", tag=..., rootfs_repository=..., work=...)`)
+    given = os.environ.get("LAMBDAKIT_TEST_ARM64_BASE")
+    if given:
+        engine.require_image(given, "build it with baseimage.build first")
+        return given
     return baseimage.build(config.load().python, "arm64")
 
 
@@ -114,3 +122,15 @@ def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
         ConfigError, match=r"is an arm64 image but template\.yaml's Architectures is \[x86_64\]"
     ):
         platform.check(platform.inspect(arm64_base), config.load().runtime, "x86_64")
+
+
+def test_arm64_base_was_configured_by_its_packages_scripts(arm64_base: str) -> None:
+    # the host's dpkg installed the rootfs and the packages' own scripts configured it under QEMU (hoststage):
+    # the CA bundle is there, the stdlib's C extensions load, and its bytecode was compiled at install time
+    probe = (
+        "import bz2, ctypes, lzma, pathlib, readline, sqlite3, ssl, zlib; "
+        "print(ssl.create_default_context().cert_store_stats()['x509_ca'], "
+        "len(list(pathlib.Path('/usr/lib/python3.13/__pycache__').glob('*.pyc'))))"
+    )
+    cas, compiled = engine.run_once(arm64_base, ["python3", "-c", probe]).split()
+    assert int(cas) > 100 and int(compiled) > 100
