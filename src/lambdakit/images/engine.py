@@ -568,10 +568,12 @@ ENGINE_SETUP = (
 )
 
 
-def checkpoint_refusal() -> str | None:
-    """Why this engine cannot checkpoint a container (one line with the fix), or None when it may."""
-    with answering("reading the engine's info"):
-        info = client().info()
+def checkpoint_refusal(info: Mapping[str, Any] | None = None) -> str | None:
+    """Why this engine (or one whose `docker info` is INFO) cannot checkpoint a container (one line with the
+    fix), or None when it may: whether criu itself works shows only when a checkpoint is made."""
+    if info is None:
+        with answering("reading the engine's info"):
+            info = client().info()
     where = f"The Docker engine at {engine_address()}"
     if "desktop" in str(info.get("OperatingSystem", "")).lower():
         return (
@@ -583,12 +585,6 @@ def checkpoint_refusal() -> str | None:
     if not info.get("ExperimentalBuild"):
         return f"{where} was not started with --experimental, which `docker checkpoint` needs; {ENGINE_SETUP}"
     return None
-
-
-def engine_architecture() -> str:
-    """The engine's machine (x86_64, aarch64): a checkpoint cannot hold a process run under QEMU."""
-    with answering("reading the engine's info"):
-        return str(client().info().get("Architecture", ""))
 
 
 def checkpoint(container: Any, name: str) -> None:

@@ -26,8 +26,8 @@ from typing import Any
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core import events as events_reader
 from lambdakit.core import config, proc
+from lambdakit.core import events as events_reader
 from lambdakit.core.errors import BrokenEvent, CheckpointUnavailable, EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
 from lambdakit.images import emulation, sam
@@ -182,9 +182,10 @@ def print_snapstart_summary(
     console = Console()
     console.print(table)
     console.print(
-        f"init before the snapshot {_ms(times.init_ms)} ms; checkpoint {_ms(times.checkpoint_ms)} ms; restore "
-        f"{_ms(times.restore_ms)} ms; restore -> first answer {_ms(first_answer_ms)} ms (after-restore hooks "
-        f"{_ms(restore_report_ms)} ms); faithful cold start {_ms(stats.get('cold_start_ms'))} ms"
+        f"init before the snapshot {_ms(times.init_ms)} ms; checkpoint {_ms(times.checkpoint_ms)} ms; "
+        f"restore {_ms(times.restore_ms)} ms; restore -> first answer {_ms(first_answer_ms)} ms "
+        f"(after-restore hooks {_ms(restore_report_ms)} ms); "
+        f"faithful cold start {_ms(stats.get('cold_start_ms'))} ms"
     )
 
 

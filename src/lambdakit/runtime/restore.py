@@ -2,11 +2,12 @@
 
 `nox -s local -- --snapstart` and bench run it. In the faithful run's layout (`lambdakit.runtime.environment`:
 the client container's loopback, the target's limits, no capabilities), the function container's entrypoint is
-the kit's Runtime API stand-in (`restore_emulator.py`, no local SnapStart Runtime API exists), which starts the
-image's runtime at once with `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`, as Lambda does when a version is
+the kit's Runtime API stand-in (`restore_emulator.py`, no local SnapStart Runtime API exists), which starts
+the image's runtime at once with `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`, as Lambda does when a version is
 published. Once the runtime waits in `restore/next` (init and before-snapshot hooks done) the container is
 checkpointed (`docker checkpoint create`, criu dumps it and it stops), then restored (`docker start
---checkpoint`); the first invoke releases `restore/next`, so the after-restore hooks run before it is answered.
+--checkpoint`); the first invoke releases `restore/next`, so the after-restore hooks run before it is
+answered.
 
     env, times = restore.start(function, name)
     with env:
@@ -66,8 +67,8 @@ def refusal(function: Function) -> str | None:
     if emulation.is_emulated(function.limits.architecture):
         return (
             f"the local SnapStart restore cannot run a {function.limits.architecture} function on this "
-            f"{emulation.host_architecture()} engine (criu cannot checkpoint a process under QEMU); run it on "
-            f"a {function.limits.architecture} engine, or `nox -s local -- --faithful` here"
+            f"{emulation.host_architecture()} engine (criu cannot checkpoint a process under QEMU); run it "
+            f"on a {function.limits.architecture} engine, or `nox -s local -- --faithful` here"
         )
     return engine.checkpoint_refusal()
 
@@ -82,7 +83,9 @@ def runtime_argv(function: Function) -> list[str]:
     entrypoint = list(config.get("Entrypoint") or [])
     command = [function.handler] if function.handler else list(config.get("Cmd") or [])
     if not entrypoint + command:
-        raise EmulatorFailed(f"{function.image} has no ENTRYPOINT or CMD to start; build it from a Lambda base.")
+        raise EmulatorFailed(
+            f"{function.image} has no ENTRYPOINT or CMD to start; build it from a Lambda base."
+        )
     return entrypoint + command
 
 
@@ -108,7 +111,9 @@ def start(function: Function, name: str, say: Any = print) -> tuple[ExecutionEnv
 
 def _start(function: Function, name: str, user: str) -> tuple[ExecutionEnvironment, RestoreTimes]:
     suffix = uuid.uuid4().hex[:6]
-    client = engine.start_container(client_options(function, function.image, f"{name}-{suffix}-client", "idle"))
+    client = engine.start_container(
+        client_options(function, function.image, f"{name}-{suffix}-client", "idle")
+    )
     container = None
     try:
         wait_for_ready(client, READY_TIMEOUT_S)
@@ -154,11 +159,12 @@ def wait_for_snapshot_point(container: Any, timeout_s: float) -> None:
         if failed or engine.container_state(container).get("Status") != "running":
             tail = failed[-1] if failed else " | ".join(log.strip().splitlines()[-3:]) or "no output"
             raise EmulatorFailed(
-                f"The function failed its init before the snapshot (a before-snapshot hook's error is one): {tail}"
+                "The function failed its init before the snapshot (a before-snapshot hook's error is one): "
+                f"{tail}"
             )
         if time.monotonic() > deadline:
             raise EmulatorFailed(
-                f"The function's init did not reach the snapshot point within {timeout_s:.0f} s (SnapStart's init "
-                "limit); shorten the init or check it with `nox -s local -- --faithful`"
+                f"The function's init did not reach the snapshot point within {timeout_s:.0f} s (SnapStart's "
+                "init limit); shorten the init or check it with `nox -s local -- --faithful`"
             )
         time.sleep(POLL_S)

@@ -1,23 +1,24 @@
 """The kit's stand-in for Lambda's Runtime API in a SnapStart environment: runs INSIDE the function container.
 
-Standard library only: `lambdakit.runtime.restore` passes this file's source as `python3 -c SOURCE` (the root is
-read-only) as the container's entrypoint, with the image's own entrypoint and CMD as arguments. No local SnapStart
-Runtime API exists (aws-lambda-rie inits lazily at the first invoke and answers `restore/next` with an error), so:
+Standard library only: `lambdakit.runtime.restore` passes this file's source as `python3 -c SOURCE` (the root
+is read-only) as the container's entrypoint, with the image's own entrypoint and CMD as arguments. No local
+SnapStart Runtime API exists (aws-lambda-rie inits lazily at the first invoke and answers `restore/next` with
+an error), so:
 
 * it starts the runtime AT ONCE, as Lambda does when a version is published: the image's entrypoint with
   AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 (the base's script then runs the runtime client directly) and
-  AWS_LAMBDA_INITIALIZATION_TYPE=snap-start (the client runs the before-snapshot hooks after init, then waits in
-  `GET /runtime/restore/next`);
+  AWS_LAMBDA_INITIALIZATION_TYPE=snap-start (the client runs the before-snapshot hooks after init, then waits
+  in `GET /runtime/restore/next`);
 * it serves the Runtime API on 127.0.0.1:9001 and prints `SNAPSHOT POINT` once `restore/next` arrives: the
   environment is initialised and its hooks have run, the kit checkpoints the container there;
 * it serves the invoke endpoint RIE serves (POST /2015-03-31/functions/function/invocations on 8080), so the
-  kit's client container drives it unchanged. The FIRST invoke releases `restore/next`: on Lambda too, an invoke
-  is what restores an environment, and it needs no clock heuristics (CRIU restores the monotonic clock's jump
-  unreliably) nor a second signal from the host;
-* it prints the lines `lambdakit.runtime.emulator` parses, as RIE and Lambda word them: `INIT REPORT(durationMs:
-  ...)`, `RESTORE REPORT(durationMs: ...)` (release of restore/next -> the runtime's next `invocation/next`: the
-  after-restore hooks), and one `REPORT RequestId: ... Duration: ... ms` per invoke, the first after a restore
-  carrying `Restore Duration`, as Lambda's does.
+  kit's client container drives it unchanged. The FIRST invoke releases `restore/next`: on Lambda too, an
+  invoke is what restores an environment, and it needs no clock heuristics (CRIU restores the monotonic
+  clock's jump unreliably) nor a second signal from the host;
+* it prints the lines `lambdakit.runtime.emulator` parses, as RIE and Lambda word them: `INIT
+  REPORT(durationMs: ...)`, `RESTORE REPORT(durationMs: ...)` (release of restore/next -> the runtime's next
+  `invocation/next`: the after-restore hooks), and one `REPORT RequestId: ... Duration: ... ms` per invoke,
+  the first after a restore carrying `Restore Duration`, as Lambda's does.
 
 Answers are the runtime's bytes as they are, like RIE's: 200 for a response or a handler error, 502
 `Runtime.ExitError` once the runtime exited (it is not started again: a restored environment cannot re-init).
@@ -54,7 +55,7 @@ def log(line: str) -> None:
 
 
 class Environment:
-    """The runtime's state (init -> snapshot -> restoring -> restored, or failed) and the invokes in flight."""
+    """The runtime's state (init -> snapshot -> restoring -> restored, or failed), the invokes in flight."""
 
     def __init__(self, argv: list[str], timeout_s: float) -> None:
         self.argv = argv
@@ -82,7 +83,7 @@ class Environment:
             "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
         }
         self.init_started = time.monotonic()
-        self.process = subprocess.Popen(self.argv, env=env)  # noqa: S603  (the image's own entrypoint)
+        self.process = subprocess.Popen(self.argv, env=env)
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
@@ -146,7 +147,9 @@ class Environment:
         if not self.answered[rid].wait(self.timeout_s + self._restore_allowance()):
             message = f"Task timed out after {self.timeout_s:.2f} seconds"
             self.answer(rid, 200, json.dumps({"errorMessage": message}).encode())
-            log(f"{message} (RequestId: {rid}); the runtime is stopped: a restored environment cannot re-init")
+            log(
+                f"{message} (RequestId: {rid}); the runtime is stopped: a restored environment cannot re-init"
+            )
             if self.process is not None:
                 self.process.kill()
         status, answer = self.answers.pop(rid)
@@ -162,13 +165,15 @@ class Environment:
         duration = (time.monotonic() - started) * 1000 if started is not None else 0.0
         memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         line = (
-            f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: {math.ceil(duration)} ms\t"
-            f"Memory Size: {memory} MB\tMax Memory Used: {memory} MB\t"
+            f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {memory} MB\t"
+            f"Max Memory Used: {memory} MB\t"
         )
         with self.lock:
             restore_ms, self.restore_ms = self.restore_ms, None
         if restore_ms is not None:
-            line += f"Restore Duration: {restore_ms:.2f} ms\tBilled Restore Duration: {math.ceil(restore_ms)} ms\t"
+            line += f"Restore Duration: {restore_ms:.2f} ms\t"
+            line += f"Billed Restore Duration: {math.ceil(restore_ms)} ms\t"
         log(line)
 
 
@@ -178,11 +183,11 @@ def handler_class(env: Environment) -> type[http.server.BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
-            # headers and body go out as two writes: without this, Nagle's algorithm and the peer's delayed ACK
-            # add 40 ms to every answer (the client sets the same on its side)
+            # headers and body go out as two writes: without this, Nagle's algorithm and the peer's delayed
+            # ACK add 40 ms to every answer (the client sets the same on its side)
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base's signature)
+        def log_message(self, format: str, *args: Any) -> None:
             return  # the Runtime API's access log is noise; the REPORT lines say what happened
 
         def body(self) -> bytes:
@@ -196,7 +201,18 @@ def handler_class(env: Environment) -> type[http.server.BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+        def error_line(self, body: bytes) -> str:
+            """`Runtime.BeforeSnapshotError: RuntimeError: pool closed`: the error type the runtime reports (a
+            header), then the error's own type and message, on one line."""
+            try:
+                error = json.loads(body)
+                own = f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
+            except (ValueError, AttributeError):
+                own = body.decode("utf-8", "replace")
+            reported = self.headers.get("Lambda-Runtime-Function-Error-Type")
+            return (f"{reported}: {own}" if reported else own).replace("\n", " ")
+
+        def do_GET(self) -> None:
             if self.path == f"{API}/restore/next":
                 env.snapshot_point()
                 self.send(200)
@@ -204,19 +220,20 @@ def handler_class(env: Environment) -> type[http.server.BaseHTTPRequestHandler]:
                 rid, event = env.next_event()
                 region = os.environ.get("AWS_REGION", "us-east-1")
                 name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
+                arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
                 self.send(
                     200,
                     event,
                     {
                         "Lambda-Runtime-Aws-Request-Id": rid,
                         "Lambda-Runtime-Deadline-Ms": str(int((time.time() + env.timeout_s) * 1000)),
-                        "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
+                        "Lambda-Runtime-Invoked-Function-Arn": arn,
                     },
                 )
             else:
                 self.send(404, b'{"errorMessage": "unknown path"}')
 
-        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+        def do_POST(self) -> None:
             body = self.body()
             parts = self.path.removeprefix(API).strip("/").split("/")
             if self.path == INVOKE_PATH:
@@ -225,10 +242,10 @@ def handler_class(env: Environment) -> type[http.server.BaseHTTPRequestHandler]:
             if parts[:1] == ["invocation"] and len(parts) == 3 and parts[2] in ("response", "error"):
                 env.answer(parts[1], 200, body)
             elif parts == ["init", "error"]:
-                log(f"{INIT_ERROR_MARK} {body.decode('utf-8', 'replace')}")
+                log(f"{INIT_ERROR_MARK} {self.error_line(body)}")
                 env.fail(200, body)
             elif parts == ["restore", "error"]:
-                log(f"{RESTORE_ERROR_MARK} {body.decode('utf-8', 'replace')}")
+                log(f"{RESTORE_ERROR_MARK} {self.error_line(body)}")
                 env.fail(502, body)
             else:
                 self.send(404, b'{"errorMessage": "unknown path"}')
