@@ -1,7 +1,8 @@
 """`python -m lambdakit bench` (`nox -s bench`): the kit's function beside the usual torch approach.
 
-The run in order: build the sides (sides), cold starts and their breakdown (cold), warm invokes (warm), the
-floor (cold), push costs (pushes); then the comparison (compare) and the files (report, results).
+The run in order: build the sides (sides), cold starts and their breakdown (cold), SnapStart restores where
+the engine can checkpoint (restored), warm invokes (warm), the floor (cold), push costs (pushes); then the
+comparison (compare) and the files (report, results).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import base_image, build_dir
 from lambdakit.images import emulation, engine
 from lambdakit.perf import breakdown, measure, quantized
-from lambdakit.perf.bench import cold, compare, pushes, report, results, sides, warm
+from lambdakit.perf.bench import cold, compare, pushes, report, restored, results, sides, warm
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, BenchResults, Side
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,12 @@ NOISE_NOTE = (
 DURATION_NOTE = (
     "Warm durations are the emulator's REPORT Duration (what Lambda bills); the "
     "client's round trip through the emulator is in results.json beside them."
+)
+SNAPSTART_NOTE = (
+    "SnapStart rows: each side restored locally from a CRIU checkpoint of its initialised environment "
+    "(`docker checkpoint`), restore started -> first response. Lambda's own restore also fetches the "
+    "snapshot from its cache (lazily, in chunks), which this does not show: read the rows as the local floor "
+    "of a restore, not as Lambda's figure."
 )
 INT8_NOTE = (
     "kit int8 is not pushed: its dependency and code layers are the kit's own (same digests), only "
@@ -53,6 +60,8 @@ class Measured:
     breakdowns: dict[str, breakdown.Breakdown | None]
     floor_ms: float
     cpus: float | None  # the CPU share the kit's containers got
+    restored: dict[str, results.RestoredStarts]  # empty where the engine cannot checkpoint
+    restore_note: str
 
 
 def run_bench(
@@ -64,24 +73,36 @@ def run_bench(
     asset: str | None = None,
     quantize: bool = False,
     int8_asset: str | None = None,
+    snapstart: bool = True,
 ) -> BenchResults:
     """Build the sides on one pinned base, measure them alike, and compare them."""
     base = sides.pin_base(base_image(), prefix)
     contenders = sides.build_contenders(base, limits.architecture, prefix, asset, quantize, int8_asset)
     single, batch = sides.bench_events(demo=any(c.name == BASELINE for c in contenders))
     settings = results.Settings(cold_starts, invokes, warm.WARMUP_INVOKES, push, single, batch)
-    measured = measure_sides(contenders, limits, settings, base, prefix)
+    measured = measure_sides(contenders, limits, settings, base, prefix, snapstart)
     return compare_sides(measured, contenders, limits, settings)
 
 
 def measure_sides(
-    contenders: Sequence[sides.Contender], limits: Target, settings: results.Settings, base: str, prefix: str
+    contenders: Sequence[sides.Contender],
+    limits: Target,
+    settings: results.Settings,
+    base: str,
+    prefix: str,
+    snapstart: bool = True,
 ) -> Measured:
-    """Sizes, cold starts, breakdowns, warm runs, the floor and the pushes, in that order."""
+    """Sizes, cold starts, breakdowns, restores, warm runs, the floor and the pushes, in that order."""
     events = (settings.single_event, settings.batch_event)
     sizes = {c.name: sides.image_sizes(c) for c in contenders}
     cold_runs = cold.cold_starts(contenders, limits, settings.cold_starts, base, events[0])
     parts = cold.breakdowns(contenders, limits, base, events[0])
+    why = restored.refusal(contenders, limits) if snapstart else "left out (--no-snapstart)"
+    restores = (
+        {}
+        if why
+        else restored.restored_starts(contenders, limits, settings.cold_starts, base, events[0], prefix)
+    )
     warm_runs = warm.warm_runs(contenders, limits, settings.invokes, base, events)
     floor_ms = cold.floor(base, limits, settings.cold_starts, prefix)
     pushed_for = [c for c in contenders if c.name in pushes.pushed_sides(settings.push)]
@@ -90,7 +111,12 @@ def measure_sides(
     return Measured(
         sides={
             c.name: side_of(
-                c.image, cold_runs[c.name], warm_runs[c.name], sizes[c.name], push_costs.get(c.name)
+                c.image,
+                cold_runs[c.name],
+                warm_runs[c.name],
+                sizes[c.name],
+                push_costs.get(c.name),
+                restores.get(c.name),
             )
             for c in contenders
         },
@@ -101,6 +127,8 @@ def measure_sides(
         breakdowns=parts,
         floor_ms=floor_ms,
         cpus=cold_runs[KIT][0].cpus if cold_runs[KIT] else None,
+        restored=restores,
+        restore_note=SNAPSTART_NOTE if not why else f"SnapStart rows not measured: {why}.",
     )
 
 
@@ -126,7 +154,9 @@ def compare_sides(
         parity=compare.same_labels(bodies) if baseline_side is not None else None,
         notes=[NOISE_NOTE, DURATION_NOTE],
         targets=compare.targets(kit, ratio),
+        snapstart_targets=compare.snapstart_targets(kit, baseline_side, measured.floor_ms),
     )
+    outcome.notes.append(measured.restore_note)
     if outcome.parity is not None and not outcome.parity.same:
         outcome.notes.append("The two sides disagree on some labels: check the baseline handler.")
     if KIT_INT8 in measured.sides:
@@ -142,6 +172,7 @@ def side_of(
     warm_run: measure.RunResult,
     sizes: results.ImageSizes,
     push: results.PushCost | None,
+    restored_starts: results.RestoredStarts | None = None,
 ) -> Side:
     return Side(
         image_tag=image,
@@ -153,6 +184,7 @@ def side_of(
         notes=warm_run.notes,
         image=sizes,
         push=push,
+        restored=restored_starts,
     )
 
 
@@ -227,6 +259,11 @@ def cli(argv: list[str]) -> int:
         help="with --quantize: an asset image holding the int8 export (default: one made from the "
         "int8 export in the cache root, `INFERENCE_PRECISION=int8 nox -s prepare`)",
     )
+    parser.add_argument(
+        "--no-snapstart",
+        action="store_true",
+        help="leave out the SnapStart rows (restores from a CRIU checkpoint, where the engine can make one)",
+    )
     args = parser.parse_args(argv)
     if args.int8_asset_image and not args.quantize:
         raise ConfigError("--int8-asset-image needs --quantize.")
@@ -247,6 +284,7 @@ def cli(argv: list[str]) -> int:
         args.asset_image,
         args.quantize,
         args.int8_asset_image,
+        snapstart=not args.no_snapstart,
     )
     report.write_results(outcome, out)
     report.print_table(outcome, console)
