@@ -13,11 +13,11 @@ answered.
     with env:
         answer = env.invoke(event)      # env.cold_start_ms: restore started -> first answer
 
-Deviation, said in one line when it applies: criu dumps a process of another uid only with CAP_SYS_RESOURCE in
-the engine's host namespace (to read its rlimits); an engine whose root lacks it (a sandbox) cannot dump the
-faithful uid, and the function then runs as uid 0, still with no capabilities. Docker Desktop and CI runners'
-engines have it. Engines that cannot checkpoint at all (no --experimental, no criu, Docker Desktop, another
-architecture under QEMU) are refused in one line (`CheckpointUnavailable`).
+Deviation, said in one line (once per process) when it applies: criu dumps a process of another uid only
+with CAP_SYS_RESOURCE in the engine's host namespace (to read its rlimits); an engine whose root lacks it (a
+sandbox) cannot dump the faithful uid, and the function then runs as uid 0, still with no capabilities.
+Docker Desktop and CI runners' engines have it. Engines that cannot checkpoint at all (no --experimental, no
+criu, Docker Desktop, another architecture under QEMU) are refused in one line (`CheckpointUnavailable`).
 """
 
 from __future__ import annotations
@@ -105,13 +105,14 @@ def start(
     if why is not None:
         raise CheckpointUnavailable(why)
     address = engine.engine_address()
-    if address not in _ROOT_ONLY:
-        try:
-            return _start(function, name, LAMBDA_USER, plan, client_image)
-        except CheckpointFailed as exc:
-            if CANNOT_READ_RLIMITS not in str(exc):
-                raise
-            _ROOT_ONLY.add(address)
+    if address in _ROOT_ONLY:
+        return _start(function, name, ROOT_USER, plan, client_image)
+    try:
+        return _start(function, name, LAMBDA_USER, plan, client_image)
+    except CheckpointFailed as exc:
+        if CANNOT_READ_RLIMITS not in str(exc):
+            raise
+    _ROOT_ONLY.add(address)  # said once per process: every later restore on this engine runs as uid 0
     say(
         f"# deviation: this engine's criu cannot dump a process of uid {LAMBDA_USER.split(':')[0]} (its root "
         "lacks CAP_SYS_RESOURCE), so the restored function runs as uid 0 with no capabilities"

@@ -24,6 +24,9 @@ from lambdakit.runtime.environment import TMP, Function, plan_for
 log = logging.getLogger(__name__)
 
 START_FILE = f"{TMP}/lambdakit-restore-started"
+# criu drops the namespace's packets while it restores: a connect attempt then would wait for the kernel's
+# 1 s SYN retry, so the client tries again every 20 ms instead
+CONNECT_TIMEOUT_S = 0.02
 
 
 def refusal(contenders: Sequence[Contender], limits: Target) -> str | None:
@@ -61,6 +64,7 @@ def _restored(
     """One fresh environment restored from its own checkpoint: (restore -> first response ms, criu's)."""
     plan = plan_for([{"name": "restored", "event": event, "count": 1}], limits, measure.START_TIMEOUT_S)
     plan["start_file"] = START_FILE
+    plan["connect_timeout_s"] = CONNECT_TIMEOUT_S
     labels = {measure.CONTAINER_LABEL: "1"}
     function = Function(contender.image, limits, environment=dict(contender.environment), labels=labels)
     name = f"{prefix.replace('/', '-')}-restore"
