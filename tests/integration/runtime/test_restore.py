@@ -18,6 +18,8 @@ import pytest
 from lambdakit.config.target import Target
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.images import baseimage, engine
+from lambdakit.perf.bench import restored
+from lambdakit.perf.bench.sides import Contender
 from lambdakit.runtime import local, restore
 from lambdakit.runtime.environment import Function
 
@@ -95,3 +97,14 @@ def test_a_failing_before_snapshot_hook_is_one_line(image: str) -> None:
         ["docker", "ps", "-aq", "--filter", f"name={NAME}"], capture_output=True, text=True, check=True
     )
     assert left.stdout.strip() == ""  # both containers removed on the failure path
+
+
+def test_the_bench_times_restore_to_first_answer_with_the_client_held_until_the_restore(image: str) -> None:
+    # the client's plan waits for the start file written just before the restore: had it reached the port
+    # before the checkpoint, its invoke would have released restore/next and been answered before it
+    side = Contender("kit", image, Path(), Path(), "", "", "", [], {}, baseimage.build())
+    (measured,) = restored.restored_starts([side], LIMITS, 1, side.base, {"text": "a b"}, NAME).values()
+    (first_answer_ms,) = measured.runs
+    (restore_ms,) = measured.restore_ms
+    # the answer comes once the restore is done, not after a 1 s SYN retry (criu's network lock)
+    assert restore_ms * 0.5 < first_answer_ms < restore_ms + 900
