@@ -41,8 +41,8 @@ DURATION_NOTE = (
 SNAPSTART_NOTE = (
     "SnapStart rows: each side restored locally from a CRIU checkpoint of its initialised environment "
     "(`docker checkpoint`), restore started -> first response. Lambda's own restore also fetches the "
-    "snapshot from its cache (lazily, in chunks), which this does not show: read the rows as the local floor "
-    "of a restore, not as Lambda's figure."
+    "snapshot from its cache (lazily, in chunks), which this does not show; and docker's restore reads every "
+    "page back before the function runs: compare a side's restore with its own cold start, not with Lambda's."
 )
 INT8_NOTE = (
     "kit int8 is not pushed: its dependency and code layers are the kit's own (same digests), only "

@@ -69,8 +69,13 @@ def snapstart_targets(kit: Side, baseline: Side | None, floor_ms: float | None) 
     """Issue 21's two restore targets; empty when no restore was measured (the engine cannot checkpoint)."""
     if kit.restored is None:
         return []
+    floor = "—" if floor_ms is None else f"{floor_ms:.0f}"
     rows: list[tuple[str, float | None, float | None]] = [
-        ("kit restored ≤ the empty handler's cold start (ms)", kit.restored.median, floor_ms),
+        (
+            f"kit restored ≤ the empty handler's cold start ({floor} ms)",
+            kit.restored.median,
+            floor_ms,
+        ),
     ]
     if baseline is not None:
         ratio = baseline.restored_to_cold
