@@ -48,3 +48,16 @@ def test_the_answer_column_shows_labels_or_else_the_body() -> None:
     assert local._answer(Invocation("l.json", 200, long, 1.0)) == long[:57] + "..."
     proxied = json.dumps({"statusCode": 200, "body": json.dumps({"label": "bug"})})
     assert local._answer(Invocation("p.json", 200, proxied, 1.0)) == "bug"
+
+
+def test_restored_answers_must_be_byte_identical_except_a_runtime_errors_request_id() -> None:
+    ok = Invocation("e", 200, '{"count": 1}', 1.0)
+    assert local.same_answer(ok, Invocation("e", 200, '{"count": 1}', 2.0))
+    assert not local.same_answer(ok, Invocation("e", 200, '{"count":1}', 2.0))  # same JSON, other bytes
+    assert not local.same_answer(ok, Invocation("e", 502, '{"count": 1}', 2.0))
+    error = {"errorMessage": "asked to fail", "errorType": "RuntimeError", "stackTrace": []}
+    faithful = Invocation("e", 200, json.dumps({**error, "requestId": "a"}), 1.0, outcome="function error")
+    restored = Invocation("e", 200, json.dumps({**error, "requestId": "b"}), 1.0, outcome="function error")
+    assert local.same_answer(faithful, restored)
+    other = Invocation("e", 200, json.dumps({**error, "errorMessage": "x"}), 1.0, outcome="function error")
+    assert not local.same_answer(faithful, other)
