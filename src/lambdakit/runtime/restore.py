@@ -34,6 +34,7 @@ from lambdakit.core.errors import CheckpointFailed, CheckpointUnavailable, Emula
 from lambdakit.images import emulation, engine
 from lambdakit.runtime import restore_emulator
 from lambdakit.runtime.environment import (
+    CONTAINER_LABEL,
     LAMBDA_USER,
     READY_TIMEOUT_S,
     ExecutionEnvironment,
@@ -72,6 +73,33 @@ def refusal(function: Function) -> str | None:
             f"on a {function.limits.architecture} engine, or `nox -s local -- --faithful` here"
         )
     return engine.checkpoint_refusal()
+
+
+def probe(function: Function, name: str) -> str | None:
+    """Why a checkpoint fails on this engine (one line), or None once a small process of FUNCTION's image was
+    checkpointed: `refusal` from the engine's info, then a real `docker checkpoint` (criu missing from the
+    engine's PATH, or failing on its kernel, shows only then). Tests skip with it; commands just fail."""
+    why = refusal(function)
+    if why is not None:
+        return why
+    options = {
+        "image": function.image,
+        "name": f"{name}-probe-{uuid.uuid4().hex[:6]}",
+        "entrypoint": ["python3", "-c", "import time; time.sleep(600)"],
+        "command": [],
+        "user": ROOT_USER,  # the probe asks whether criu works at all, not the uid question of `start`
+        "network_mode": "none",
+        "cap_drop": ["ALL"],
+        "labels": {CONTAINER_LABEL: "probe"},
+    }
+    container = engine.start_container(options)
+    try:
+        engine.checkpoint(container, CHECKPOINT)
+    except CheckpointFailed as exc:
+        return str(exc)
+    finally:
+        engine.remove_container(container)
+    return None
 
 
 def emulator_source() -> str:

@@ -1,9 +1,9 @@
 """The local SnapStart restore (CRIU) on the kit's test function: the restored answers are the faithful run's,
 the before-snapshot hook runs before the checkpoint and the after-restore hook after the restore.
 
-Skipped, with the engine's reason, only where the engine cannot checkpoint (`restore.refusal`): no
---experimental, Docker Desktop, another architecture. An engine that can checkpoint but whose criu then fails
-fails these tests.
+Skipped, with the engine's reason, only where the engine cannot checkpoint (`restore.probe`: no
+--experimental, Docker Desktop, another architecture, or a small process's checkpoint fails: no criu on the
+engine's PATH, a criu that fails on the kernel). Anything past that probe fails these tests.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (context / "nltk_data" / "tinyfn" / "model.txt").write_text("words\n")
     (context / "Dockerfile").write_text(DOCKERFILE)
     engine.build(context, IMAGE, buildargs={"BASE_IMAGE": baseimage.build()})  # the base is reused by tag
-    why = restore.refusal(Function(IMAGE, LIMITS))
+    why = restore.probe(Function(IMAGE, LIMITS), NAME)
     if why is not None:
         engine.remove_image(IMAGE)
         pytest.skip(why)
