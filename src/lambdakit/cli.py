@@ -15,33 +15,39 @@ from lambdakit.core.errors import KitError
 from lambdakit.core.settings import VERBOSE_ENV
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "dev": ("lambdakit.runtime.dev", "run sample events through the configured handler, no Docker"),
-    "env": ("lambdakit.core.envinfo", "print the kit's ENV block for a cache root"),
-    "base-image": ("lambdakit.images.baseimage", "build the offline stand-in Lambda Python base image"),
+    "dev": ("lambdakit.commands.dev", "run sample events through the configured handler, no Docker"),
+    "env": ("lambdakit.commands.env", "print the kit's ENV block for a cache root"),
+    "base-image": ("lambdakit.commands.base_image", "build the offline stand-in Lambda Python base image"),
     "check-devcontainer": (
-        "lambdakit.core.devcontainer",
+        "lambdakit.commands.check_devcontainer",
         "refuse a Dev Container whose Python is not [tool.lambdakit] python",
     ),
-    "assets": ("lambdakit.images.assets", "build the FROM-scratch asset image from build/assets/assets.tar"),
-    "build": ("lambdakit.images.build", "stage deps and code, then `sam build` the function image"),
+    "assets": (
+        "lambdakit.commands.assets",
+        "build the FROM-scratch asset image from build/assets/assets.tar",
+    ),
+    "build": ("lambdakit.commands.build", "stage deps and code, then `sam build` the function image"),
     "local": (
-        "lambdakit.runtime.local",
+        "lambdakit.commands.local",
         "invoke the sample events: sam local invoke, or --faithful Lambda limits",
     ),
     "snapshot": (
-        "lambdakit.snapshot.command",
+        "lambdakit.commands.snapshot",
         "record hidden downloads, write build/assets/assets.tar, verify offline",
     ),
-    "deploy": ("lambdakit.aws.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
-    "invoke": ("lambdakit.aws.invoke", "invoke the function through the AWS SDK (RequestResponse, log tail)"),
-    "rehearse": ("lambdakit.aws.rehearse", "deploy, invoke, redeploy against a local AWS stand-in"),
+    "deploy": ("lambdakit.commands.deploy", "push the images to ECR and `sam deploy` the stack (real AWS)"),
+    "invoke": (
+        "lambdakit.commands.invoke",
+        "invoke the function through the AWS SDK (RequestResponse, log tail)",
+    ),
+    "rehearse": ("lambdakit.commands.rehearse", "deploy, invoke, redeploy against a local AWS stand-in"),
     "bench": (
-        "lambdakit.perf.bench.command",
+        "lambdakit.commands.bench",
         "the kit beside the torch baseline: cold start, latency, size, push cost",
     ),
-    "tune": ("lambdakit.perf.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
+    "tune": ("lambdakit.commands.tune", "local Power Tuning: MemorySize/Timeout by cost, speed or balance"),
     "snapstart-check": (
-        "lambdakit.runtime.snapstart",
+        "lambdakit.commands.snapstart_check",
         "init, snapshot and restore the handler twice (fork): what SnapStart would break",
     ),
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config import template
+from lambdakit.core import config as project_config
 from tests.function.worst_case import combining_runs_event, worst_case_event
 
 pytestmark = pytest.mark.model
@@ -39,7 +40,7 @@ print(json.dumps({"results": len(response.get("results", [])), "error": response
     ids=["every-text-fills-the-model", "combining-runs"],  # the model's worst, then normalisation's
 )
 def test_largest_request_completes_within_timeout_and_memory(event: dict[str, list[str]]) -> None:
-    limits = template.load().target
+    limits = template.load(project=project_config.load()).target
     result = subprocess.run(
         [sys.executable, "-c", RUN_HANDLER, str(limits.timeout_s)],
         input=json.dumps(event),

@@ -41,9 +41,10 @@ from typing import Any, NoReturn
 
 import pytest
 
+from lambdakit.core import config, lock, runtimes, settings
+from lambdakit.core import config as project_config
 from lambdakit.core import devcontainer as devcontainer_config
-from lambdakit.core import lock, runtimes, settings
-from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env, project_runtime
+from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
 from lambdakit.images import engine, hostinstall
 
 pytestmark = [pytest.mark.docker, pytest.mark.devcontainer]
@@ -162,7 +163,7 @@ def dev_container_python() -> runtimes.Runtime:
     from lambdakit.core.errors import KitError
 
     try:
-        version = devcontainer_config.check(REPO)
+        version = devcontainer_config.check(project_config.load(REPO).python, REPO)
     except KitError as exc:
         pytest.fail(str(exc))
     assert version is not None, "the repository has no .devcontainer/devcontainer.json"
@@ -205,7 +206,7 @@ def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
     groups = [locked_pins(lock_file, python) for lock_file in locks]
     locked = [pin for group in groups for pin in group]
     tools = [f"pipenv=={dockerfile_arg('PIPENV_VERSION')}", f"nox=={dockerfile_arg('NOX_VERSION')}", "pip"]
-    runtime = project_runtime()
+    runtime = config.load().runtime
     image_packages = lock.locked_requirements(("packages",), repo=REPO)
     key = sha12(*locked, *tools, *image_packages, python.identifier, runtime.identifier)
     stamp = target / ".key"
@@ -642,7 +643,9 @@ def workflow(devcontainer: DevContainer) -> dict[str, subprocess.CompletedProces
     """Each step in order, as a user types it; a failed step stops the rest (they would only repeat it)."""
     from lambdakit.images import baseimage
 
-    base = baseimage.build()  # the stand-in Lambda base, shared with the host's runs by its tag
+    base = baseimage.build(
+        project_config.load().python
+    )  # the stand-in Lambda base, shared with the host's runs by its tag
     steps: dict[str, subprocess.CompletedProcess[str]] = {}
     for name, argv in WORKFLOW:
         log(f"inside: {' '.join(argv)}")

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from lambdakit.core import config as project_config
 from lambdakit.core import settings
 from lambdakit.images import baseimage
 from tests import adoption
@@ -176,7 +177,7 @@ def labels_of(answer: dict[str, Any], key: str = "label") -> list[str]:
 
 @pytest.fixture(scope="module")
 def base_image() -> str:
-    return baseimage.build()
+    return baseimage.build(project_config.load().python)
 
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))

@@ -2,8 +2,9 @@
 
 `deploy`, `invoke` and `rehearse` take an `AwsConfig` and pass it down; nothing below them reads the file.
 The function's timeout comes from the `Template` the command loaded at its entry (template.yaml is read
-once, there). The region is resolved in one place (`resolve_region()`): the command line, then the
-environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
+once, there), the project's names (stack, repositories) from its `ProjectConfig`, loaded there too. The
+region is resolved in one place (`resolve_region()`): the command line, then the environment (`AWS_REGION`,
+`AWS_DEFAULT_REGION`, the profile), then `samconfig.toml`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from lambdakit.config import template
 from lambdakit.config.template import Template
 from lambdakit.core import files, settings
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 
 SAMCONFIG = settings.REPO_ROOT / "samconfig.toml"
@@ -35,61 +37,69 @@ SAMCONFIG_FIX = (
 
 @dataclass(frozen=True)
 class AwsConfig:
-    """`samconfig.toml` [default.deploy.parameters], the project the repositories are named after, and the
-    function's timeout from the command's template (the invoke client waits longer than that)."""
+    """`samconfig.toml` [default.deploy.parameters], the project (its repositories, S3 prefix and tags), and
+    the function's timeout from the command's template (the invoke client waits longer than that)."""
 
     stack_name: str
     region: str
-    project: str
+    project: ProjectConfig
     function_timeout_s: int | None = None
     path: Path = SAMCONFIG
     built_template: Path = BUILT_TEMPLATE
 
-    @property
-    def asset_repository(self) -> str:
-        return f"{self.project}-assets"
-
-    @property
-    def function_repository(self) -> str:
-        return f"{self.project}-function"
-
     def resolve_region(self, explicit: str | None = None) -> str:
         """The region every AWS call of this run uses; a one-line error when none is set anywhere."""
-        candidates = [
-            ("--region", explicit),
-            ("AWS_REGION", os.environ.get("AWS_REGION")),
-            ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION")),
-        ]
-        source, found = next(((name, value) for name, value in candidates if value), ("", None))
-        if not found:
-            source, found = "the AWS profile's region", _profile_region()
-        if not found:
-            source, found = f"region in {self.path.name}", self.region
-        if not found:
-            raise ConfigError(f"no AWS region: set AWS_REGION, or `region` in {self.path.name}")
-        if not REGION_RE.fullmatch(found):
-            raise ConfigError(
-                f"{source} = {files.shown(found)} is not an AWS region; set it to one such as 'eu-west-1'"
-            )
-        return found
+        return resolve_region(self.region, self.path, explicit)
 
 
-def load(tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
-    """samconfig.toml's deploy parameters, and the function's timeout from TPL, the template the command
-    loaded (None: the command needs no timeout, or invoke found the template broken and waits the maximum)."""
-    project = settings.project_name()
-    try:
-        document = files.load_toml(path, "fix it and retry")
-    except FileNotFoundError:
-        raise ConfigError(f"{path} is missing; it holds the stack name and region for `sam deploy`") from None
-    deploy = _parameters(document, files.display(path))
+def resolve_region(samconfig_region: str, path: Path = SAMCONFIG, explicit: str | None = None) -> str:
+    """The command line, then the environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), then
+    samconfig.toml's region (SAMCONFIG_REGION, read from PATH); a one-line error when none is set anywhere."""
+    candidates = [
+        ("--region", explicit),
+        ("AWS_REGION", os.environ.get("AWS_REGION")),
+        ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION")),
+    ]
+    source, found = next(((name, value) for name, value in candidates if value), ("", None))
+    if not found:
+        source, found = "the AWS profile's region", _profile_region()
+    if not found:
+        source, found = f"region in {path.name}", samconfig_region
+    if not found:
+        raise ConfigError(f"no AWS region: set AWS_REGION, or `region` in {path.name}")
+    if not REGION_RE.fullmatch(found):
+        raise ConfigError(
+            f"{source} = {files.shown(found)} is not an AWS region; set it to one such as 'eu-west-1'"
+        )
+    return found
+
+
+def load(project: ProjectConfig, tpl: Template | None, path: Path = SAMCONFIG) -> AwsConfig:
+    """samconfig.toml's deploy parameters (the stack is PROJECT's unless it names one), and the function's
+    timeout from TPL, the template the command loaded (None: the command needs no timeout, or invoke found
+    the template broken and waits the maximum)."""
+    deploy = _read(path)
     return AwsConfig(
-        stack_name=str(deploy.get("stack_name", project)),
+        stack_name=str(deploy.get("stack_name", project.stack_name)),
         region=str(deploy.get("region", "")),
         project=project,
         function_timeout_s=tpl.target.timeout_s if tpl else None,
         path=path,
     )
+
+
+def region(path: Path = SAMCONFIG) -> str:
+    """The region as deploy resolves it, for a caller that needs nothing else of the project (the ECR of
+    `assets --publish`)."""
+    return resolve_region(str(_read(path).get("region", "")), path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = files.load_toml(path, "fix it and retry")
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing; it holds the stack name and region for `sam deploy`") from None
+    return _parameters(document, files.display(path))
 
 
 def _parameters(document: dict[str, Any], name: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`nox -s deploy`: push the images to ECR and deploy the stack with `sam deploy`, no prompts.
+"""Push the images to ECR and deploy the stack with `sam deploy`, no prompts (`commands/deploy.py` is
+`python -m lambdakit deploy`, `nox -s deploy`).
 
 Steps, each failing with one line that names the fix:
 
@@ -24,7 +25,6 @@ stand-in (`AWS_ENDPOINT_URL`), which is how it is tested.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -38,13 +38,13 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rich.console import Console
 from rich.table import Table
 
-from lambdakit.aws import config as aws_config
 from lambdakit.aws import ecr, errors, stack
 from lambdakit.aws.config import AwsConfig
 from lambdakit.config import template
 from lambdakit.core import proc, settings
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError, DeployFailed, ImageMissing
-from lambdakit.images import assets, build, engine, pinned, push
+from lambdakit.images import assets, engine, pinned, platform, push
 
 log = logging.getLogger(__name__)
 SAM_FIX = "install the dev tools (pipenv install --dev, or pip install aws-sam-cli)"
@@ -73,13 +73,13 @@ class DeployReport:
     seconds: float
 
 
-def preflight(config: AwsConfig) -> tuple[Any, str]:
+def preflight(config: AwsConfig, architecture: str) -> tuple[Any, str]:
     """(boto3 session, account id) once everything a deploy needs is there; else a one-line error."""
     engine.client()
     proc.find_tool("sam", SAM_FIX)
     session = boto3.Session(region_name=config.resolve_region())
     account = caller_account(session)
-    local_asset_image(config.project)
+    local_asset_image(config.project, architecture)
     function_image(config.built_template)
     return session, account
 
@@ -105,14 +105,14 @@ def caller_account(session: Any) -> str:
         ) from exc
 
 
-def local_asset_image(project: str, architecture: str | None = None) -> tuple[str, str] | None:
+def local_asset_image(project: ProjectConfig, architecture: str) -> tuple[str, str] | None:
     """(local reference, content tag) of the asset image: the local one `nox -s assets` made, else the one
-    assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest (`pinned.resolve`); None
-    when the snapshot found nothing to ship."""
+    assets.lock pins for ARCHITECTURE (template.yaml's), pulled by digest (`pinned.resolve`); None when the
+    snapshot found nothing to ship."""
     if assets.none_recorded():
         return None
-    repository = assets.repository_name(project)
-    reference = pinned.resolve(architecture or template.load().target.architecture, project)
+    repository = project.assets_repository
+    reference = pinned.resolve(architecture, repository)
     if reference is None:
         raise ImageMissing(
             f"no asset image {repository} in the local engine nor in assets.lock; build it with "
@@ -152,30 +152,35 @@ def deployed_function(config: AwsConfig, region: str | None = None, session: Any
 
 
 def deploy(
-    config: AwsConfig, extra_args: Iterable[str] = (), function_local: str | None = None
+    config: AwsConfig,
+    architecture: str,
+    extra_args: Iterable[str] = (),
+    function_local: str | None = None,
 ) -> DeployReport:
     """Pre-flight, repositories, pushes, `sam deploy`; a `DeployReport`, or a `KitError` saying what failed.
+    ARCHITECTURE is template.yaml's (which asset image assets.lock pins).
 
     `function_local` deploys another local image than the one `sam build` made (the rehearsal's code change).
     """
     started = time.monotonic()
     log.info("pre-flight: engine, sam, credentials, region, images")
-    session, account = preflight(config)
-    if notice := build.deprecation_notice(settings.base_image()):  # the runtime the image was built on
+    session, account = preflight(config, architecture)
+    project = config.project
+    if notice := platform.deprecation_notice(project.base_image):  # the runtime the image was built on
         log.warning(notice)
     region = str(session.region_name)
     log.info("account %s, region %s, stack %s", account, region, config.stack_name)
     client = session.client("ecr")
-    asset = local_asset_image(config.project)
+    asset = local_asset_image(project, architecture)
     for repository in (
-        (config.asset_repository, config.function_repository) if asset else (config.function_repository,)
+        (project.assets_repository, project.function_repository) if asset else (project.function_repository,)
     ):
         ecr.ensure_repository(client, repository)
     registry = ecr.login(client)
     asset_push = (
         push.push(
             asset[0],
-            f"{registry.host}/{config.asset_repository}",
+            f"{registry.host}/{project.assets_repository}",
             asset[1],
             registry.auth_config,
             skip_existing=True,
@@ -185,14 +190,15 @@ def deploy(
     )
     local = function_local or function_image(config.built_template)
     code_push = push.push(
-        local, f"{registry.host}/{config.function_repository}", image_tag(local), registry.auth_config, True
+        local, f"{registry.host}/{project.function_repository}", image_tag(local), registry.auth_config, True
     )
-    image_uri = f"{registry.host}/{config.function_repository}@{code_push.digest}"
+    image_uri = f"{registry.host}/{project.function_repository}@{code_push.digest}"
     template_file = stack.write_deploy_template(
         config.built_template,
         image_uri,
         asset_push.image if asset_push else "",
         settings.build_dir() / "deploy" / "template.yaml",
+        project,
     )
     log.info("sam deploy %s (%s)", config.stack_name, image_uri)
     argv = stack.sam_deploy_argv(
@@ -200,7 +206,7 @@ def deploy(
         config,
         template_file,
         region,
-        f"{registry.host}/{config.function_repository}",
+        f"{registry.host}/{project.function_repository}",
         extra_args,
     )
     status, output = stack.run_streamed(argv)
@@ -235,26 +241,13 @@ def print_report(report: DeployReport) -> None:
     Console(file=sys.stdout, width=200).print(table)
 
 
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit deploy", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sam_args", nargs=argparse.REMAINDER, help="passed on to `sam deploy` (e.g. --region X)"
-    )
-    args = parser.parse_args(argv)
-    # No template: deploy ships the one `sam build` wrote and never waits on the function's timeout.
-    report = deploy(aws_config.load(None), extra_args=[a for a in args.sam_args if a != "--"])
-    print_report(report)
-    lock_pushed_assets(report)
-    return 0
-
-
-def lock_pushed_assets(report: DeployReport) -> None:
-    """Pin the asset image this deploy pushed (or found) in ECR in assets.lock (unchanged for the same
-    content); nothing to pin when nothing shipped. Only the command does it: the rehearsal's registry must
-    never reach the user's lock."""
+def lock_pushed_assets(report: DeployReport, project: ProjectConfig, architecture: str) -> None:
+    """Pin the asset image this deploy pushed (or found) in ECR in assets.lock for ARCHITECTURE (unchanged
+    for the same content); nothing to pin when nothing shipped. Only the command does it: the rehearsal's
+    registry must never reach the user's lock."""
     if report.assets is None:
         return
     remote, _, tag = report.assets.image.rpartition(":")
-    local = f"{assets.repository_name()}:{tag}"
+    local = f"{project.assets_repository}:{tag}"
     snapshot_report = pinned.snapshot_report()
-    pinned.pin(local, remote, report.assets.digest, template.load().target.architecture, snapshot_report)
+    pinned.pin(local, remote, report.assets.digest, architecture, snapshot_report)

@@ -1,4 +1,5 @@
-"""`nox -s rehearse`: the whole deploy story against the local stand-in, offline and free.
+"""The whole deploy story against the local stand-in, offline and free (`commands/rehearse.py` is
+`python -m lambdakit rehearse`, `nox -s rehearse`).
 
 Start moto + the registry, deploy the built images, invoke every sample event, make a code change (a new
 code layer on the same dependencies and weights), redeploy, invoke again, and tear everything down. Each step
@@ -7,7 +8,6 @@ prints what happened; the servers stop on every exit path. Needs `nox -s build` 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,9 +15,7 @@ from pathlib import Path
 from lambdakit.aws import config as aws_config
 from lambdakit.aws import deploy, invoke
 from lambdakit.aws.rehearsal import Rehearsal
-from lambdakit.config import template
 from lambdakit.config.template import Template
-from lambdakit.core import config as project_config
 from lambdakit.core import settings
 from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
@@ -41,15 +39,14 @@ def {function}(event, context):  # a rehearsal's code change (no annotations: an
 
 
 def changed_source(
-    workdir: Path, revision: str, source_dir: Path = SOURCE_DIR, project: ProjectConfig | None = None
+    workdir: Path, revision: str, project: ProjectConfig, source_dir: Path = SOURCE_DIR
 ) -> Path:
     """A copy of the function's source with one code change (the configured handler tags its answers)."""
-    from lambdakit.images import build
+    from lambdakit.images import staging
 
-    project = project or project_config.load()
     target = workdir / "src"
     shutil.rmtree(target, ignore_errors=True)
-    for package in build.code_packages(source_dir, project):
+    for package in staging.code_packages(source_dir, project):
         shutil.copytree(source_dir / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
     handler = target.joinpath(*project.handler_module.split(".")).with_suffix(".py")
     if not handler.is_file():  # the handler module is a package's __init__
@@ -61,12 +58,13 @@ def changed_source(
 
 
 def build_changed_image(
+    project: ProjectConfig,
     tpl: Template,
     tag: str,
     revision: str,
     asset_image: str | None,
     workdir: Path,
-    base_image: str | None = None,
+    base_image: str,
     built_context: Path | None = None,
 ) -> str:
     """The function image rebuilt after a code change, with the Dockerfile `nox -s build` uses.
@@ -74,22 +72,18 @@ def build_changed_image(
     The change is staged into a copy of the last build's context (same folder name, so the same pip work
     dir): its deps/ stay byte for byte, and only the code layer differs, as after editing src/ and rebuilding.
     """
-    from lambdakit.images import build
+    from lambdakit.images import build, staging
 
-    inputs = build.resolve_inputs(
-        build.function_build_args(tpl),
-        base=base_image,
-        asset=asset_image,
-        architecture=tpl.target.architecture,
-    )
-    built_context = built_context or build.context_dir(tpl)
+    inputs = build.resolve_inputs(project, tpl, base=base_image, asset=asset_image)
+    built_context = built_context or staging.context_dir(tpl)
     context = workdir / "context" / built_context.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(built_context, context, symlinks=True)
-    build.stage(
+    staging.stage(
         context=context,
-        target=build.target_for(inputs.base_image, tpl.target.architecture),
-        source_dir=changed_source(workdir, revision),
+        wheels=build.wheel_platform(inputs),
+        project=project,
+        source_dir=changed_source(workdir, revision, project),
     )
     return build.build_image(tag, inputs, context=context)
 
@@ -122,34 +116,30 @@ def summary(payload: object) -> str:
 
 
 def rehearse(config: aws_config.AwsConfig, tpl: Template) -> None:
+    """Deploy, invoke, change the code, redeploy, invoke again, against the stand-in; the project is
+    CONFIG's, the function's build settings and architecture TPL's."""
+    project, architecture = config.project, tpl.target.architecture
     with Rehearsal.start(region=config.region or settings.LOCAL_REGION) as stand_in:
         print(f"# stand-in up: moto {stand_in.endpoint}, registry {stand_in.registry} ({stand_in.workdir})")
-        first = deploy.deploy(config)
+        first = deploy.deploy(config, architecture)
         deploy.print_report(first)
         print(f"# invoke every sample event ({first.function.invoke_name})")
         invoke_all(first.function.invoke_name, sample_events())
         print("# code change: a new code layer, the same dependencies and weights")
-        asset = deploy.local_asset_image(config.project)
+        asset = deploy.local_asset_image(project, architecture)
         asset_image = asset[0] if asset else None
         with tempfile.TemporaryDirectory(prefix="lambdakit-change-") as work:
+            tag = f"{project.function_repository}:rehearsal"
             local = build_changed_image(
-                tpl, f"{config.project}-function:rehearsal", "rehearsal-2", asset_image, Path(work)
+                project, tpl, tag, "rehearsal-2", asset_image, Path(work), project.base_image
             )
-        second = deploy.deploy(config, function_local=local)
+        second = deploy.deploy(config, architecture, function_local=local)
         deploy.print_report(second)
         print("# invoke again: the answers now carry the change")
         invoke_all(second.function.invoke_name, sample_events())
         if asset:
-            uploads = stand_in.upload_count(config.asset_repository)
+            uploads = stand_in.upload_count(project.assets_repository)
             print(f"# asset blobs uploaded in this rehearsal: {uploads} (the first deploy only)")
         else:
             print("# no asset image: the snapshot found nothing to ship")
     print("# stand-in stopped")
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit rehearse", description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    tpl = template.load()
-    rehearse(aws_config.load(tpl), tpl)
-    return 0

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from lambdakit.aws.config import ARN_OUTPUT, FUNCTION_ID, NAME_OUTPUT, AwsConfig
 from lambdakit.aws.errors import aws_error, unreachable
 from lambdakit.config import template
-from lambdakit.core import config as project_config
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,13 @@ def write_deploy_template(
     image_uri: str,
     asset_image: str,
     out: Path,
-    project: project_config.ProjectConfig | None = None,
+    project: ProjectConfig,
 ) -> Path:
     """The built template with the function pinned to its pushed digest (and the asset image it was built
     from recorded as the AssetImage parameter's default, so the stack says which weights it runs), and
     SnapStart with its alias when the target has it (`template.for_deploy`)."""
     document = template.read(built_template)
-    template.for_deploy(document, project or project_config.load(), built_template)
+    template.for_deploy(document, project, built_template)
     template.function_resource(document, FUNCTION_ID, built_template)["Properties"]["ImageUri"] = image_uri
     parameter = (document.get("Parameters") or {}).get("AssetImage")
     if parameter is not None:
@@ -66,9 +66,9 @@ def sam_deploy_argv(
         "--image-repository",
         image_repository,
         "--s3-prefix",
-        config.project,
+        config.project.stack_name,
         "--tags",
-        f"project={config.project} managed-by=lambda-ml-kit",
+        f"project={config.project.project} managed-by=lambda-ml-kit",
         "--no-confirm-changeset",
         "--no-fail-on-empty-changeset",
         *extra,

@@ -118,8 +118,11 @@ LAMBDA = Rules(
     snapstart_cache_per_gb_second=0.0000015046,
     snapstart_restore_per_gb=0.0001397998,
     snapstart_min_cache_hours=3.0,
-    # AWS's pricing page renders its tables client-side: the figures are the us-east-1 ones quoted from it in
-    # May 2026 (awsnegotiations.com, "Lambda SnapStart Cost Impact"); what is billed: AWS's SnapStart page.
+    # AWS's pricing page renders its tables client-side: the figures are its us-east-1 ones as quoted by two
+    # independent copies that agree to the last digit (awsnegotiations.com, "Lambda SnapStart Cost Impact",
+    # May 2026; dev.to, "The Hidden Cost of AWS Lambda SnapStart for Python", April 2026, from AWS's docs):
+    # cache per GB-second (at least 3 h per version), restore per GB restored (one copy says GB-second; AWS's
+    # SnapStart page bills restores per GB). Checked 2026-12-07; what is billed: AWS's SnapStart page.
     snapstart_prices_source=(
         "https://aws.amazon.com/lambda/pricing/ (SnapStart, us-east-1, as quoted 2026-05), "
         "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html#snapstart-pricing"

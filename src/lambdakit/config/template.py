@@ -68,13 +68,11 @@ class Template:
     kit_parameters: dict[str, str]  # the parameters the kit sets at every build, when declared
 
 
-def load(
-    path: Path = TEMPLATE, project: config.ProjectConfig | None = None, function: str = FUNCTION_ID
-) -> Template:
-    """Read and check template.yaml; a problem is a one-line `ConfigError` naming the fix."""
+def load(path: Path = TEMPLATE, *, project: config.ProjectConfig, function: str = FUNCTION_ID) -> Template:
+    """Read and check template.yaml for PROJECT (its runtime, SnapStart setting and image tag: the command
+    loaded it); a problem is a one-line `ConfigError` naming the fix."""
     document = read(path)
     resource = function_resource(document, function, path)
-    project = project or config.load(path.parent)
     declared = _mapping(document.get("Parameters"), path, "Parameters")
     kit = {IMAGE_TAG_PARAMETER: project.project} if IMAGE_TAG_PARAMETER in declared else {}
     return Template(

@@ -1,4 +1,4 @@
-"""`python -m lambdakit check-devcontainer`: the Dev Container's Python is the project's Lambda runtime.
+"""The Dev Container's Python is the project's Lambda runtime (`python -m lambdakit check-devcontainer`).
 
 devcontainer.json cannot read pyproject.toml, so the one place that names the Dev Container's Python is its
 build argument `PYTHON_VERSION` (`.devcontainer/devcontainer.json`, `build.args`); the Dockerfile builds FROM
@@ -11,14 +11,12 @@ Standard library only: the git hook may run it on any Python 3.11+.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 from lambdakit.core.errors import ConfigError
-from lambdakit.core.settings import REPO_ROOT, project_runtime
 
 DEVCONTAINER_JSON = Path(".devcontainer") / "devcontainer.json"
 DOCKERFILE = Path(".devcontainer") / "Dockerfile"
@@ -36,8 +34,9 @@ def read_jsonc(text: str) -> Any:
     return json.loads(_JSONC_TOKEN.sub(keep_strings, text))
 
 
-def python_version(repo: Path = REPO_ROOT) -> str | None:
-    """The Dev Container's Python (`build.args.PYTHON_VERSION`); None when there is no Dev Container."""
+def python_version(repo: Path, wanted: str) -> str | None:
+    """The Dev Container's Python (`build.args.PYTHON_VERSION`) in REPO; None when there is no Dev Container.
+    WANTED (`[tool.lambdakit] python`) is the example a missing argument's message gives."""
     path = repo / DEVCONTAINER_JSON
     if not path.is_file():
         return None
@@ -53,18 +52,18 @@ def python_version(repo: Path = REPO_ROOT) -> str | None:
     if not isinstance(version, str):
         raise ConfigError(
             f'{DEVCONTAINER_JSON} has no build.args.{VERSION_ARG} (e.g. "{VERSION_ARG}": '
-            f'"{project_runtime(repo).python}"): it names the Dev Container\'s Python, which must be '
+            f'"{wanted}"): it names the Dev Container\'s Python, which must be '
             "[tool.lambdakit] python in pyproject.toml."
         )
     return version
 
 
-def check(repo: Path = REPO_ROOT) -> str | None:
-    """Refuse a Dev Container whose Python is not `[tool.lambdakit] python`; return the version checked."""
-    version = python_version(repo)
+def check(wanted: str, repo: Path) -> str | None:
+    """Refuse a Dev Container in REPO whose Python is not WANTED (`[tool.lambdakit] python`); return the
+    version checked."""
+    version = python_version(repo, wanted)
     if version is None:
         return None
-    wanted = project_runtime(repo).python
     if version != wanted:
         raise ConfigError(
             f"{DEVCONTAINER_JSON} builds the Dev Container on Python {version} but pyproject.toml's "
@@ -81,17 +80,3 @@ def check(repo: Path = REPO_ROOT) -> str | None:
             "kit's does."
         )
     return version
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m lambdakit check-devcontainer", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "--repo", type=Path, default=REPO_ROOT, help="the project's folder (default: this one)"
-    )
-    args = parser.parse_args(argv)
-    version = check(args.repo)
-    if version is not None:
-        print(f"{DEVCONTAINER_JSON}: Python {version}, as [tool.lambdakit] python")
-    return 0

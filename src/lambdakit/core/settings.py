@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lambdakit.core import libraries, runtimes
+from lambdakit.core import libraries
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 IMAGE_CACHE_ROOT = "/cache"
@@ -56,24 +56,3 @@ def dev_cache_root(repo: Path = REPO_ROOT) -> Path:
 
 def build_dir(repo: Path = REPO_ROOT) -> Path:
     return repo / BUILD_DIRNAME
-
-
-def base_image(repo: Path = REPO_ROOT) -> str:
-    """LAMBDAKIT_BASE_IMAGE, else AWS's base of the project's runtime (public.ecr.aws/lambda/python:3.13)."""
-    from lambdakit.core import config  # config reads REPO_ROOT from here
-
-    return config.load(repo).base_image
-
-
-def project_runtime(repo: Path = REPO_ROOT) -> runtimes.Runtime:
-    """`[tool.lambdakit] python` (default 3.13): the Lambda runtime the image is built for."""
-    from lambdakit.core import config  # config reads REPO_ROOT from here
-
-    return config.load(repo).runtime
-
-
-def project_name(repo: Path = REPO_ROOT) -> str:
-    """`[tool.lambdakit] project` in pyproject.toml: prefixes image names, repositories and the stack."""
-    from lambdakit.core import config  # config reads REPO_ROOT from here
-
-    return config.load(repo).project

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdakit.core.errors import KitError
-from lambdakit.core.settings import REPO_ROOT, project_name
+from lambdakit.core.settings import REPO_ROOT
 
 LOCK_NAME = "assets.lock"
 VERSION = 1
@@ -224,9 +224,3 @@ def ecr_region(registry: str) -> str | None:
     """The region of an ECR registry host, None for any other registry."""
     match = ECR_HOST.match(registry)
     return match["region"] if match else None
-
-
-def local_repository(project: str | None = None) -> str:
-    from lambdakit.images import assets
-
-    return assets.repository_name(project or project_name())

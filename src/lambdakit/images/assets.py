@@ -17,12 +17,11 @@ nameless image, never a tag on a partial layer; a tag found on another layer is 
 
 A snapshot that found nothing to ship records `"assets": "none"` in report.json (and leaves no tarball):
 then there is no asset image to build, and `build`, `local`, `rehearse`, `deploy` and `bench` run without one
-(`required()` is the one place that decides).
+(`none_recorded()` is the one place that decides).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import signal
@@ -32,7 +31,7 @@ from typing import Any
 
 from lambdakit.console import human_bytes
 from lambdakit.core.errors import ImageBuildFailed
-from lambdakit.core.settings import build_dir, project_name
+from lambdakit.core.settings import build_dir
 from lambdakit.images import engine
 from lambdakit.snapshot import integrity, outputs, reaper
 
@@ -77,16 +76,6 @@ def none_recorded(report: Path | None = None) -> bool:
     return document is not None and document.get("assets") == outputs.NO_ASSETS
 
 
-def required(project: str | None = None) -> str | None:
-    """The asset image the function is built on (`<project>-assets:latest`), or None when the snapshot
-    recorded nothing to ship: then the build has no asset stage and the deploy no asset repository."""
-    return None if none_recorded() else f"{repository_name(project)}:{LATEST}"
-
-
-def repository_name(project: str | None = None) -> str:
-    return f"{project or project_name()}-assets"
-
-
 def content_tag(sha256: str) -> str:
     return sha256[:12]
 
@@ -96,17 +85,12 @@ def import_changes(sha256: str) -> list[str]:
     return [f"LABEL {SHA256_LABEL}={sha256} org.opencontainers.image.title=model-assets"]
 
 
-def build(
-    tarball: Path | None = None,
-    repository: str | None = None,
-    report: Path | None = None,
-) -> AssetImage:
+def build(tarball: Path, repository: str, report: Path | None = None) -> AssetImage:
     """Import the tarball as `<repository>:<sha12>` unless that tag exists, and point `:latest` at it.
+    REPOSITORY: the project's (`ProjectConfig.assets_repository`) or a test's own.
 
     The tarball must be whole per its manifest, and match REPORT (the snapshot's report.json) when given."""
-    tarball = tarball or default_tarball()
     sha256 = integrity.check_tarball(tarball, report)
-    repository = repository or repository_name()
     tag = content_tag(sha256)
     ref = f"{repository}:{tag}"
     layer = f"sha256:{sha256}"
@@ -139,42 +123,3 @@ def stop_with_parent() -> None:
 
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit assets", description=__doc__.splitlines()[0])
-    parser.add_argument("--tarball", type=Path, default=None, help="default: build/assets/assets.tar")
-    parser.add_argument("--report", type=Path, default=None, help="default: report.json beside the tarball")
-    parser.add_argument("--repository", default=None, help="default: <project>-assets")
-    parser.add_argument(
-        "--publish", action="store_true", help="push it under its content tag and pin it in assets.lock"
-    )
-    parser.add_argument(
-        "--registry",
-        default=None,
-        metavar="HOST[/PREFIX]",
-        help="with --publish: the registry (default: the account's ECR, through your AWS credentials)",
-    )
-    args = parser.parse_args(argv)
-    if args.registry and not args.publish:
-        parser.error("--registry needs --publish")
-    stop_with_parent()
-    tarball = args.tarball or default_tarball()
-    report = args.report or tarball.with_name(outputs.REPORT_NAME)
-    if args.tarball is None and none_recorded(report):
-        print(
-            f"nothing to build: the last snapshot found no file to ship ({report} says "
-            f'"assets": "{outputs.NO_ASSETS}"); `nox -s build` builds the function without an asset image'
-        )
-        return 0
-    image = build(tarball, args.repository, report=report)
-    print(f"asset image {image.ref} (also :{LATEST}); layer {image.layer}")
-    if args.publish:
-        from lambdakit.config import template
-        from lambdakit.images import pinned
-
-        architecture = template.load().target.architecture
-        entry, changed = pinned.publish(image, architecture, args.registry, pinned.snapshot_report(tarball))
-        state = "updated: commit it" if changed else "unchanged"
-        print(f"published {entry.reference}; assets.lock {state} ({architecture})")
-    return 0

@@ -17,7 +17,6 @@ with the caches in place takes seconds.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import logging
@@ -31,11 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdakit import console
-from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ConfigError, ToolMissing
-from lambdakit.core.settings import BASE_IMAGE_ENV, REPO_ROOT, build_dir, project_runtime
+from lambdakit.core.settings import REPO_ROOT, build_dir
 from lambdakit.images import emulation, engine, hostinstall
 from lambdakit.snapshot.tarball import sha256_of
 
@@ -75,9 +73,9 @@ def import_rootfs(tarball: Path, tag: str, architecture: str) -> None:
     engine.remove_image(f"{ROOTFS_REPOSITORY}:{tag}-imported")
 
 
-def stand_in_tag(python: str | None = None, architecture: str = "x86_64") -> str:
-    """`lambdakit/lambda-python:3.13`: the stand-in of the project's runtime (or PYTHON's)."""
-    return runtimes.RUNTIMES[python or project_runtime().python].stand_in_tag(architecture)
+def stand_in_tag(python: str, architecture: str = "x86_64") -> str:
+    """`lambdakit/lambda-python:3.13`: the stand-in of PYTHON's runtime (the project's `python`)."""
+    return runtimes.RUNTIMES[python].stand_in_tag(architecture)
 
 
 def suite_for(python: str) -> str:
@@ -246,13 +244,14 @@ def stage_context(context: Path, architecture: str, work: Path, interpreter: hos
 
 
 def build(
-    tag: str | None = None,
+    python: str,
     architecture: str = "x86_64",
-    python: str | None = None,
+    tag: str | None = None,
     rebuild: bool = False,
 ) -> str:
-    """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (the project's); return its tag."""
-    runtime = runtimes.RUNTIMES[python or project_runtime().python]
+    """Build (or reuse, by tag) the stand-in base of PYTHON's runtime (`[tool.lambdakit] python`, or the
+    torch baseline's own); return its tag."""
+    runtime = runtimes.RUNTIMES[python]
     tag = tag or runtime.stand_in_tag(architecture)
     if not rebuild and engine.image_exists(tag):
         found = engine.require_image(tag, "build it with `nox -s base-image`").labels or {}
@@ -279,22 +278,3 @@ def build(
         buildargs={"ROOTFS": rootfs_image, "PYTHON_VERSION": runtime.python, "RUNTIME": runtime.identifier},
     )
     return tag
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m lambdakit base-image", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--tag", default=None, help=f"image tag (default: {stand_in_tag()}[-arm64])")
-    parser.add_argument(
-        "--architecture", choices=sorted(ARCHITECTURES), default=None, help="default: template.yaml's"
-    )
-    parser.add_argument(
-        "--python", choices=sorted(runtimes.DEBIAN_SUITE), default=None, help="default: the project's"
-    )
-    parser.add_argument("--rebuild", action="store_true", help="build even when the tag exists")
-    args = parser.parse_args(argv)
-    architecture = args.architecture or template.load().target.architecture
-    tag = build(args.tag, architecture, args.python, rebuild=args.rebuild)
-    print(f"{BASE_IMAGE_ENV}={tag}")
-    return 0

@@ -1,18 +1,6 @@
-"""`python -m lambdakit build` (`nox -s build`): stage the function's build context, then `sam build`.
+"""The function image: its inputs resolved once, its context staged (images/staging.py), then `sam build`.
 
-The context (`build/function/`, the template's `DockerContext`) holds two folders the `Dockerfile` copies:
-
-* `deps/`: the `[packages]` of Pipfile.lock (runtime only), installed here with pip for the Lambda platform
-  (hash-checked, wheels only, bytecode compiled, mtime 0). Reinstalled only when the lock changes, so an
-  unchanged lock gives an unchanged layer;
-* `code/`: the function's packages (every package under `src/` but the kit's), the last and smallest layer.
-  A committed file `[tool.lambdakit] assets` names is not copied: the snapshot put it in the asset layer
-  (`/cache/code-assets/<path below src>`), and the code layer holds a symlink to it at its code path;
-* `Dockerfile`: the project's Dockerfile (the template's Metadata points here), its `CMD` set to
-  `[tool.lambdakit] handler` (so a function of its own package touches no kit file), without its asset stage
-  (`FROM ${ASSET_IMAGE} AS assets`, `COPY --from=assets`) when the snapshot found nothing to ship.
-
-`sam build --parameter-overrides BaseImage=... AssetImage=... NAME=...` then builds the image: the template's
+`sam build --parameter-overrides BaseImage=... AssetImage=... NAME=...` builds the image: the template's
 `DockerBuildArgs` take those parameters (`!Ref`), so the base (LAMBDAKIT_BASE_IMAGE) and the asset image's
 content tag are chosen per build without editing template.yaml. Any other build arg is the function's own:
 it takes the value of the environment variable of its name when that is set, else its parameter's default.
@@ -21,89 +9,39 @@ it takes the value of the environment variable of its name when that is set, els
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import hashlib
 import logging
 import os
-import re
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from lambdakit import console
-from lambdakit.config import template
 from lambdakit.config.target import ARCHITECTURES
 from lambdakit.config.template import Template
-from lambdakit.console import human_bytes
-from lambdakit.core import config, files, lock, proc, runtimes
+from lambdakit.core import config, proc, runtimes
 from lambdakit.core.errors import CommandFailed, ConfigError, ImageBuildFailed, ImageMissing
-from lambdakit.core.settings import (
-    BASE_IMAGE_ENV,
-    IMAGE_CACHE_ROOT,
-    REPO_ROOT,
-    VERBOSE_ENV,
-    base_image,
-    build_dir,
-    project_runtime,
-)
-from lambdakit.images import assets, baseimage, emulation, engine, hostinstall, pinned, sam, sizes
+from lambdakit.core.settings import VERBOSE_ENV
+from lambdakit.images import assets, engine, pinned, platform, sam, staging
+from lambdakit.images.platform import BaseImage
 
-KIT_PACKAGE = "lambdakit"  # lives in src/ beside the function, never ships
-SOURCE_DIR = REPO_ROOT / "src"
-RUNTIME_CATEGORIES = ("packages",)
-TASK_ROOT = (
-    "var/task"  # LAMBDA_TASK_ROOT, where Lambda's Python runtime imports the handler and its deps from
-)
-GLIBC_FLOOR = hostinstall.MANYLINUX_FLOOR
-SOURCE_DOCKERFILE = REPO_ROOT / "Dockerfile"  # the kit's one Dockerfile; the build stages it into the context
-# The asset stage of the Dockerfile: left out of the staged copy when the function has no asset image.
-ASSET_STAGE_RE = re.compile(r"^(FROM\s+\$\{?ASSET_IMAGE\}?\s.*|COPY\s+--from=assets\s.*)\n", re.M)
-# The Dockerfile's exec-form CMD: the staged copy names the configured handler there.
-CMD_RE = re.compile(r'^CMD\s*\[\s*"([^"]+)"\s*\]', re.M)
-# A committed file at least this big in the code layer is re-pushed at every code change: `build` suggests
-# moving it into the asset layer (`[tool.lambdakit] assets`).
-LARGE_FILE_BYTES = 50 * 1000**2
 KIT_BUILD_ARGS = ("BASE_IMAGE", "ASSET_IMAGE")
-# "glibc 2.41 3.13": the image's C library and Python, asked of the image itself.
-PLATFORM_PROBE = "import os, sys; print(os.confstr('CS_GNU_LIBC_VERSION'), '%d.%d' % sys.version_info[:2])"
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Staged:
-    """What the context holds, as digests of the two folders (equal digests, equal layers)."""
-
-    context: Path
-    deps_digest: str
-    code_digest: str
-    deps_reinstalled: bool
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the deps are installed for: the runtime's Python (and the image that compiles its bytecode),
-    the newest glibc the REAL Lambda base loads, and the architecture."""
-
-    interpreter: hostinstall.Interpreter
-    glibc: tuple[int, int] = GLIBC_FLOOR
-    architecture: str = "x86_64"
-
-    @property
-    def platforms(self) -> list[str]:
-        return hostinstall.manylinux_platforms(self.architecture, self.glibc)
-
-
-@dataclass(frozen=True)
 class BuildInputs:
-    """The images the Dockerfile starts from, as immutable references (no asset image: a function whose
-    snapshot found nothing to ship), and the function's own build args."""
+    """What the image is built from: the images the Dockerfile starts from, as immutable references (no
+    asset image: a function whose snapshot found nothing to ship), the function's own build args, and what
+    the project resolved once: the Lambda runtime (the deps' Python and glibc), the architecture and the
+    handler the image's CMD names. Nothing below reads them back from the base image's name."""
 
     base_image: str
     asset_image: str | None
+    runtime: runtimes.Runtime
+    architecture: str
+    handler: str
     function_args: Mapping[str, str] = field(default_factory=dict)
 
     def build_args(self) -> dict[str, str]:
@@ -115,137 +53,6 @@ class BuildInputs:
         return f"base {self.base_image}, assets {self.asset_image or 'none'}{own}"
 
 
-def context_dir(tpl: Template) -> Path:
-    return (tpl.path.parent / tpl.image.context).resolve()
-
-
-def stage(
-    context: Path,
-    target: Target,
-    source_dir: Path = SOURCE_DIR,
-    requirements: Sequence[str] | None = None,
-) -> Staged:
-    """Write deps/ and code/ into the build context; the Dockerfile's COPY lines read nothing else.
-
-    Each folder holds the full image path (`deps/var/task/...`) with every parent at mtime 0, and is copied
-    to `/`: a COPY into an existing folder would stamp that folder with the build's time, and the layer
-    digest would change at every build.
-    """
-    groups = (
-        hostinstall.index_groups(requirements)
-        if requirements is not None
-        else lock.locked_groups(RUNTIME_CATEGORIES)  # each package from the index the lock binds it to
-    )
-    # one work folder per context, so two contexts never share an install stamp
-    key = hashlib.sha256(str(context.resolve()).encode()).hexdigest()[:10]
-    work = build_dir() / "function-work" / f"{context.name}-{key}" / "deps"
-    deps = context / "deps" / TASK_ROOT
-    reinstalled = hostinstall.install(
-        deps,
-        groups,
-        work=work,
-        platforms=target.platforms,
-        interpreter=target.interpreter,
-        image_path=f"/{TASK_ROOT}",
-    )
-    code = context / "code" / TASK_ROOT
-    shutil.rmtree(code, ignore_errors=True)  # a package renamed or deleted since the last build must go
-    for package in code_packages(source_dir):
-        hostinstall.copy_package(
-            source_dir / package, code / package, f"/{TASK_ROOT}/{package}", target.interpreter
-        )
-    link_code_assets(code, config.code_asset_files(config.load(), source_dir))
-    hostinstall.normalise_tree(context / "code")
-    hostinstall.normalise_parents(deps, context / "deps")
-    return Staged(
-        context=context,
-        deps_digest=hostinstall.tree_digest(context / "deps"),
-        code_digest=hostinstall.tree_digest(context / "code"),
-        deps_reinstalled=reinstalled,
-    )
-
-
-def link_code_assets(code: Path, files: Sequence[str]) -> None:
-    """Replace each file `[tool.lambdakit] assets` names by a symlink into the asset layer (mtime 0, so the
-    layer stays reproducible): the function opens it at its code path, its bytes ship with the weights."""
-    for relative in files:
-        path = code / relative
-        if not path.is_file():
-            continue  # in a folder of src/ that is not a package: it never ships in the code layer
-        path.unlink()
-        path.symlink_to(f"{IMAGE_CACHE_ROOT}/{config.code_asset_image_path(relative)}")
-        os.utime(path, (0, 0), follow_symlinks=False)
-
-
-def large_code_files(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[tuple[str, int]]:
-    """(path below the code root, bytes) of every regular file in the code layer of at least THRESHOLD."""
-    found = []
-    for path in sorted(code.rglob("*")):
-        if path.is_file() and not path.is_symlink() and (size := path.stat().st_size) >= threshold:
-            found.append((path.relative_to(code).as_posix(), size))
-    return found
-
-
-def size_advice(code: Path, threshold: int = LARGE_FILE_BYTES) -> list[str]:
-    """One line per large committed file the code layer holds: a code change re-pushes it."""
-    return [
-        f"src/{relative} ({human_bytes(size)}) ships in the code layer, so every code change re-pushes it: "
-        f'add `assets = ["src/{relative}"]` to [tool.lambdakit] in pyproject.toml to move it into the '
-        "asset layer (then `nox -s snapshot && nox -s assets`)"
-        for relative, size in large_code_files(code, threshold)
-    ]
-
-
-def stage_dockerfile(
-    context: Path, dockerfile: Path, with_assets: bool, source: Path = SOURCE_DOCKERFILE
-) -> Path:
-    """Write the project's Dockerfile to DOCKERFILE in the context (its CMD the configured handler, without
-    its asset stage unless WITH_ASSETS) and return it. A template that points at the project's Dockerfile
-    itself (outside the context) builds from it as it is, which needs an asset image (and its own CMD)."""
-    dockerfile = Path(os.path.normpath(dockerfile))
-    if not dockerfile.is_relative_to(Path(os.path.normpath(context))):
-        if not with_assets:
-            raise ConfigError(
-                f"the function has no asset image (the snapshot found nothing to ship) but template.yaml's "
-                f"Metadata Dockerfile points at {dockerfile}, which has an asset stage: set `Dockerfile: "
-                "Dockerfile` (the copy `nox -s build` stages in the DockerContext), or run `nox -s assets`."
-            )
-        return dockerfile
-    text = with_handler(source.read_text(encoding="utf-8"), config.load().handler)
-    if not with_assets:
-        text = ASSET_STAGE_RE.sub("", text)
-    dockerfile.parent.mkdir(parents=True, exist_ok=True)
-    if not dockerfile.is_file() or dockerfile.read_text(encoding="utf-8") != text:
-        dockerfile.write_text(text, encoding="utf-8")
-    return dockerfile
-
-
-def with_handler(text: str, handler: str) -> str:
-    """TEXT with its last exec-form CMD naming HANDLER: the handler's one place is [tool.lambdakit], and
-    the Dockerfile stays the kit's. (The setting is `module.function` identifiers, checked when read: no
-    quote can reach the line.) A Dockerfile without such a CMD is left for `check_handler` to refuse."""
-    commands = list(CMD_RE.finditer(text))
-    if not commands:
-        return text
-    last = commands[-1]
-    return text[: last.start()] + f'CMD ["{handler}"]' + text[last.end() :]
-
-
-def code_packages(source_dir: Path = SOURCE_DIR, project: config.ProjectConfig | None = None) -> list[str]:
-    """Every package under src/ but the kit's: the handler's and any helper package of the function's."""
-    project = project or config.load()
-    packages = sorted(
-        p.name for p in source_dir.iterdir() if (p / "__init__.py").is_file() and p.name != KIT_PACKAGE
-    )
-    if project.handler_package not in packages:
-        raise ConfigError(
-            f"{source_dir} holds no package {project.handler_package!r} for [tool.lambdakit] handler = "
-            f"{project.handler!r}: put the function's code in src/{project.handler_package}/ (with an "
-            f"__init__.py) or name its handler in pyproject.toml."
-        )
-    return packages
-
-
 def function_build_args(tpl: Template) -> dict[str, str]:
     """The template's other build args: the environment variable of the arg's name, else the default."""
     return {
@@ -255,128 +62,59 @@ def function_build_args(tpl: Template) -> dict[str, str]:
     }
 
 
-def check_handler(dockerfile: Path, project: config.ProjectConfig | None = None) -> None:
-    """The image's CMD must name the configured handler: Lambda calls CMD, the kit's runs call the setting."""
-    handler = (project or config.load()).handler
-    try:
-        text = files.read_text(dockerfile, "save it as UTF-8 text and rebuild.")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{dockerfile} is missing; template.yaml's Metadata names it: restore it or fix "
-            "Metadata Dockerfile/DockerContext."
-        ) from None
-    commands = CMD_RE.findall(text)
-    if commands[-1:] != [handler]:
-        found = f'CMD ["{commands[-1]}"]' if commands else "no exec-form CMD"
-        raise ConfigError(
-            f'{dockerfile} has {found} but [tool.lambdakit] handler is {handler!r}: set CMD ["{handler}"] '
-            f"as its last line, so the image runs the handler the kit tests."
-        )
-
-
-def target_for(base: str, architecture: str) -> Target:
-    """The platform the deps are installed for on BASE (asked of the image when the engine has it).
-
-    The glibc is the older of the image's own and that of the AWS runtime the image is or stands in for:
-    the stand-in's Debian glibc (2.41) is newer than Amazon Linux 2023's (2.34), and a wheel that loads
-    locally but not on Lambda must be refused here, not found at the first cold start.
-    """
-    glibc, python, label, present = None, None, None, engine.image_exists(base)
-    if present:
-        image = engine.require_image(base, "")
-        check_architecture(base, str(image.attrs.get("Architecture", "")), architecture)
-        emulation.require(architecture)  # the probe (and the bytecode compiler) run the base's python3
-        label = (image.labels or {}).get(runtimes.RUNTIME_LABEL)
-        glibc, python = parse_platform(engine.run_once(base, ["python3", "-c", PLATFORM_PROBE]))
-    runtime = runtimes.for_image(base, label)
-    python = python or (runtime.python if runtime else None)
-    if python is None:
-        raise ConfigError(f"{base} has no python3 the kit can ask for its version; pick a Python base image.")
-    known = [value for value in (glibc, runtime.glibc if runtime else None) if value is not None]
-    interpreter = hostinstall.Interpreter(
-        python, compiler_image(base, python, architecture) if present else None
-    )
-    return Target(interpreter, min(known, default=GLIBC_FLOOR), architecture)
-
-
-def compiler_image(base: str, python: str, architecture: str) -> str:
-    """The image whose python3 compiles the bytecode: BASE, or when BASE runs here only under QEMU (ten times
-    slower), the host's stand-in of the same Python: bytecode does not depend on the architecture."""
-    if emulation.is_emulated(architecture) and python in runtimes.RUNTIMES:
-        sibling = runtimes.RUNTIMES[python].stand_in_tag(emulation.host_architecture())
-        if engine.image_exists(sibling):
-            return sibling
-    return base
-
-
-def check_architecture(base: str, image_architecture: str, architecture: str) -> None:
-    """template.yaml's Architectures and the base image's must agree: the deps are installed for one."""
-    expected = ARCHITECTURES[architecture].docker_platform.split("/")[1]
-    if image_architecture and image_architecture != expected:
-        other = "x86_64" if architecture == "arm64" else "arm64"
-        raise ConfigError(
-            f"{base} is an {image_architecture} image but template.yaml's Architectures is [{architecture}]: "
-            f"use a {architecture} base (offline: `nox -s base-image`, then export {BASE_IMAGE_ENV}="
-            f"{baseimage.stand_in_tag(architecture=architecture)}), or set Architectures to [{other}]."
-        )
-
-
-def project_target(architecture: str) -> Target:
-    """The target of the project's runtime as AWS documents it (no engine needed; bytecode only when the
-    host's Python is that version)."""
-    runtime = project_runtime()
-    return Target(hostinstall.Interpreter(runtime.python), runtime.glibc, architecture)
-
-
-def parse_platform(text: str) -> tuple[tuple[int, int] | None, str | None]:
-    """`glibc 2.36 3.13` → ((2, 36), "3.13")."""
-    match = re.search(r"glibc (\d+)\.(\d+) (\d+\.\d+)", text)
-    if match is None:
-        return None, None
-    return (int(match.group(1)), int(match.group(2))), match.group(3)
-
-
-def deprecation_notice(base: str, today: date | None = None) -> str | None:
-    """A warning when BASE is (or stands in for) a Lambda runtime AWS has deprecated, else None."""
-    label = None
-    if engine.image_exists(base):
-        label = (engine.require_image(base, "").labels or {}).get(runtimes.RUNTIME_LABEL)
-    runtime = runtimes.for_image(base, label)
-    if runtime is None or not runtime.deprecated(today or date.today()):
-        return None
-    return runtime.deprecation_notice(base)
-
-
 def resolve_inputs(
-    function_args: Mapping[str, str],
+    project: config.ProjectConfig,
+    tpl: Template,
     base: str | None = None,
     asset: str | None = None,
     architecture: str | None = None,
 ) -> BuildInputs:
-    """The base (LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content tag, both checked,
-    with the function's own build args (usually `function_build_args`). Without ASSET: the local asset
-    image, else the one assets.lock pins for ARCHITECTURE (default: template.yaml's), pulled by digest."""
-    base = base or base_image()
+    """The base (BASE, else the project's: LAMBDAKIT_BASE_IMAGE or AWS's) and the asset image at its content
+    tag, recorded for ARCHITECTURE (default: template.yaml's), with the project's runtime and handler and
+    the template's other build args. Without ASSET: the local asset image, else the one assets.lock pins
+    for the architecture, pulled by digest."""
+    resolved = BuildInputs(
+        base_image=base or project.base_image,
+        asset_image=None,
+        runtime=project.runtime,
+        architecture=architecture or tpl.target.architecture,
+        handler=project.handler,
+        function_args=function_build_args(tpl),
+    )
     if asset is None and assets.none_recorded():  # the snapshot found nothing to ship: no asset stage
-        if config.load().assets:
+        if project.assets:
             raise ConfigError(
                 "[tool.lambdakit] assets names files for the asset image, but the last snapshot recorded "
                 "none: run `nox -s snapshot` and `nox -s assets` again."
             )
-        return BuildInputs(base_image=base, asset_image=None, function_args=dict(function_args))
+        return resolved
     if asset is None:
-        architecture = architecture or template.load().target.architecture
-        asset = pinned.resolve(architecture)
+        asset = pinned.resolve(resolved.architecture, project.assets_repository)
         if asset is None:
             raise ImageMissing(
                 f"no asset image: none in the local engine and none pinned in assets.lock for "
-                f"{architecture}; run `nox -s snapshot` then `nox -s assets` (or restore assets.lock)"
+                f"{resolved.architecture}; run `nox -s snapshot` then `nox -s assets` "
+                "(or restore assets.lock)"
             )
     image = engine.require_image(asset, "run `nox -s assets` (after `nox -s snapshot`) to build it")
     sha256 = image.labels.get(assets.SHA256_LABEL)
     if sha256 and asset.endswith(f":{assets.LATEST}"):
         asset = f"{asset.rsplit(':', 1)[0]}:{assets.content_tag(sha256)}"
-    return BuildInputs(base_image=base, asset_image=asset, function_args=dict(function_args))
+    recorded = str(image.attrs.get("Architecture"))
+    return dataclasses.replace(resolved, asset_image=for_architecture(asset, recorded, resolved.architecture))
+
+
+def for_architecture(asset: str, recorded: str, architecture: str) -> str:
+    """`sam build` builds for the template's platform, and Docker then refuses a stage image recorded for
+    another: the asset image (data only, from `docker import`, RECORDED for the host's) gets a tag
+    recorded for ARCHITECTURE."""
+    arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
+    if recorded == arch:
+        return asset
+    repository, tag = asset.rsplit(":", 1)
+    if not engine.image_exists(f"{repository}:{tag}-{arch}"):
+        engine.as_architecture(asset, repository, f"{tag}-{arch}", arch)
+    return f"{repository}:{tag}-{arch}"
 
 
 def sam_build_argv(tpl: Template, inputs: BuildInputs, extra: Sequence[str] = ()) -> list[str]:
@@ -395,21 +133,22 @@ def sam_build_argv(tpl: Template, inputs: BuildInputs, extra: Sequence[str] = ()
 
 
 def build(
+    project: config.ProjectConfig,
     tpl: Template,
-    inputs: BuildInputs | None = None,
+    inputs: BuildInputs,
+    base: BaseImage,
     extra: Sequence[str] = (),
 ) -> str:
-    """Stage the context and run `sam build`; return the local tag SAM gave the image."""
-    inputs = inputs or resolve_inputs(function_build_args(tpl), architecture=tpl.target.architecture)
-    context = context_dir(tpl)
-    dockerfile = stage_dockerfile(context, context / tpl.image.dockerfile, inputs.asset_image is not None)
-    check_handler(dockerfile)
-    _check_base(inputs.base_image)
-    warn_deprecated(inputs.base_image)
-    target = target_for(inputs.base_image, tpl.target.architecture)
-    inputs = assets_for(inputs, target.architecture)
-    staged = stage(context, target)
-    for advice in size_advice(staged.context / "code" / TASK_ROOT):
+    """Check the base (BASE: `platform.inspect`'s of the inputs' base), stage the context, run `sam build`;
+    return the local tag SAM gave the image."""
+    wheels = platform.for_build(base, inputs.runtime, inputs.architecture)
+    folder = staging.context_dir(tpl)
+    dockerfile = staging.stage_dockerfile(
+        folder, folder / tpl.image.dockerfile, inputs.asset_image is not None, inputs.handler
+    )
+    staging.check_handler(dockerfile, inputs.handler)
+    staged = staging.stage(folder, wheels, project)
+    for advice in staged.advice:
         log.warning(advice)
     log.info(
         "deps %s (%s), code %s; %s",
@@ -418,11 +157,12 @@ def build(
         staged.code_digest[:12],
         inputs.describe(),
     )
+    argv = sam_build_argv(tpl, inputs, extra)
     image = tpl.image.local_image
     try:
         with engine.replacing(image), console.progress(f"sam build {image}") as bar:
             proc.follow(
-                sam_build_argv(tpl, inputs, extra),
+                argv,
                 "sam build",
                 lambda line: sam.show_build_line(line, bar),
                 env=sam.environment(),
@@ -433,18 +173,9 @@ def build(
     return image
 
 
-def assets_for(inputs: BuildInputs, architecture: str) -> BuildInputs:
-    """`sam build` builds for the template's platform, and Docker then refuses a stage image recorded for
-    another: the asset image (data only, from `docker import`) gets a tag recorded for ARCHITECTURE."""
-    if inputs.asset_image is None:
-        return inputs
-    arch = ARCHITECTURES[architecture].docker_platform.split("/")[1]
-    if str(engine.require_image(inputs.asset_image, "run `nox -s assets`").attrs.get("Architecture")) == arch:
-        return inputs
-    repository, tag = inputs.asset_image.rsplit(":", 1)
-    if not engine.image_exists(f"{repository}:{tag}-{arch}"):
-        engine.as_architecture(inputs.asset_image, repository, f"{tag}-{arch}", arch)
-    return dataclasses.replace(inputs, asset_image=f"{repository}:{tag}-{arch}")
+def wheel_platform(inputs: BuildInputs) -> platform.WheelPlatform:
+    """What pip installs the deps for on the inputs' base (for `build_image`, which checks the base)."""
+    return platform.wheel_platform(platform.inspect(inputs.base_image), inputs.runtime, inputs.architecture)
 
 
 def build_image(
@@ -456,9 +187,9 @@ def build_image(
 ) -> str:
     """The same build without SAM (Docker SDK, classic builder), for tests and benchmarks; returns the tag.
     Without DOCKERFILE, the project's is staged into the context (without its asset stage if need be)."""
-    _check_base(inputs.base_image)
-    dockerfile = dockerfile or stage_dockerfile(
-        context, context / "Dockerfile", inputs.asset_image is not None
+    platform.check(platform.inspect(inputs.base_image), inputs.runtime, inputs.architecture)
+    dockerfile = dockerfile or staging.stage_dockerfile(
+        context, context / "Dockerfile", inputs.asset_image is not None, inputs.handler
     )
     engine.build(
         context,
@@ -470,33 +201,14 @@ def build_image(
     return tag
 
 
-def warn_deprecated(base: str) -> None:
-    notice = deprecation_notice(base)
-    if notice is not None:
-        log.warning(notice)
-
-
-def _check_base(base: str) -> None:
-    if engine.image_exists(base):
-        return
-    if base.startswith("lambdakit/"):
-        raise ImageMissing(f"The base image {base} is not built; run `nox -s base-image` first.")
-    log.warning(
-        "%s is not in the local engine: Docker will pull it. Offline, run `nox -s base-image` and "
-        "`export %s=%s` instead.",
-        base,
-        BASE_IMAGE_ENV,
-        baseimage.stand_in_tag(),
-    )
-
-
 FUNCTION_LAYERS = ("assets", "deps", "code")  # the Dockerfile's COPY layers above the base, in order
 
 
-def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]:
-    """(role, short digest, bytes) per layer: the base's layers, then assets, deps and code."""
+def layer_table(tag: str, base: BaseImage | None = None) -> list[tuple[str, str, int]]:
+    """(role, short digest, bytes) per layer: the base's layers (BASE as inspected), then assets, deps and
+    code."""
     layers = engine.layers(tag)
-    base_count = len(engine.layers(base)) if base and engine.image_exists(base) else 0
+    base_count = base.layer_count if base else 0
     top = len(layers) - base_count
     roles = ["base"] * base_count + list(
         FUNCTION_LAYERS[-top:] if 0 < top <= len(FUNCTION_LAYERS) else [""] * top
@@ -505,31 +217,3 @@ def layer_table(tag: str, base: str | None = None) -> list[tuple[str, str, int]]
         (role or layer.created_by, layer.diff_id.split(":")[-1][:12], layer.size)
         for role, layer in zip(roles, layers, strict=True)
     ]
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit build", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--base-image", default=None, help=f"default: ${BASE_IMAGE_ENV}, else AWS's of the project's python"
-    )
-    parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
-    parser.add_argument("--stage-only", action="store_true", help="write build/function/ and stop")
-    args, extra = parser.parse_known_args(argv)
-    tpl = template.load()
-    if args.stage_only:
-        staged = stage(context_dir(tpl), project_target(tpl.target.architecture))
-        print(f"staged {staged.context} (deps {staged.deps_digest[:12]}, code {staged.code_digest[:12]})")
-        return 0
-    inputs = resolve_inputs(
-        function_build_args(tpl), args.base_image, args.asset_image, tpl.target.architecture
-    )
-    tag = build(tpl, inputs, extra)
-    print(f"\nfunction image {tag} ({inputs.describe()}):")
-    rows = layer_table(tag, inputs.base_image)
-    for role, digest, size in rows:
-        print(f"  {role:<8} {digest}  {console.human_bytes(size):>9}")
-    above = sum(size for role, _, size in rows if role != "base")
-    total = sum(size for *_, size in rows)
-    print(f"  total {console.human_bytes(total)}, above the base {console.human_bytes(above)}")
-    sizes.show(sizes.survey(context_dir(tpl) / "deps" / TASK_ROOT, rows))  # per package, GPU advice
-    return 0

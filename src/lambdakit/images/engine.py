@@ -36,6 +36,7 @@ from lambdakit.core.errors import (
     DockerUnavailable,
     ImageBuildFailed,
     ImageMissing,
+    PushFailed,
 )
 
 # Read timeouts (the longest silence allowed while waiting for an answer), one per kind of call.
@@ -104,6 +105,17 @@ def image_exists(tag: str) -> bool:
     except docker.errors.APIError as exc:
         raise DockerUnavailable(f"The engine failed to look up {tag}: {first_line(exc)}") from exc
     return True
+
+
+def image_attrs(tag: str) -> dict[str, Any] | None:
+    """TAG's `docker inspect` (one call), or None when the engine does not have it."""
+    try:
+        with answering(f"looking up {tag}"):
+            return dict(client().images.get(tag).attrs)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError as exc:
+        raise DockerUnavailable(f"The engine failed to look up {tag}: {first_line(exc)}") from exc
 
 
 def require_image(tag: str, fix: str) -> Any:
@@ -699,3 +711,47 @@ def pull_by_digest(
     if state["error"]:
         raise ImageMissing(f"docker pull {reference} failed: {state['error']}")
     return require_image(reference, "the pull reported success but the engine has no such image; retry")
+
+
+# Registries: what images/push.py needs of the engine, its errors as one-line `PushFailed`s.
+
+
+def registry_digest(reference: str, auth: Mapping[str, str] | None = None) -> str | None:
+    """The manifest digest the registry holds for REFERENCE, or None when it has no such tag."""
+    try:
+        answer = client().api.inspect_distribution(reference, auth_config=dict(auth or {}) or None)
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.APIError as exc:
+        if "not found" in str(exc).lower() or "unknown" in str(exc).lower():
+            return None
+        raise PushFailed(f"cannot query {reference} in the registry: {first_line(exc)}") from exc
+    return str(answer["Descriptor"]["digest"])
+
+
+def registry_login(registry: str, username: str, password: str) -> None:
+    """`docker login` for the pushes of this process (the engine keeps the credentials per registry)."""
+    try:
+        client().login(username=username, password=password, registry=registry, reauth=True)
+    except docker.errors.APIError as exc:
+        raise PushFailed(f"docker login to {registry} failed: {first_line(exc)}") from exc
+
+
+@contextlib.contextmanager
+def pushing(
+    local_image: str, remote: str, tag: str, auth: Mapping[str, str] | None = None
+) -> Iterator[Iterator[Mapping[str, Any]]]:
+    """Docker's push stream of LOCAL_IMAGE as REMOTE:TAG (REMOTE = registry/repository). The remote tag is
+    needed for the push only: it is removed afterwards, the image keeps its local tags."""
+    docker_client = client()
+    reference = f"{remote}:{tag}"
+    try:
+        docker_client.images.get(local_image).tag(remote, tag)
+        yield docker_client.api.push(
+            remote, tag, auth_config=dict(auth or {}) or None, stream=True, decode=True
+        )
+    except docker.errors.APIError as exc:
+        raise PushFailed(f"pushing {reference} failed: {first_line(exc)}") from exc
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.images.remove(reference, noprune=True)

@@ -27,6 +27,8 @@ from lambdakit.core import proc
 from lambdakit.images import engine
 
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+# What a copied source package leaves behind, at any depth: caches and hidden files never ship.
+COPY_IGNORED = ("__pycache__", "*.pyc", ".*")
 MANYLINUX_FLOOR = (2, 17)  # manylinux2014: the oldest wheels pip is asked for (every Lambda base loads them)
 COMPILE_MOUNT = "/lambdakit-compile"
 # Run by the image's python3: the same hash-based, never re-validated bytecode as `compile_bytecode`.
@@ -282,11 +284,23 @@ def normalise_parents(path: Path, top: Path) -> None:
 
 
 def copy_package(
-    source: Path, target: Path, image_path: str | None = None, interpreter: Interpreter = HOST
+    source: Path,
+    target: Path,
+    image_path: str | None = None,
+    interpreter: Interpreter = HOST,
+    links: Mapping[str, str] | None = None,
 ) -> None:
-    """Copy a source package without caches, compiled as an install would be (IMAGE_PATH: where it lands)."""
+    """Copy a source package without caches, compiled as an install would be (IMAGE_PATH: where it lands).
+    LINKS maps files below the package to where they point instead (symlinks at mtime 0, so the layer stays
+    reproducible); a name the copy does not hold is passed over."""
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*COPY_IGNORED))
+    for relative, destination in (links or {}).items():
+        path = target / relative
+        if path.is_file():
+            path.unlink()
+            path.symlink_to(destination)
+            os.utime(path, (0, 0), follow_symlinks=False)
     interpreter.compile(target, image_path)
 
 

@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()  # one warning per image and lock entry, however many callers ask
 
 
-def resolve(architecture: str, project: str | None = None, lock_path: Path | None = None) -> str | None:
-    """The asset image to build on (a local reference at its content tag), or None when there is none."""
-    repository = assetlock.local_repository(project)
+def resolve(architecture: str, repository: str, lock_path: Path | None = None) -> str | None:
+    """The asset image to build on (a local reference at its content tag in REPOSITORY, the project's
+    `ProjectConfig.assets_repository`), or None when there is none."""
     lock = assetlock.read(lock_path)
     entry = lock.get(architecture) if lock else None
     local = local_image(repository)
@@ -163,17 +163,14 @@ def pin(
 def publish(
     image: assets.AssetImage,
     architecture: str,
-    registry: str | None = None,
+    registry: str,
+    auth: Mapping[str, str] | None = None,
     report: Mapping[str, Any] | None = None,
     lock_path: Path | None = None,
 ) -> tuple[Entry, bool]:
-    """Push IMAGE to REGISTRY (`HOST[/PREFIX]`; default: the account's ECR, through the caller's AWS
-    credentials) under its content tag, then pin it in the lock."""
-    if registry is None:
-        host, auth = _ecr(image.repository)
-    else:
-        host, auth = registry.rstrip("/"), None
-    remote = f"{host}/{image.repository}"
+    """Push IMAGE to REGISTRY (`HOST[/PREFIX]`: the account's ECR, whose AUTH the caller got, or any other
+    the engine may push to) under its content tag, then pin it in the lock."""
+    remote = f"{registry.rstrip('/')}/{image.repository}"
     pushed = push.push(image.ref, remote, image.tag, auth, skip_existing=True)
     log.info(pushed.summary())
     return pin(image.ref, remote, pushed.digest, architecture, report, lock_path)
@@ -182,18 +179,3 @@ def publish(
 def snapshot_report(tarball: Path | None = None) -> dict[str, Any] | None:
     """The snapshot's report.json beside the tarball (its summary goes into the lock), or None."""
     return assets.last_report((tarball or assets.default_tarball()).with_name(outputs.REPORT_NAME))
-
-
-def _ecr(repository: str) -> tuple[str, dict[str, str]]:
-    """The account's ECR registry (region as deploy resolves it), the repository created as deploy does."""
-    import boto3
-
-    from lambdakit.aws import config as aws_config
-    from lambdakit.aws import deploy, ecr
-
-    session = boto3.Session(region_name=aws_config.load(None).resolve_region())
-    deploy.caller_account(session)  # no credentials: the one-line error deploy gives
-    client = session.client("ecr")
-    ecr.ensure_repository(client, repository)
-    registry = ecr.login(client)
-    return registry.host, registry.auth_config

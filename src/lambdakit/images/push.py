@@ -7,13 +7,10 @@ went up or that the layer was already there; `PushReport` keeps both, and the ma
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import docker.errors
 
 from lambdakit import console
 from lambdakit.core.errors import PushFailed
@@ -47,23 +44,12 @@ class PushReport:
 
 def remote_digest(reference: str, auth: Mapping[str, str] | None = None) -> str | None:
     """The manifest digest the registry holds for REFERENCE, or None when it has no such tag."""
-    try:
-        answer = engine.client().api.inspect_distribution(reference, auth_config=dict(auth or {}) or None)
-    except docker.errors.NotFound:
-        return None
-    except docker.errors.APIError as exc:
-        if "not found" in str(exc).lower() or "unknown" in str(exc).lower():
-            return None
-        raise PushFailed(f"cannot query {reference} in the registry: {engine.first_line(exc)}") from exc
-    return str(answer["Descriptor"]["digest"])
+    return engine.registry_digest(reference, auth)
 
 
 def login(registry: str, username: str, password: str) -> None:
     """`docker login` for the pushes of this process (the engine keeps the credentials per registry)."""
-    try:
-        engine.client().login(username=username, password=password, registry=registry, reauth=True)
-    except docker.errors.APIError as exc:
-        raise PushFailed(f"docker login to {registry} failed: {engine.first_line(exc)}") from exc
+    engine.registry_login(registry, username, password)
 
 
 def push(
@@ -82,19 +68,11 @@ def push(
     if skip_existing and (existing := remote_digest(report.image, auth)) is not None:
         report.digest, report.skipped = existing, True
         return report
-    docker_client = engine.client()
-    try:
-        docker_client.images.get(local_image).tag(remote, tag)
-        stream = docker_client.api.push(
-            remote, tag, auth_config=dict(auth or {}) or None, stream=True, decode=True
-        )
-        with console.progress(f"push {report.image}", unit="bytes") as bar:
-            fold(stream, report, bar)
-    except docker.errors.APIError as exc:
-        raise PushFailed(f"pushing {report.image} failed: {engine.first_line(exc)}") from exc
-    finally:  # the remote name was only needed for the push; the image keeps its local tags
-        with contextlib.suppress(docker.errors.APIError):
-            docker_client.images.remove(report.image, noprune=True)
+    with (
+        engine.pushing(local_image, remote, tag, auth) as stream,
+        console.progress(f"push {report.image}", unit="bytes") as bar,
+    ):
+        fold(stream, report, bar)
     if not report.digest:
         raise PushFailed(f"pushing {report.image} ended without a digest; check the registry and retry")
     log.info(report.summary())

@@ -22,7 +22,7 @@ from typing import Any
 from lambdakit.config.target import Target
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.runtime import emulator
-from lambdakit.runtime.environment import ExecutionEnvironment, Function, plan_for
+from lambdakit.runtime.environment import ExecutionEnvironment, Function, container_name, plan_for
 
 CONTAINER_LABEL = "io.lambdakit.measure"
 START_TIMEOUT_S = 180.0
@@ -82,11 +82,13 @@ def run(
     limits: Target,
     phases: Sequence[Phase],
     client_image: str,
+    container_prefix: str,
     start_timeout_s: float = START_TIMEOUT_S,
     probe: Sequence[str] | None = None,
     environment: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """One fresh, Lambda-faithful environment of IMAGE; the first phase's first invoke is the cold start.
+    """One fresh, Lambda-faithful environment of IMAGE, its containers named under CONTAINER_PREFIX (the
+    project's); the first phase's first invoke is the cold start.
 
     PROBE, if given, runs in the function container after the memory was read (e.g. to ask how many
     threads its runtime chose under this CPU quota); its output is kept as `probe_output`. ENVIRONMENT adds
@@ -96,7 +98,8 @@ def run(
     steps = [{"name": p.name, "event": p.event, "count": p.count} for p in phases]
     plan = plan_for(steps, limits, start_timeout_s)
     function = Function(image, limits, environment=dict(environment or {}), labels={CONTAINER_LABEL: "1"})
-    with ExecutionEnvironment.start(function, plan=plan, client_image=client_image) as env:
+    name = container_name(container_prefix)
+    with ExecutionEnvironment.start(function, name, plan=plan, client_image=client_image) as env:
         outcome = env.plan_result(start_timeout_s + sum(p.count for p in phases) * plan["invoke_timeout_s"])
         oom = env.oom_killed()
         if "error" in outcome:

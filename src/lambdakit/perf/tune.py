@@ -1,4 +1,4 @@
-"""`python -m lambdakit tune` (`nox -s tune`): the local counterpart of AWS Lambda Power Tuning.
+"""Local Power Tuning (`commands/tune.py` is its command): the local counterpart of AWS Lambda Power Tuning.
 
 Runs the function image in the Lambda-faithful container at several MemorySize values (CPU =
 MemorySize/1769, as Lambda gives it): a few fresh containers for the cold start, then N warm invokes of one
@@ -14,11 +14,9 @@ containers on the same cores. The output says so; use it to compare sizes, then 
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import difflib
 import io
-import json
 import logging
 import math
 import statistics
@@ -35,10 +33,8 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from lambdakit import console
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA, Target
-from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
-from lambdakit.core.settings import REPO_ROOT, base_image, build_dir
-from lambdakit.images import emulation, engine
+from lambdakit.core.settings import REPO_ROOT
 from lambdakit.perf import measure, pricing, stats
 
 DEFAULT_MEMORY = (512, 1024, LAMBDA.mb_per_vcpu, 3008)  # 1769 MB: one full vCPU
@@ -234,11 +230,22 @@ def measure_sizes(
     invokes: int,
     cold_starts: int,
     client_image: str,
+    container_prefix: str,
 ) -> list[Point]:
-    """Per size: COLD_STARTS fresh containers, then one with warm invokes; a step of the bar each."""
+    """Per size: COLD_STARTS fresh containers, then one with warm invokes; a step of the bar each. The
+    containers are named under CONTAINER_PREFIX (the project's)."""
     with console.progress("tune", total=len(sizes) * (cold_starts + 1)) as bar:
         return [
-            measure_size(image, limits.with_memory(size), event, invokes, cold_starts, client_image, bar)
+            measure_size(
+                image,
+                limits.with_memory(size),
+                event,
+                invokes,
+                cold_starts,
+                client_image,
+                container_prefix,
+                bar,
+            )
             for size in sizes
         ]
 
@@ -250,13 +257,14 @@ def measure_size(
     invokes: int,
     cold_starts: int,
     client_image: str,
+    container_prefix: str,
     bar: console.Bar,
 ) -> Point:
     memory_mb = at_size.memory_mb
     colds = []
     for index in range(cold_starts):
         bar.update(note=f"tune: {memory_mb} MB, cold start {index + 1}/{cold_starts}")
-        run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image)
+        run = measure.run(image, at_size, [measure.Phase("cold", event, 1)], client_image, container_prefix)
         colds.append(run.cold_start_ms)
         bar.advance()
         log.info("%d MB: cold start %d/%d: %.0f ms", memory_mb, index + 1, cold_starts, run.cold_start_ms)
@@ -266,7 +274,7 @@ def measure_size(
         measure.Phase("warmup", event, 5),
         measure.Phase("warm", event, invokes),
     ]
-    run = measure.run(image, at_size, phases, client_image)
+    run = measure.run(image, at_size, phases, client_image, container_prefix)
     bar.advance()
     warm = run.phases["warm"]
     point = point_from(memory_mb, run.cpus, warm.duration_ms or warm.round_trip_ms, colds, run.peak_memory_mb)
@@ -411,91 +419,3 @@ def print_results(document: dict[str, Any], console: Console) -> None:
         )
     for warning in document["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit tune", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--memory",
-        default=",".join(map(str, DEFAULT_MEMORY)),
-        help="comma-separated MemorySize values in MB (default 512,1024,1769,3008)",
-    )
-    parser.add_argument("--invokes", type=int, default=100, help="warm invokes per size (default 100)")
-    parser.add_argument("--cold-starts", type=int, default=3, help="fresh containers per size (default 3)")
-    parser.add_argument(
-        "--event",
-        type=Path,
-        default=None,
-        help="event file (default events/single.json, else the first sample event)",
-    )
-    parser.add_argument("--image", default=None, help="function image (default: the one `nox -s build` tags)")
-    parser.add_argument(
-        "--safety", type=float, default=3.0, help="Timeout = p99 x this, at least the cold start"
-    )
-    parser.add_argument(
-        "--balanced-weight", type=float, default=0.5, help="cost's weight in `balanced` (0-1)"
-    )
-    parser.add_argument("--strategy", choices=STRATEGIES, default="balanced", help="what --apply writes")
-    parser.add_argument("--apply", action="store_true", help="write MemorySize/Timeout into template.yaml")
-    parser.add_argument("--template", type=Path, default=template.TEMPLATE, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=None, help="default: build/tune/")
-    args = parser.parse_args(argv)
-    sizes = _sizes(args.memory)
-    if args.invokes < 1 or args.cold_starts < 1:
-        raise ConfigError("--invokes and --cold-starts must be at least 1.")
-    tpl = template.load(args.template)
-    limits = tpl.target
-    emulation.require_native(limits.architecture, "tune MemorySize wrongly")
-    image = args.image or tpl.image.local_image
-    engine.require_image(image, "run `nox -s build` first (or pass --image)")
-    event = events_reader.read(args.event or default_event())
-    console = Console()
-    out = args.out or build_dir() / "tune"
-    points = measure_sizes(
-        image,
-        limits,
-        sizes,
-        event,
-        args.invokes,
-        args.cold_starts,
-        base_image(),
-    )
-    document = results_document(
-        points,
-        limits.architecture,
-        args.safety,
-        args.balanced_weight,
-        image,
-        event,
-        args.invokes,
-        args.cold_starts,
-        snapstart=limits.snapstart_on,
-    )
-    document["plot"] = str(plot(points, limits.architecture, out / "tune.png"))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print_results(document, console)
-    console.print(f"wrote {out / 'results.json'} and {document['plot']}")
-    if args.apply:
-        choice = document["recommendations"][args.strategy]
-        changed = apply(args.template, choice["memory_mb"], choice["timeout_s"])
-        console.print(
-            f"{args.template}: " + ("; ".join(changed) if changed else "already set, nothing to change")
-        )
-    return 0
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(
-            f"--memory takes comma-separated whole MB values such as 512,1024, got {text!r}."
-        ) from None
-    if not sizes:
-        raise ConfigError("--memory needs at least one size.")
-    for size in sizes:
-        LAMBDA.check_range("MemorySize", size)
-    return sorted(set(sizes))

@@ -1,20 +1,16 @@
-"""`python -m lambdakit dev [EVENT ...]` (`nox -s dev`): run events through the configured handler, no Docker.
+"""The dev loop's handler runner (`commands/dev.py` is `python -m lambdakit dev`): events through a handler
+imported by name in this process, once, as a Lambda execution environment does (the first event pays the
+import, the others reuse it).
 
-The handler is `[tool.lambdakit] handler` (default `inference.handler.lambda_handler`), imported by name in
-this process, once: like a Lambda execution environment, the first event pays the import (the cold start)
-and the others reuse it. EVENT is a file, `-` (stdin) or inline JSON; without EVENTs, every `events/*.json`.
-
-Prints each response as JSON. Exit status: 0 when every event succeeded, 1 when an event is broken (not
-one JSON document in UTF-8: one line, and the other events still run), the handler raised or answered an
-error (`statusCode` >= 400, or a top-level `error`), 2 when the handler cannot be found, imported or called
-with (event, context). An exception from the user's code shows as their traceback (the kit's and the import
-machinery's frames left out) and one line from the kit. Standard library only, so it runs in any environment
-that holds the function's own packages; the kit's other commands never import the function.
+Prints each response as JSON; `run` returns 0 when every event succeeded, 1 when an event is broken (one
+line, the other events still run), the handler raised or answered an error. An exception from the user's
+code shows as their traceback (the kit's and the import machinery's frames left out) and one line from the
+kit. Standard library only, so it runs in any environment that holds the function's own packages; the kit's
+other commands never import the function.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import inspect
 import json
@@ -31,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdakit.config.target import LAMBDA
-from lambdakit.core import config, events, settings
+from lambdakit.core import events, settings
 from lambdakit.core.errors import BrokenEvent, ConfigError, HandlerFailed
 
 Handler = Callable[[Any, Any], Any]
@@ -239,15 +235,3 @@ def run_one(handler: Handler, source: str, event: Any, function_name: str) -> in
     failed = is_error_response(response)
     print(f"# {source}: {'error response' if failed else 'ok'} in {took:.1f} ms", file=sys.stderr)
     return int(failed)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit dev", description=__doc__.splitlines()[0])
-    parser.add_argument("events", nargs="*", help="event files, '-' or inline JSON (default: events/*.json)")
-    parser.add_argument("--handler", default=None, help="module.function (default: [tool.lambdakit] handler)")
-    args = parser.parse_args(argv)
-    project = config.load()
-    source = str(settings.REPO_ROOT / "src")
-    if source not in sys.path:  # the function lives in src/ beside the kit: no PYTHONPATH needed
-        sys.path.insert(0, source)
-    return run(args.handler or project.handler, args.events or default_events(), project.project)

@@ -13,11 +13,12 @@
 * the answers are read by `lambdakit.runtime.emulator` (log lines, verdict); peak memory comes from the
   container's cgroup, read inside the container (the emulator's own `Max Memory Used` is not measured).
 
-    with ExecutionEnvironment.start(image, limits) as env:
+    with ExecutionEnvironment.start(Function(image, limits), container_name(project.container_prefix)) as env:
         answer = env.invoke({"text": "hi"})
         env.peak_memory_bytes()
 
-Containers are named after the caller's NAME (the project's name by default) and removed on every exit path.
+Containers are named by the caller (`container_name(ProjectConfig.container_prefix)`: several checkouts share
+one engine) and removed on every exit path.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 from lambdakit.config import template
 from lambdakit.config.target import Target
 from lambdakit.core.errors import ContainerFailed, EmulatorFailed
-from lambdakit.core.settings import LOCAL_REGION, project_name
+from lambdakit.core.settings import LOCAL_REGION
 from lambdakit.images import engine
 from lambdakit.runtime import emulator
 
@@ -61,6 +62,11 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         peaks.append(int(found.group(1)) * 1024)
 print(max(peaks) if peaks else "")
 """
+
+
+def container_name(prefix: str) -> str:
+    """A fresh container name under PREFIX (the project's `container_prefix`)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def lambda_environment(
@@ -196,13 +202,13 @@ class ExecutionEnvironment:
     def start(
         cls,
         function: Function,
-        name: str | None = None,
+        name: str,
         plan: dict[str, Any] | None = None,
         client_image: str | None = None,
     ) -> ExecutionEnvironment:
-        """Start the client (running PLAN, else idle), then the function in its network namespace."""
+        """Start the client (`NAME-client`, running PLAN, else idle), then the function (NAME) in its network
+        namespace."""
         engine.require_image(function.image, "run `nox -s build` first")
-        name = name or f"{project_name()}-lambda-{uuid.uuid4().hex[:8]}"
         command = json.dumps(plan) if plan is not None else "idle"
         client_image = client_image or function.image
         client = engine.start_container(client_options(function, client_image, f"{name}-client", command))

@@ -1,4 +1,4 @@
-"""`python -m lambdakit local` (`nox -s local`): run the function image locally, over the sample events.
+"""Run the function image locally over the sample events (`commands/local.py` is `python -m lambdakit local`).
 
 * Default: `sam local invoke InferenceFunction -e EVENT` for each event (extra arguments go to SAM).
 * `--faithful`: run the image the way Lambda runs it, on the function's target (`config/target.py`: Lambda's
@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
@@ -26,18 +25,21 @@ from typing import Any
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core import config, proc
 from lambdakit.core import events as events_reader
+from lambdakit.core import proc
 from lambdakit.core.errors import BrokenEvent, CheckpointUnavailable, EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
 from lambdakit.images import emulation, sam
 from lambdakit.runtime import explain, restore
-from lambdakit.runtime.environment import LAMBDA_UID, ExecutionEnvironment, Function, Invocation
+from lambdakit.runtime.environment import (
+    LAMBDA_UID,
+    ExecutionEnvironment,
+    Function,
+    Invocation,
+    container_name,
+)
 
 EVENTS_DIR = REPO_ROOT / "events"
-
-
-# --- the command -----------------------------------------------------------------------------------------
 
 
 def sample_events(paths: Sequence[str] = ()) -> list[Path]:
@@ -107,13 +109,18 @@ def run_sam_local(
 
 
 def run_faithful(
-    image: str, limits: Target, events: Sequence[Path], platform: str | None = None
+    image: str,
+    limits: Target,
+    events: Sequence[Path],
+    container_prefix: str,
+    platform: str | None = None,
 ) -> tuple[list[Invocation], dict[str, Any]]:
-    """Invoke each event in one warm environment (the first invoke is the cold start); results and stats."""
+    """Invoke each event in one warm environment (the first invoke is the cold start), its containers named
+    under CONTAINER_PREFIX (the project's); results and stats."""
     function = Function(
         image, limits, environment=emulation.environment(limits.architecture), platform=platform
     )
-    with ExecutionEnvironment.start(function) as env:
+    with ExecutionEnvironment.start(function, container_name(container_prefix)) as env:
         results = []
         for event in events:
             result = env.invoke(event.read_bytes(), name=event.name)
@@ -133,14 +140,15 @@ def run_faithful(
     return results, stats
 
 
-def run_snapstart(image: str, limits: Target, events: Sequence[Path], name: str) -> int:
-    """The faithful run, then the restored one over the same events: 0 when every answer is the same."""
+def run_snapstart(image: str, limits: Target, events: Sequence[Path], container_prefix: str) -> int:
+    """The faithful run, then the restored one over the same events, the containers named under
+    CONTAINER_PREFIX: 0 when every answer is the same."""
     function = Function(image, limits)
     why = restore.refusal(function)
     if why is not None:
         raise CheckpointUnavailable(why)
-    faithful, stats = run_faithful(image, limits, events)
-    env, times = restore.start(function, name)
+    faithful, stats = run_faithful(image, limits, events, container_prefix)
+    env, times = restore.start(function, container_name(container_prefix))
     with env:
         restored = [env.invoke(event.read_bytes(), name=event.name) for event in events]
         first_answer_ms = env.cold_start_ms
@@ -286,34 +294,3 @@ def _mb(value: int | None) -> str:
 def failed(results: Sequence[Invocation]) -> bool:
     """Error responses are answers; anything Lambda would have failed or refused is a failure of the run."""
     return any(result.failed or result.explanations for result in results)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit local", description=__doc__.splitlines()[0])
-    parser.add_argument("events", nargs="*", help="event files (default: every events/*.json)")
-    parser.add_argument(
-        "--faithful", action="store_true", help="run with Lambda's limits instead of sam local"
-    )
-    parser.add_argument(
-        "--snapstart",
-        action="store_true",
-        help="also restore the initialised function from a CRIU checkpoint; answers must match --faithful",
-    )
-    parser.add_argument("--image", default=None, help="image to run (default: the one `nox -s build` tags)")
-    parser.add_argument(
-        "--template", type=Path, default=template.TEMPLATE, help="SAM template with the limits"
-    )
-    args, extra = parser.parse_known_args(argv)
-    events, broken = runnable_events(sample_events(args.events))
-    if not events:
-        return 1
-    if not (args.faithful or args.snapstart):
-        return max(run_sam_local(events, args.template, extra), int(broken > 0))
-    tpl = template.load(args.template)
-    limits = faithful_limits(tpl.target)
-    image = args.image or tpl.image.local_image
-    if args.snapstart:
-        return max(run_snapstart(image, limits, events, config.load().container_prefix), int(broken > 0))
-    results, stats = run_faithful(image, limits, events)
-    print_summary(results, stats, limits)
-    return 1 if failed(results) or broken else 0

@@ -1,4 +1,4 @@
-"""`python -m lambdakit snapstart-check [EVENT]`: is the function ready for SnapStart? No CRIU needed.
+"""Is the function ready for SnapStart? No CRIU needed (`commands/snapstart_check.py` is its command).
 
 The handler (`[tool.lambdakit] handler`) is initialised once, "snapshotted" and "restored" twice by
 `os.fork()` in `snapstart_harness.py` (standard library only: the function's own interpreter runs it, in the
@@ -11,14 +11,10 @@ break uniqueness or not survive a restore on Lambda, and names the `snapshot_res
 * `unique value`: a response value both restores share that an independent init does not (a uuid made at
   init and returned).
 * `socket`, `thread`, `tmp file`: opened, started or written at init and still there at snapshot time.
-
-EVENT is a file, `-` or inline JSON (default: the first `events/*.json`). Exit status 0 when ready, 1 with
-findings, 2 when the check cannot run (the handler fails to import, the harness dies).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -29,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambdakit.core import config, settings
+from lambdakit.core import settings
 from lambdakit.core.errors import CommandFailed
-from lambdakit.runtime import dev
 from lambdakit.runtime.snapstart_harness import REPORT_MARK
 
 HARNESS = Path(__file__).with_name("snapstart_harness.py")
@@ -116,23 +111,3 @@ def render(report: Report, handler: str) -> str:
     lines = [f"{handler}: {len(report.findings)} finding(s) for SnapStart"]
     lines += [f"  - {finding.line()}" for finding in report.findings]
     return "\n".join(lines)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m lambdakit snapstart-check", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "event", nargs="?", help="event file, '-' or inline JSON (default: the first events/*.json)"
-    )
-    parser.add_argument("--handler", default=None, help="module.function (default: [tool.lambdakit] handler)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args(argv)
-    handler = args.handler or config.load().handler
-    source = args.event or dev.default_events()[0]
-    report = run_dev(handler, dev.read_event(source))
-    if args.json:
-        print(json.dumps({"findings": [vars(f) for f in report.findings], "info": report.info}, indent=2))
-    else:
-        print(render(report, handler))
-    return 0 if report.ready else 1

@@ -21,12 +21,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.aws.config import ARN_OUTPUT, NAME_OUTPUT, AwsConfig
+from lambdakit.core.config import ProjectConfig
 from tests.assets_fixture import write_assets_tarball
 from tests.integration.answers import dev_answer
 
 pytestmark = pytest.mark.docker
 
 PROJECT = "lambdakit-test-deploy"
+SETTINGS = ProjectConfig(project=PROJECT)
 REVISION = "rehearsal-test-2"
 BASE = "lambdakit/lambda-python:3.13"  # the stand-in base (`nox -s base-image`): nothing can be pulled here
 
@@ -40,6 +42,7 @@ class Story:
     built_template: Path
     work: Path
     context: Path
+    architecture: str  # template.yaml's: which asset image assets.lock pins
     first: Any = None
     second: Any = None
 
@@ -63,25 +66,33 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
     """Images built once (stand-in base, test asset image, function image), then the stand-in started."""
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.config import template
-    from lambdakit.images import assets, baseimage, build
+    from lambdakit.images import assets, baseimage, build, staging
 
     work = tmp_path_factory.mktemp("rehearsal")
-    base = baseimage.build()
+    base = baseimage.build(SETTINGS.python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(cache_root, model_dir, work / "assets.tar")
     asset = assets.build(tarball, repository=f"{PROJECT}-assets")
-    tpl = template.load()
-    inputs = build.resolve_inputs(build.function_build_args(tpl), base=base, asset=asset.ref)
+    project = SETTINGS
+    tpl = template.load(project=project)
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset.ref)
     context = work / f"{PROJECT}-context"  # names the shared pip work dir (build/function-work/<name>)
-    build.stage(context=context, target=build.target_for(inputs.base_image, tpl.target.architecture))
+    staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     local = build.build_image(f"{PROJECT}-function:v1", inputs, context=context)
     built = work / "built-template.yaml"  # what `sam build` writes: the template with the local ImageUri
     document = template.read(template.TEMPLATE)
     template.function_resource(document)["Properties"]["ImageUri"] = local
     YAML().dump(document, built)
-    config = AwsConfig(stack_name=PROJECT, region="us-east-1", project=PROJECT, built_template=built)
+    config = AwsConfig(stack_name=PROJECT, region="us-east-1", project=SETTINGS, built_template=built)
     with Rehearsal.start(region="us-east-1", workdir=work / "stand-in") as stand_in:
-        yield Story(stand_in=stand_in, config=config, built_template=built, work=work, context=context)
+        yield Story(
+            stand_in=stand_in,
+            config=config,
+            built_template=built,
+            work=work,
+            context=context,
+            architecture=tpl.target.architecture,
+        )
 
 
 def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
@@ -91,7 +102,7 @@ def test_first_deploy_creates_the_stack_and_serves_the_same_labels_as_local(
 
     from lambdakit.aws import deploy, invoke
 
-    story.first = deploy.deploy(story.config)
+    story.first = deploy.deploy(story.config, story.architecture)
 
     stack = boto3.client("cloudformation").describe_stacks(StackName=PROJECT)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
@@ -112,7 +123,7 @@ def test_unchanged_redeploy_is_no_changes_and_pushes_nothing(story: Story) -> No
 
     uploads_before = story.stand_in.upload_count(f"{PROJECT}-assets")
 
-    again = deploy.deploy(story.config)
+    again = deploy.deploy(story.config, story.architecture)
 
     assert not again.changed
     assert again.assets.skipped and again.code.skipped
@@ -129,9 +140,10 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
 
     asset_blobs = story.stand_in.layer_blobs(f"{PROJECT}-assets")
     asset_uploads = story.stand_in.upload_count(f"{PROJECT}-assets")
-    asset_image, _ = deploy.local_asset_image(PROJECT)
+    asset_image, _ = deploy.local_asset_image(SETTINGS, story.architecture)
     local = script.build_changed_image(
-        template.load(),
+        SETTINGS,
+        template.load(project=SETTINGS),
         f"{PROJECT}-function:v2",
         REVISION,
         asset_image,
@@ -140,7 +152,7 @@ def test_code_change_redeploys_a_new_image_without_pushing_the_weights_again(sto
         story.context,
     )
 
-    story.second = deploy.deploy(story.config, function_local=local)
+    story.second = deploy.deploy(story.config, story.architecture, function_local=local)
 
     assert story.second.changed and story.second.image_uri != story.first.image_uri
     code = boto3.client("lambda").get_function(FunctionName=story.second.function.name)["Code"]
@@ -166,7 +178,9 @@ def test_invalid_template_fails_and_the_previous_version_keeps_serving(story: St
 
     with pytest.raises(DeployFailed, match="previous version keeps serving"):
         deploy.deploy(
-            dataclasses.replace(story.config, built_template=broken), function_local=f"{PROJECT}-function:v1"
+            dataclasses.replace(story.config, built_template=broken),
+            story.architecture,
+            function_local=f"{PROJECT}-function:v1",
         )
 
     answer = invoke.invoke({"text": "Refund my last invoice"}, story.second.function.name).payload
@@ -180,7 +194,7 @@ def test_failing_build_deploys_nothing_and_the_previous_version_keeps_serving(st
     from lambdakit.core.errors import KitError
     from lambdakit.images import build
 
-    inputs = build.BuildInputs(base_image=BASE, asset_image=f"{PROJECT}-assets:latest")
+    inputs = build.BuildInputs(BASE, f"{PROJECT}-assets:latest", SETTINGS.runtime, "x86_64", SETTINGS.handler)
     empty_context = story.work / "empty-context"  # no deps/ or code/: the Dockerfile's COPY fails
     empty_context.mkdir()
 
@@ -220,7 +234,7 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
     config = dataclasses.replace(story.config, stack_name=f"{PROJECT}-snapstart", built_template=built)
     lambda_api = boto3.client("lambda")
 
-    first = deploy.deploy(config, function_local=f"{PROJECT}-function:v1")
+    first = deploy.deploy(config, story.architecture, function_local=f"{PROJECT}-function:v1")
 
     assert first.function.alias_arn == f"{first.function.arn}:live" == first.function.invoke_name
     shipped = YAML().load(settings.build_dir() / "deploy" / "template.yaml")["Resources"]["InferenceFunction"]
@@ -234,12 +248,19 @@ def test_snapstart_deploys_a_version_behind_an_alias_that_invoke_calls_and_a_red
         result = invoke.invoke(event.read_bytes(), first.function.invoke_name)
         assert labels(result.payload) == local_labels(event, model_dir, function_python), name
 
-    asset_image, _ = deploy.local_asset_image(PROJECT)
+    asset_image, _ = deploy.local_asset_image(SETTINGS, story.architecture)
     tag = f"{PROJECT}-function:ss-v2"
     local = script.build_changed_image(
-        template.load(), tag, REVISION, asset_image, story.work / "ss", BASE, story.context
+        SETTINGS,
+        template.load(project=SETTINGS),
+        tag,
+        REVISION,
+        asset_image,
+        story.work / "ss",
+        BASE,
+        story.context,
     )
-    second = deploy.deploy(config, function_local=local)
+    second = deploy.deploy(config, story.architecture, function_local=local)
 
     assert second.function.alias_arn == first.function.alias_arn
     assert lambda_api.get_alias(FunctionName=first.function.name, Name="live")["FunctionVersion"] == "2"

@@ -15,7 +15,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from lambdakit.config import template
-from lambdakit.images import assets, baseimage, build, emulation, engine
+from lambdakit.core import config
+from lambdakit.images import assets, baseimage, build, emulation, engine, platform
 from lambdakit.runtime import local
 from tests.assets_fixture import write_assets_tarball
 from tests.integration.answers import assert_same_answers, dev_answer
@@ -29,7 +30,7 @@ PREFIX = "lambdakit-test-arm64"
 @pytest.fixture(scope="module")
 def arm64_base() -> str:
     emulation.require("arm64")  # the fix in the failure: `sudo bash .ci/ensure-qemu`
-    return baseimage.build(architecture="arm64")
+    return baseimage.build(config.load().python, "arm64")
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,16 @@ def arm64_image(
         model_dir.parents[2], model_dir, tmp_path_factory.mktemp("assets") / "assets.tar"
     )
     asset = assets.build(tarball, repository=f"{PREFIX}-assets")
-    inputs = build.resolve_inputs(
-        build.function_build_args(template.load(arm64_project)), base=arm64_base, asset=asset.ref
-    )
-    return build.build(template.load(arm64_project), inputs)
+    project = config.load()
+    tpl = template.load(arm64_project, project=project)
+    inputs = build.resolve_inputs(project, tpl, base=arm64_base, asset=asset.ref)
+    return build.build(project, tpl, inputs, platform.inspect(arm64_base))
 
 
 def test_arm64_build_installs_aarch64_wheels_for_the_real_base_glibc(arm64_base: str) -> None:
-    target = build.target_for(arm64_base, "arm64")
+    project = config.load()
+    inputs = build.BuildInputs(arm64_base, None, project.runtime, "arm64", project.handler)
+    target = build.wheel_platform(inputs)
     # the stand-in's glibc is trixie's 2.41; Lambda's arm64 python3.13 runs Amazon Linux 2023 (2.34)
     assert target.platforms[0] == "manylinux_2_34_aarch64"
     # its bytecode is compiled by the host's stand-in of the same Python when there is one (not under QEMU)
@@ -90,9 +93,12 @@ def test_arm64_image_answers_like_the_x86_64_function_under_emulation(
     # GIVEN two events (one text, and two behind an HTTP API): each takes seconds under QEMU, so not all six
     events = [sample_events["single"], sample_events["apigw-http-v2"]]
     # WHEN `nox -s local -- --faithful` runs them in the arm64 image, here emulated by QEMU
-    limits = local.faithful_limits(template.load(arm64_project).target)
-    assert limits.architecture == "arm64" and limits.timeout_s == 10 * template.load().target.timeout_s
-    results, stats = local.run_faithful(arm64_image, limits, events)
+    limits = local.faithful_limits(template.load(arm64_project, project=config.load()).target)
+    assert (
+        limits.architecture == "arm64"
+        and limits.timeout_s == 10 * template.load(project=config.load()).target.timeout_s
+    )
+    results, stats = local.run_faithful(arm64_image, limits, events, config.load().container_prefix)
     # THEN it answers as the same function and weights answer on this x86_64 host
     for path, result in zip(events, results, strict=True):
         assert result.outcome == "ok", result.body
@@ -107,4 +113,4 @@ def test_arm64_base_refused_for_an_x86_64_template(arm64_base: str) -> None:
     with pytest.raises(
         ConfigError, match=r"is an arm64 image but template\.yaml's Architectures is \[x86_64\]"
     ):
-        build.target_for(arm64_base, "x86_64")
+        platform.check(platform.inspect(arm64_base), config.load().runtime, "x86_64")

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from lambdakit.core import config as project_config
 from lambdakit.core import lock, settings
 
 pytestmark = pytest.mark.docker
@@ -152,7 +153,7 @@ def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from lambdakit.aws.rehearsal import Rehearsal
     from lambdakit.images import baseimage, engine
 
-    baseimage.build()  # reused by tag
+    baseimage.build(project_config.load().python)  # reused by tag
     drop_local_asset_images()
     with Rehearsal.start(
         region=settings.LOCAL_REGION, workdir=tmp_path_factory.mktemp("stand-in")
@@ -224,7 +225,7 @@ def test_a_tampered_lock_is_refused_in_one_line_and_a_local_image_that_differs_i
     # a local asset image that is not the locked one: used, and the warning says how to pin it or drop it
     kit(repo, "assets")
     caplog.set_level(logging.WARNING, logger="lambdakit")
-    used = pinned.resolve("x86_64", PROJECT, repo / "assets.lock")
+    used = pinned.resolve("x86_64", f"{PROJECT}-assets", repo / "assets.lock")
     assert used == f"{PROJECT}-assets:{entry['tag']}"
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert f"using the local asset image {used}" in warning and "nox -s assets -- --publish" in warning

@@ -22,10 +22,10 @@ from ruamel.yaml import YAML
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core import proc, runtimes
+from lambdakit.core import config, proc, runtimes
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ImageBuildFailed
-from lambdakit.core.settings import project_runtime
-from lambdakit.images import assets, baseimage, build, engine, sam
+from lambdakit.images import assets, baseimage, build, engine, platform, sam, staging
 from lambdakit.runtime import explain, local
 from lambdakit.runtime.environment import ExecutionEnvironment, Function, Invocation
 from lambdakit.snapshot import tarball
@@ -47,7 +47,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 @pytest.fixture(scope="session")
 def base_image() -> str:
-    return baseimage.build()
+    return baseimage.build(project_config.load().python)
 
 
 @pytest.fixture(scope="session")
@@ -78,8 +78,12 @@ def sam_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def function_image(base_image: str, asset_image: assets.AssetImage, sam_project: Path) -> str:
     """Built the way `nox -s build` builds it: staged context, then `sam build` with parameter overrides."""
-    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
-    tag = build.build(template.load(sam_project), inputs)
+    project = project_config.load()
+    tpl = template.load(sam_project, project=project)
+    inputs = build.BuildInputs(
+        base_image, asset_image.ref, project.runtime, tpl.target.architecture, project.handler
+    )
+    tag = build.build(project, tpl, inputs, platform.inspect(base_image))
     assert tag == f"inferencefunction:{FUNCTION_TAG}"
     return tag
 
@@ -94,7 +98,7 @@ def bad_image(base_image: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def faithful_limits() -> Target:
-    return template.load().target
+    return template.load(project=project_config.load()).target
 
 
 def test_a_build_shows_its_steps_on_one_bar_and_keeps_the_builders_lines_for_debug(
@@ -122,8 +126,8 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     probe = "import sys, awslambdaric; from snapshot_restore_py import register_before_snapshot, "
     probe += "register_after_restore; print(sys.version)"
     version = engine.run_once(base_image, ["python3", "-c", probe])
-    assert version.startswith(f"{project_runtime().python}.")  # [tool.lambdakit] python
-    assert config["Labels"][runtimes.RUNTIME_LABEL] == project_runtime().identifier
+    assert version.startswith(f"{config.load().runtime.python}.")  # [tool.lambdakit] python
+    assert config["Labels"][runtimes.RUNTIME_LABEL] == config.load().runtime.identifier
 
 
 def test_function_image_runs_the_project_python_with_current_runtime_libraries(function_image: str) -> None:
@@ -131,7 +135,7 @@ def test_function_image_runs_the_project_python_with_current_runtime_libraries(f
         "import sys, numpy, onnxruntime as o; print(sys.version.split()[0], numpy.__version__, o.__version__)"
     )
     python, numpy, onnxruntime = engine.run_once(function_image, ["python3", "-c", probe]).split()
-    assert python.startswith(f"{project_runtime().python}.")
+    assert python.startswith(f"{config.load().runtime.python}.")
     assert version_tuple(numpy) >= (2, 0) and version_tuple(onnxruntime) >= (1, 20)
 
 
@@ -189,13 +193,11 @@ def test_code_only_change_rebuilds_only_the_code_layer(
     handler.write_text(handler.read_text() + "\n# a code-only change\n")
     context = tmp_path / "context"
     shutil.copytree(sam_project.parent / "context" / "deps", context / "deps")
-    build.stage(
-        context,
-        build.target_for(base_image, template.load(sam_project).target.architecture),
-        source_dir=source,
-    )
+    project = project_config.load()
+    architecture = template.load(sam_project, project=project).target.architecture
+    inputs = build.BuildInputs(base_image, asset_image.ref, project.runtime, architecture, project.handler)
+    staging.stage(context, build.wheel_platform(inputs), project, source)
     # WHEN it is built without the build cache (every layer made afresh)
-    inputs = build.BuildInputs(base_image=base_image, asset_image=asset_image.ref)
     changed = build.build_image(f"{PREFIX}-changed:latest", inputs, context=context, nocache=True)
     try:
         before = [layer.diff_id for layer in engine.layers(function_image)]

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.commands import bench, tune
 from lambdakit.config import template
-from lambdakit.core import runtimes
-from lambdakit.core.settings import BASE_IMAGE_ENV, project_runtime
+from lambdakit.core import config, runtimes
+from lambdakit.core import config as project_config
+from lambdakit.core.settings import BASE_IMAGE_ENV
 from lambdakit.images import assets, baseimage, engine
-from lambdakit.perf import quantized, tune
-from lambdakit.perf.bench import command as bench
+from lambdakit.perf import quantized
 from tests.assets_fixture import write_assets_tarball
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,7 +39,7 @@ PREFIX = "lambdakit-test-bench"
 @pytest.fixture(scope="module")
 def bench_images(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The stand-in base (shared, by tag) and an asset image of the prepared model under this area's name."""
-    base = baseimage.build()
+    base = baseimage.build(project_config.load().python)
     cache_root = model_dir.parents[2]  # <root>/huggingface/exports/<model>
     tarball = write_assets_tarball(
         cache_root, model_dir, tmp_path_factory.mktemp("bench-assets") / "assets.tar"
@@ -100,7 +101,7 @@ def test_bench_then_tune_run_end_to_end(
     results = json.loads((out / "results.json").read_text())
     # the kit on the project's runtime; the torch baseline on the 3.11 stand-in (CPU torch is cp311 only here)
     for image, runtime in (
-        (base, project_runtime()),
+        (base, config.load().runtime),
         (results["baseline_base_image"], runtimes.RUNTIMES["3.11"]),
     ):
         labels = engine.require_image(image, "built by the bench").labels
@@ -173,5 +174,5 @@ def test_bench_then_tune_run_end_to_end(
     assert all(point["samples"] == 10 and point["duration_ms"] > 0 for point in document["points"])
     assert (tuned / "tune.png").read_bytes()[:4] == b"\x89PNG"
     chosen = document["recommendations"]["balanced"]
-    limits = template.load(project).target
+    limits = template.load(project, project=project_config.load()).target
     assert (limits.memory_mb, limits.timeout_s) == (chosen["memory_mb"], chosen["timeout_s"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import EmulatorFailed
 from lambdakit.images import baseimage, engine
 from lambdakit.perf.bench import restored
@@ -52,7 +53,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (context / "nltk_data" / "tinyfn").mkdir(parents=True)
     (context / "nltk_data" / "tinyfn" / "model.txt").write_text("words\n")
     (context / "Dockerfile").write_text(DOCKERFILE)
-    engine.build(context, IMAGE, buildargs={"BASE_IMAGE": baseimage.build()})  # the base is reused by tag
+    base = baseimage.build(project_config.load().python)  # reused by tag: lambdakit/lambda-python:3.13
+    engine.build(context, IMAGE, buildargs={"BASE_IMAGE": base})
     why = restore.probe(Function(IMAGE, LIMITS), NAME)
     if why is not None:
         engine.remove_image(IMAGE)
@@ -63,7 +65,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_restored_answers_are_the_faithful_runs(image: str) -> None:
     events = sorted((TINYFN / "events").glob("*.json"))
-    faithful, _ = local.run_faithful(image, LIMITS, events)
+    faithful, _ = local.run_faithful(image, LIMITS, events, NAME)
     env, times = restore.start(Function(image, LIMITS), NAME)
     with env:
         restored = [env.invoke(event.read_bytes(), name=event.name) for event in events]
@@ -102,7 +104,8 @@ def test_a_failing_before_snapshot_hook_is_one_line(image: str) -> None:
 def test_the_bench_times_restore_to_first_answer_with_the_client_held_until_the_restore(image: str) -> None:
     # the client's plan waits for the start file written just before the restore: had it reached the port
     # before the checkpoint, its invoke would have released restore/next and been answered before it
-    side = Contender("kit", image, Path(), Path(), "", "", "", [], {}, baseimage.build())
+    base = baseimage.build(project_config.load().python)
+    side = Contender("kit", image, Path(), Path(), "", "", "", [], {}, base)
     (measured,) = restored.restored_starts([side], LIMITS, 1, side.base, {"text": "a b"}, NAME).values()
     (first_answer_ms,) = measured.runs
     (restore_ms,) = measured.restore_ms

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.core import config as project_config
 from lambdakit.images import baseimage
 from lambdakit.runtime import snapstart
 
@@ -26,7 +27,7 @@ def test_the_harness_runs_in_the_image_with_the_real_hooks(module: str, checks: 
     mount = ["-v", f"{FIXTURES}:/fixtures:ro", "-e", "PYTHONPATH=/fixtures"]
     docker = ["docker", "run", "--rm", "-i", "--name", name, *LIMITS, *mount, "--entrypoint", command[0]]
     result = subprocess.run(
-        [*docker, baseimage.build(), *command[1:]],
+        [*docker, baseimage.build(project_config.load().python), *command[1:]],
         input=json.dumps({"text": "hi"}),
         capture_output=True,
         text=True,

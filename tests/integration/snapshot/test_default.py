@@ -13,7 +13,8 @@ from rich.console import Console
 
 from lambdakit.core import config
 from lambdakit.core.settings import IMAGE_CACHE_ROOT
-from lambdakit.snapshot import command
+from lambdakit.snapshot import take, tarball
+from lambdakit.snapshot.options import Options, default_commands, prepare_commands
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "tinyfn"
@@ -23,14 +24,14 @@ TOKEN = "hf_lambdakitTestTokenNeverShipped"
 
 def test_prepare_hook_and_events_ship_their_files_and_run_offline_from_them(tmp_path: Path) -> None:
     pythonpath = os.pathsep.join([str(FIXTURE / "src"), str(REPO / "src")])
-    options = command.Options(
-        command.default_commands(PROJECT, FIXTURE),
+    options = Options(
+        default_commands(PROJECT, FIXTURE),
         FIXTURE,
         tmp_path,
         env=dict(os.environ, PYTHONPATH=pythonpath, HF_TOKEN=TOKEN),
-        prepare=command.prepare_commands(PROJECT),
+        prepare=prepare_commands(PROJECT),
     )
-    report = command.snapshot(options, Console(file=io.StringIO(), width=200))
+    report = take.snapshot(options, Console(file=io.StringIO(), width=200))
 
     assert report["prepare"] == [[sys.executable, "-m", "tinyfn.prepare"]]
     assert report["verify"]["passed"], report["verify"]["problems"]
@@ -43,4 +44,4 @@ def test_prepare_hook_and_events_ship_their_files_and_run_offline_from_them(tmp_
     assert TOKEN.encode() not in contents
     files = {f["path"]: f for f in report["files"]}
     assert files["nltk_data/tinyfn/model.txt"]["library"] == "nltk"  # where nltk's data goes, by path
-    assert report["tarball"]["sha256"] == command.tarball.sha256_of(tmp_path / "assets.tar")
+    assert report["tarball"]["sha256"] == tarball.sha256_of(tmp_path / "assets.tar")

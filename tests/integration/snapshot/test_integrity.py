@@ -22,7 +22,8 @@ import pytest
 from rich.console import Console
 
 from lambdakit.core.errors import TarballRejected
-from lambdakit.snapshot import command, integrity, tarball
+from lambdakit.snapshot import integrity, take, tarball
+from lambdakit.snapshot.options import Options
 from tests.unit.images.test_engine import FakeEngine
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,14 +33,14 @@ MODEL = "huggingface/exports/tiny/model.onnx"
 
 def snapshot(output: Path, prepare: str, run: str = "load") -> dict[str, Any]:
     """PREPARE's stages at build time (snapshot only), then RUN's (snapshot and verify)."""
-    options = command.Options(
+    options = Options(
         ((sys.executable, str(PIPELINE), *run.split()),),
         REPO,
         output,
         env=dict(os.environ),
         prepare=((sys.executable, str(PIPELINE), *prepare.split()),),
     )
-    return command.snapshot(options, Console(file=io.StringIO(), width=200))
+    return take.snapshot(options, Console(file=io.StringIO(), width=200))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ import pytest
 from rich.console import Console
 
 from lambdakit.core.errors import SecretInAssets
-from lambdakit.snapshot import command, tarball
+from lambdakit.snapshot import take, tarball
+from lambdakit.snapshot.options import Options
+from lambdakit.snapshot.records import SECRET_REFUSED
 from tests.standins.pipelines.assets import PLANTS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -37,14 +39,14 @@ CONFIGS = (
 
 
 def snapshot(output: Path, prepare: str) -> dict[str, Any]:
-    options = command.Options(
+    options = Options(
         ((sys.executable, str(PIPELINE), "load"),),
         REPO,
         output,
         env=dict(os.environ),
         prepare=((sys.executable, str(PIPELINE), *prepare.split()),),
     )
-    return command.snapshot(options, Console(file=io.StringIO(), width=200))
+    return take.snapshot(options, Console(file=io.StringIO(), width=200))
 
 
 def shipped_bytes(output: Path) -> bytes:
@@ -119,7 +121,7 @@ def traces(value: str) -> list[bytes]:
 def refused(output: Path, env: dict[str, str], copy: str) -> str:
     """The snapshot's refusal of a command that prints a credential's value, then copies it into a file."""
     variable = copy.partition(":")[0]
-    options = command.Options(
+    options = Options(
         ((sys.executable, str(PIPELINE), "load"),),
         REPO,
         output,
@@ -127,7 +129,7 @@ def refused(output: Path, env: dict[str, str], copy: str) -> str:
         prepare=((sys.executable, str(PIPELINE), "weights", f"say={variable}", f"copy={copy}"),),
     )
     with pytest.raises(SecretInAssets) as refusal:
-        command.snapshot(options, Console(file=io.StringIO(), width=200))
+        take.snapshot(options, Console(file=io.StringIO(), width=200))
     return str(refusal.value)
 
 
@@ -163,7 +165,7 @@ def test_a_command_writing_a_credentials_value_into_a_config_is_refused(
     assert not (tmp_path / "assets.tar").exists()
     report = json.loads((tmp_path / "report.json").read_text())
     config = next(f for f in report["files"] if f["path"] == "mylib/config.json")
-    assert (config["shipped"], config["excluded"]) == (False, command.SECRET_REFUSED)
+    assert (config["shipped"], config["excluded"]) == (False, SECRET_REFUSED)
     assert leaks(tmp_path, VALUE) == []
 
 
@@ -183,7 +185,7 @@ def test_a_value_from_an_aws_profile_of_the_callers_home_is_refused_in_hex(tmp_p
 def test_a_file_named_after_a_credentials_value_is_refused_without_printing_it(tmp_path: Path) -> None:
     # GIVEN a command that names a file (and a link's target) after a credential's value, slashes and all
     env = {**os.environ, "MY_SERVICE_PASSWORD": VALUE}
-    options = command.Options(
+    options = Options(
         ((sys.executable, str(PIPELINE), "load"),),
         REPO,
         tmp_path,
@@ -192,7 +194,7 @@ def test_a_file_named_after_a_credentials_value_is_refused_without_printing_it(t
     )
     # WHEN the snapshot runs THEN it refuses in one line that names the link, not the value
     with pytest.raises(SecretInAssets) as refusal:
-        command.snapshot(options, Console(file=io.StringIO(), width=200))
+        take.snapshot(options, Console(file=io.StringIO(), width=200))
     message = str(refusal.value)
     assert message.startswith(
         "refusing to ship /cache/mylib/by-name.link: it is a link whose target has the value of "

@@ -21,7 +21,8 @@ from rich.console import Console
 
 from lambdakit.core import venvs
 from lambdakit.core.errors import SnapshotCommandFailed, VerifyFailed
-from lambdakit.snapshot import command
+from lambdakit.snapshot import take
+from lambdakit.snapshot.options import Options
 from tests.standins.hfhub import HubStandIn
 from tests.standins.nltkindex import NltkStandIn
 
@@ -46,10 +47,8 @@ def env(servers: tuple[HubStandIn, NltkStandIn]) -> dict[str, str]:
 
 
 def run(output: Path, env: dict[str, str], *stages: str, verify: bool = False) -> dict[str, Any]:
-    options = command.Options(
-        ((PIPELINE_PYTHON, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env
-    )
-    return command.snapshot(options, Console(file=io.StringIO(), width=200))
+    options = Options(((PIPELINE_PYTHON, str(PIPELINE), *stages),), REPO, output, verify=verify, env=env)
+    return take.snapshot(options, Console(file=io.StringIO(), width=200))
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +135,7 @@ def test_verify_fails_on_a_run_time_download_and_says_how_to_preload_it(
     message = str(failed.value)
     assert f"nltk reached out to 127.0.0.1:{index.port} at run time" in message
     assert "nltk.download(PACKAGE) in the snapshot command" in message
-    report = command.json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((tmp_path / "report.json").read_text())
     assert report["verify"]["passed"] is False
     assert any(f["kind"] == "outside_cache_root" and f["library"] == "nltk" for f in report["flags"])
 

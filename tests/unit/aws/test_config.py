@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from lambdakit.aws import config as aws_config
 from lambdakit.config import template
 from lambdakit.core import settings
+from lambdakit.core.config import ProjectConfig
 from lambdakit.core.errors import ConfigError
 from tests import brokenfiles as broken
 from tests.unit.config.test_template import image_function, write
 
+PROJECT = ProjectConfig(project="triage")
 SAMCONFIG = """\
 version = 0.1
 [default.deploy.parameters]
@@ -31,26 +33,39 @@ def samconfig(tmp_path: Path, text: str = SAMCONFIG) -> Path:
 
 def test_the_timeout_is_the_loaded_templates_and_the_file_is_not_read_again(tmp_path: Path) -> None:
     path = write(tmp_path, image_function("Timeout: 42"))
-    tpl = template.load(path)
+    tpl = template.load(path, project=PROJECT)
     path.write_text("not: [valid")  # a second read would now fail, or find the repo's template (30 s)
 
-    config = aws_config.load(tpl, samconfig(tmp_path))
+    config = aws_config.load(PROJECT, tpl, samconfig(tmp_path))
 
     assert config.function_timeout_s == 42
     assert (config.stack_name, config.region) == ("triage-prod", "eu-west-1")
-    assert config.project == settings.project_name()
+    assert config.project is PROJECT  # passed down, never read again
 
 
 def test_without_a_template_the_timeout_is_unknown(tmp_path: Path) -> None:
-    config = aws_config.load(None, samconfig(tmp_path, "version = 0.1\n"))
+    config = aws_config.load(PROJECT, None, samconfig(tmp_path, "version = 0.1\n"))
     assert config.function_timeout_s is None and config.region == ""
+    assert config.stack_name == "triage"  # samconfig.toml names no stack: the project's
+
+
+def test_the_region_alone_resolves_as_deploy_resolves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert aws_config.region(samconfig(tmp_path)) == "eu-west-1"
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    assert aws_config.region(samconfig(tmp_path)) == "ap-south-1"
 
 
 def test_a_missing_or_broken_samconfig_is_one_line_naming_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"samconfig.toml is missing; it holds the stack name and region"):
-        aws_config.load(None, tmp_path / "samconfig.toml")
+        aws_config.load(PROJECT, None, tmp_path / "samconfig.toml")
     with pytest.raises(ConfigError, match=r"is not valid TOML \(.*\); fix it and retry"):
-        aws_config.load(None, samconfig(tmp_path, "[default\n"))
+        aws_config.load(PROJECT, None, samconfig(tmp_path, "[default\n"))
 
 
 # --- broken files: one line naming the file and the key, never a traceback (issue 22) ----------------------
@@ -90,7 +105,7 @@ def test_a_wrong_type_is_refused_before_any_aws_call(tmp_path: Path, text: str |
     path = tmp_path / "samconfig.toml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(ConfigError, match=message) as caught:
-        aws_config.load(None, path)
+        aws_config.load(PROJECT, None, path)
     assert "credentials" not in str(caught.value) and len(str(caught.value).splitlines()) == 1
 
 
@@ -99,7 +114,7 @@ def test_a_region_from_the_environment_of_the_wrong_shape_names_where_it_came_fr
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "eu west 1")
     with pytest.raises(ConfigError, match=r"AWS_REGION = 'eu west 1' \(a string\) is not an AWS region"):
-        aws_config.load(None, samconfig(tmp_path)).resolve_region()
+        aws_config.load(PROJECT, None, samconfig(tmp_path)).resolve_region()
 
 
 @RELAXED
@@ -108,7 +123,7 @@ def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.Data
     key, expected = data.draw(st.sampled_from(SAMCONFIG_KEYS))
     document = broken.with_value(DEPLOY, key, data.draw(broken.wrong(expected)))
     path = samconfig(tmp_path, broken.toml_document(document).decode())
-    assert broken.one_line(lambda: aws_config.load(None, path), "samconfig.toml") is not None
+    assert broken.one_line(lambda: aws_config.load(PROJECT, None, path), "samconfig.toml") is not None
 
 
 @RELAXED
@@ -120,4 +135,4 @@ def test_any_wrong_type_at_a_known_key_is_one_line(tmp_path: Path, data: st.Data
 def test_any_broken_samconfig_is_one_line_or_still_valid(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "samconfig.toml"
     path.write_bytes(raw)
-    broken.one_line(lambda: aws_config.load(None, path), "samconfig.toml")
+    broken.one_line(lambda: aws_config.load(PROJECT, None, path), "samconfig.toml")

@@ -10,18 +10,15 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from lambdakit.aws import config as aws_config
 from lambdakit.aws import invoke
 from lambdakit.config.target import LAMBDA
 from lambdakit.core.errors import FunctionErrorResponse, FunctionFailed, InvokeFailed, InvokePayloadTooLarge
-from tests.unit.config.test_template import image_function, write
 
 FUNCTION = "triage-InferenceFunction-ABC"
 
@@ -62,14 +59,6 @@ def test_client_waits_longer_than_the_function_and_never_retries(client: Any) ->
     assert config.read_timeout > 30
     assert config.retries["total_max_attempts"] == 1
     assert config.tcp_keepalive is True
-
-
-def test_invoke_waits_the_templates_timeout_or_lambdas_maximum_when_it_is_broken(tmp_path: Path) -> None:
-    good = invoke.function_template(write(tmp_path, image_function("Timeout: 42")))
-    assert good is not None and aws_config.load(good).function_timeout_s == 42
-    # a broken template is `build`'s to report: invoke still calls the deployed function
-    assert invoke.function_template(write(tmp_path, "Resources: {Other: {Type: X}}\n")) is None
-    assert invoke.function_template(tmp_path / "absent.yaml") is None
 
 
 def test_default_read_timeout_outlasts_lambdas_longest_timeout() -> None:
@@ -184,13 +173,3 @@ def test_payload_of_exactly_6_mb_is_sent(client: Any, stub: Stubber) -> None:
 )
 def test_log_tail_decoding(log_result: str | None, tail: str) -> None:
     assert invoke.decode_log_tail(log_result) == tail
-
-
-def test_cli_reads_event_files_and_inline_json(tmp_path: Any) -> None:
-    event = tmp_path / "e.json"
-    event.write_bytes(b'{"text": "a"}')
-
-    assert invoke.read_event(str(event)) == b'{"text": "a"}'
-    assert invoke.read_event('{"text": "b"}') == b'{"text": "b"}'
-    with pytest.raises(Exception, match="neither a file nor inline JSON"):
-        invoke.read_event("no-such-file")

@@ -17,7 +17,7 @@ def test_the_change_tags_the_configured_handlers_answers(tmp_path: Path) -> None
     (source / "app" / "main.py").write_text("def handle(event, context):\n    return {'echo': event}\n")
     project = ProjectConfig("app", "app.main.handle")
 
-    changed = rehearse.changed_source(tmp_path / "work", "r2", source, project)
+    changed = rehearse.changed_source(tmp_path / "work", "r2", project, source)
 
     assert sorted(p.name for p in changed.iterdir()) == ["app", "helpers"]  # the kit never ships
     spec = importlib.util.spec_from_file_location("changed_main", changed / "app" / "main.py")

@@ -9,9 +9,12 @@ import pytest
 
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA, SNAPSTART_ON, Concurrency, Target
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
 from lambdakit.perf import pricing
 from tests.unit.config.test_template import image_function, write
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 
 def test_lambdas_rules_as_aws_documents_them() -> None:
@@ -37,8 +40,7 @@ def test_the_template_and_the_project_make_the_target(tmp_path: Path) -> None:
             "ReservedConcurrentExecutions: 5",
         ),
     )
-    (tmp_path / "pyproject.toml").write_text('[tool.lambdakit]\npython = "3.12"\n')
-    target = template.load(path).target
+    target = template.load(path, project=project_config.ProjectConfig(python="3.12")).target
     assert (target.memory_mb, target.python, target.snapstart) == (1024, "3.12", SNAPSTART_ON)
     assert target.concurrency == Concurrency(reserved=5, provisioned=None)
     # SnapStart inits ahead of any request: not under the on-demand 10 s
@@ -61,7 +63,7 @@ def test_snapstart_refuses_what_lambda_refuses_with_it(
 ) -> None:
     path = write(tmp_path, image_function("SnapStart: {ApplyOn: PublishedVersions}", *properties))
     with pytest.raises(ConfigError, match=f"SnapStart cannot be used with {problem}"):
-        template.load(path)
+        template.load(path, project=DEFAULTS)
 
 
 def test_an_on_demand_target_has_the_10_s_init_limit_and_provisioned_ones_do_not() -> None:
@@ -82,18 +84,24 @@ def test_prices_come_from_the_targets_rules() -> None:
 
 
 def test_the_projects_snapstart_key_turns_it_on_and_meets_the_same_refusals(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.lambdakit]\nsnapstart = true\n")
-    assert template.load(write(tmp_path, image_function())).target.snapstart_on
+    on = project_config.ProjectConfig(snapstart=True)  # [tool.lambdakit] snapstart = true
+    assert template.load(write(tmp_path, image_function()), project=on).target.snapstart_on
     with pytest.raises(ConfigError) as refused:
-        template.load(write(tmp_path, image_function("EphemeralStorage: {Size: 1024}")))
+        template.load(
+            write(tmp_path, image_function("EphemeralStorage: {Size: 1024}")),
+            project=on,
+        )
     assert "SnapStart cannot be used with EphemeralStorage over 512 MB" in str(refused.value)
     assert "\n" not in str(refused.value)  # one line: the CLI prints it as `error: ...`, no traceback
     with pytest.raises(ConfigError, match=r"snapstart = true but the function sets SnapStart .*keep one"):
-        template.load(write(tmp_path, image_function("SnapStart: {ApplyOn: None}")))
+        template.load(
+            write(tmp_path, image_function("SnapStart: {ApplyOn: None}")),
+            project=on,
+        )
 
 
 def test_snapstart_is_off_unless_the_template_or_the_project_says_so(tmp_path: Path) -> None:
-    target = template.load(write(tmp_path, image_function())).target
+    target = template.load(write(tmp_path, image_function()), project=DEFAULTS).target
     assert not target.snapstart_on and target.on_demand
 
 

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core import config
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
-from lambdakit.core.settings import project_runtime
 from tests import brokenfiles as broken
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 TEMPLATE_WITH_OVERRIDES = """\
 Transform: AWS::Serverless-2016-10-31
@@ -55,7 +56,7 @@ def image_function(*properties: str) -> str:
 
 
 def test_the_shipped_template_gives_one_full_vcpu() -> None:
-    limits = template.load().target
+    limits = template.load(project=project_config.load()).target
     assert limits == Target(
         memory_mb=1769,
         timeout_s=30,
@@ -67,12 +68,12 @@ def test_the_shipped_template_gives_one_full_vcpu() -> None:
 
 
 def test_resource_properties_override_globals(tmp_path: Path) -> None:
-    limits = template.load(write(tmp_path, TEMPLATE_WITH_OVERRIDES)).target
+    limits = template.load(write(tmp_path, TEMPLATE_WITH_OVERRIDES), project=DEFAULTS).target
     assert limits == Target(memory_mb=3008, timeout_s=30, ephemeral_mb=2048, architecture="arm64")
 
 
 def test_lambda_defaults_apply_when_the_template_is_silent(tmp_path: Path) -> None:
-    assert template.load(write(tmp_path, image_function())).target == Target(
+    assert template.load(write(tmp_path, image_function()), project=DEFAULTS).target == Target(
         memory_mb=128, timeout_s=3, ephemeral_mb=512
     )
 
@@ -90,36 +91,39 @@ def test_out_of_range_settings_are_refused_with_lambdas_limits(
     tmp_path: Path, line: str, message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        template.load(write(tmp_path, image_function(line)))
+        template.load(write(tmp_path, image_function(line)), project=DEFAULTS)
 
 
 def test_missing_function_and_missing_file_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no resource InferenceFunction"):
-        template.load(write(tmp_path, "Resources: {Other: {Type: X}}\n"))
+        template.load(write(tmp_path, "Resources: {Other: {Type: X}}\n"), project=DEFAULTS)
     with pytest.raises(ConfigError, match="is missing"):
-        template.load(tmp_path / "absent.yaml")
+        template.load(tmp_path / "absent.yaml", project=DEFAULTS)
 
 
 def test_a_function_that_is_not_an_image_is_refused(tmp_path: Path) -> None:
     text = image_function().replace("    Metadata: {Dockerfile: Dockerfile, DockerContext: .}\n", "")
     with pytest.raises(ConfigError, match="must have PackageType: Image and Metadata Dockerfile"):
-        template.load(write(tmp_path, text))
+        template.load(write(tmp_path, text), project=DEFAULTS)
 
 
 def test_image_settings_resolve_build_args_to_parameter_defaults(tmp_path: Path) -> None:
     path = write(tmp_path, TEMPLATE_WITH_OVERRIDES)
-    settings = template.load(path).image
+    settings = template.load(path, project=DEFAULTS).image
     assert settings.build_args == {"BASE_IMAGE": "base:1", "PLAIN": "literal"}
     assert settings.local_image == "inferencefunction:v2"  # the tag `sam build` gives the image
-    assert template.load(path).build_arg_parameters == {"BASE_IMAGE": "BaseImage"}
+    assert template.load(path, project=DEFAULTS).build_arg_parameters == {"BASE_IMAGE": "BaseImage"}
 
 
 def test_shipped_template_feeds_every_dockerfile_arg_from_parameters() -> None:
-    assert template.load().build_arg_parameters == {"BASE_IMAGE": "BaseImage", "ASSET_IMAGE": "AssetImage"}
-    settings = template.load().image
+    assert template.load(project=project_config.load()).build_arg_parameters == {
+        "BASE_IMAGE": "BaseImage",
+        "ASSET_IMAGE": "AssetImage",
+    }
+    settings = template.load(project=project_config.load()).image
     # plain `sam build` uses the base of the project's runtime ([tool.lambdakit] python), as `nox -s build`
     base = settings.build_args["BASE_IMAGE"]
-    assert base == project_runtime().base_image == "public.ecr.aws/lambda/python:3.13"
+    assert base == project_config.load().runtime.base_image == "public.ecr.aws/lambda/python:3.13"
     assert settings.build_args["ASSET_IMAGE"] == ""  # no demo default: `nox -s build` names the project's
     assert settings.dockerfile == "Dockerfile"  # the copy the build stages in the context
 
@@ -142,18 +146,18 @@ def test_environment_variables_merge_globals_and_the_function_as_strings(tmp_pat
         "      MemorySize: 3008\n      Environment:\n        Variables:\n"
         "          THREADS: 4\n          DEBUG: true\n",
     )
-    limits = template.load(write(tmp_path, text)).target
+    limits = template.load(write(tmp_path, text), project=DEFAULTS).target
     assert dict(limits.variables) == {"LEVEL": "info", "THREADS": "4", "DEBUG": "true"}
 
 
 def test_an_environment_value_the_kit_cannot_resolve_is_refused(tmp_path: Path) -> None:
     line = "Environment: {Variables: {TABLE: !Ref Table}}"
     with pytest.raises(ConfigError, match="write the value itself"):
-        template.load(write(tmp_path, image_function(line)))
+        template.load(write(tmp_path, image_function(line)), project=DEFAULTS)
 
 
 def test_limits_math_for_a_smaller_function() -> None:
-    half = template.load().target.with_memory(884)
+    half = template.load(project=project_config.load()).target.with_memory(884)
     assert round(half.cpus, 3) == 0.5 and half.memory_mb == 884
     with pytest.raises(ConfigError):
         half.with_memory(20000)
@@ -202,7 +206,7 @@ RELAXED = broken.examples(60)
 
 
 def load_plain(path: Path) -> template.Template:
-    return template.load(path, project=config.ProjectConfig())
+    return template.load(path, project=project_config.ProjectConfig())
 
 
 def test_the_document_as_json_is_a_valid_template(tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdakit import cli
-from lambdakit.core import devcontainer
+from lambdakit.core import config, devcontainer
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT
 
@@ -25,26 +24,19 @@ def project(tmp_path: Path, python: str, devcontainer_json: str | None = None) -
 
 
 def test_the_kits_own_dev_container_runs_the_projects_python() -> None:
-    assert devcontainer.check(REPO_ROOT) == devcontainer.python_version(REPO_ROOT)
+    python = config.load(REPO_ROOT).python
+    assert devcontainer.check(python, REPO_ROOT) == devcontainer.python_version(REPO_ROOT, python) == python
 
 
 def test_a_mismatch_is_refused_naming_both_files_and_the_fix(tmp_path: Path) -> None:
-    shipped = devcontainer.python_version(REPO_ROOT)
+    shipped = devcontainer.python_version(REPO_ROOT, "3.13")
     other = "3.12" if shipped != "3.12" else "3.14"
     with pytest.raises(ConfigError) as refused:
-        devcontainer.check(project(tmp_path, other))
+        devcontainer.check(other, project(tmp_path, other))
     message = str(refused.value)
     assert "\n" not in message
     assert f"Python {shipped} but pyproject.toml's [tool.lambdakit] python is {other}" in message
     assert f'set "PYTHON_VERSION": "{other}" in .devcontainer/devcontainer.json' in message
-
-
-def test_the_cli_check_fails_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = project(tmp_path, "3.12", '{"build": {"args": {"PYTHON_VERSION": "3.14"}}}')
-    assert cli.main(["check-devcontainer", "--repo", str(folder)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: .devcontainer/devcontainer.json builds the Dev Container on Python 3.14")
-    assert len(err.splitlines()) == 1
 
 
 def test_comments_trailing_commas_and_slashes_in_strings_are_read_as_the_cli_reads_them() -> None:
@@ -72,7 +64,7 @@ def test_a_dev_container_without_the_argument_is_refused(tmp_path: Path) -> None
     with pytest.raises(
         ConfigError, match=r'has no build\.args\.PYTHON_VERSION \(e\.g\. "PYTHON_VERSION": "3\.13"\)'
     ):
-        devcontainer.check(folder)
+        devcontainer.check("3.13", folder)
 
 
 def test_a_dockerfile_that_ignores_the_argument_is_refused(tmp_path: Path) -> None:
@@ -81,10 +73,10 @@ def test_a_dockerfile_that_ignores_the_argument_is_refused(tmp_path: Path) -> No
     text = dockerfile.read_text()
     dockerfile.write_text(text.replace("${PYTHON_VERSION}", "3.11"))
     with pytest.raises(ConfigError, match=r"does not build FROM an image named by \$\{PYTHON_VERSION\}"):
-        devcontainer.check(folder)
+        devcontainer.check("3.13", folder)
 
 
 def test_a_checkout_without_a_dev_container_passes(tmp_path: Path) -> None:
     folder = project(tmp_path, "3.12")
     shutil.rmtree(folder / ".devcontainer")
-    assert devcontainer.check(folder) is None
+    assert devcontainer.check("3.12", folder) is None

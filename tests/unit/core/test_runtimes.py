@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from lambdakit.config import template
 from lambdakit.config.target import Target
+from lambdakit.core import config as project_config
 from lambdakit.core import runtimes, settings
 from lambdakit.core.errors import ConfigError
-from lambdakit.images import build, emulation, hostinstall
+from lambdakit.images import emulation, platform
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 
 def project(tmp_path: Path, table: str) -> Path:
@@ -25,11 +26,11 @@ def project(tmp_path: Path, table: str) -> Path:
 
 
 def test_one_setting_picks_the_base_image_and_defaults_to_313(tmp_path: Path) -> None:
-    assert settings.project_runtime(project(tmp_path, 'project = "x"')).python == "3.13"
-    assert settings.project_runtime(project(tmp_path, 'python = "3.12"')).base_image == (
+    assert project_config.load(project(tmp_path, 'project = "x"')).python == "3.13"
+    assert project_config.load(project(tmp_path, 'python = "3.12"')).base_image == (
         "public.ecr.aws/lambda/python:3.12"
     )
-    runtime = settings.project_runtime(project(tmp_path, 'python = "3.14"'))
+    runtime = project_config.load(project(tmp_path, 'python = "3.14"')).runtime
     assert (runtime.abi, runtime.os_name, runtime.glibc) == ("cp314", "Amazon Linux 2023", (2, 34))
 
 
@@ -38,21 +39,26 @@ def test_runtimes_on_amazon_linux_2_or_unknown_are_refused_with_the_accepted_lis
     tmp_path: Path, version: str
 ) -> None:
     with pytest.raises(ConfigError, match=r'python = "[\d.]+" .* use one of 3\.12, 3\.13, 3\.14'):
-        settings.project_runtime(project(tmp_path, f'python = "{version}"'))
+        project_config.load(project(tmp_path, f'python = "{version}"'))
 
 
 def test_a_version_written_as_a_number_is_refused_with_the_string_form(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r'must be a string, e\.g\. python = "3\.13"'):
-        settings.project_runtime(project(tmp_path, "python = 3.13"))
+        project_config.load(project(tmp_path, "python = 3.13"))
 
 
 def test_environment_variable_overrides_the_base_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(settings.BASE_IMAGE_ENV, "lambdakit/lambda-python:3.13")
-    assert settings.base_image(project(tmp_path, 'python = "3.12"')) == "lambdakit/lambda-python:3.13"
+    assert (
+        project_config.load(project(tmp_path, 'python = "3.12"')).base_image == "lambdakit/lambda-python:3.13"
+    )
     monkeypatch.delenv(settings.BASE_IMAGE_ENV)
-    assert settings.base_image(project(tmp_path, 'python = "3.12"')) == "public.ecr.aws/lambda/python:3.12"
+    assert (
+        project_config.load(project(tmp_path, 'python = "3.12"')).base_image
+        == "public.ecr.aws/lambda/python:3.12"
+    )
 
 
 def test_aws_and_stand_in_tags_and_the_stand_in_label_name_their_runtime() -> None:
@@ -77,15 +83,15 @@ def test_deprecated_runtimes_warn_with_the_date_and_the_fix() -> None:
 def test_build_warns_for_a_deprecated_base_known_by_tag_even_when_not_pulled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(build.engine, "image_exists", lambda tag: False)
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.10", date(2026, 12, 1)) is not None
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2026, 12, 1)) is None
-    assert build.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2029, 7, 1)) is not None
+    monkeypatch.setattr(platform.engine, "image_attrs", lambda tag: None)
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.10", date(2026, 12, 1)) is not None
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2026, 12, 1)) is None
+    assert platform.deprecation_notice("public.ecr.aws/lambda/python:3.13", date(2029, 7, 1)) is not None
 
 
 def test_wheels_follow_the_real_base_glibc_not_the_stand_ins() -> None:
     # The stand-in (Debian trixie, glibc 2.41) would load manylinux_2_41 wheels; Lambda's AL2023 only 2_34.
-    target = build.Target(hostinstall.Interpreter("3.13"), runtimes.RUNTIMES["3.13"].glibc, "arm64")
+    target = platform.documented_platform(runtimes.RUNTIMES["3.13"], "arm64")
     assert target.platforms[0] == "manylinux_2_34_aarch64"
     assert "manylinux_2_35_aarch64" not in target.platforms
 
@@ -132,18 +138,3 @@ def test_an_emulated_run_gets_a_longer_timeout_and_init_limit_and_lambdas_arm64_
     assert emulation.environment(emulation.host_architecture()) == {}
     if foreign == "arm64":
         assert emulation.environment("arm64") == {"QEMU_CPU": "neoverse-n1"}  # Graviton2, not QEMU's `max`
-
-
-def test_tune_refuses_to_time_an_emulated_build(tmp_path: Path) -> None:
-    from lambdakit.perf import tune
-
-    foreign, _ = foreign_architecture()
-    shipped = template.TEMPLATE.read_text(encoding="utf-8")
-    foreign_template = tmp_path / "template.yaml"
-    foreign_template.write_text(
-        re.sub(r"(Architectures:\s*\n\s*- )\w+", rf"\g<1>{foreign}", shipped), encoding="utf-8"
-    )
-    assert template.load(foreign_template).target.architecture == foreign
-    with pytest.raises(ConfigError, match=r"only under QEMU emulation: its times are not Lambda's"):
-        tune.cli(["--template", str(foreign_template)])
-    emulation.require_native(emulation.host_architecture(), "anything")  # the host's own is timed

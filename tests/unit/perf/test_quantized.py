@@ -12,7 +12,7 @@ import pytest
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import IMAGE_CACHE_ROOT, kit_env
 from lambdakit.perf import quantized
-from lambdakit.perf.bench import command, compare, pushes, report
+from lambdakit.perf.bench import compare, pushes, report
 from lambdakit.perf.bench.results import BenchResults, Int8Column
 from lambdakit.snapshot import sandbox, tarball
 from tests.unit.perf.test_bench import BASELINE, KIT, bench_results, side
@@ -122,11 +122,6 @@ def test_without_quantize_the_report_keeps_its_four_columns() -> None:
         "| figure | kit (ONNX Runtime) | baseline (torch) | kit / baseline |\n"
     )
     assert "int8" not in report.markdown(results)
-
-
-def test_int8_asset_image_only_with_quantize() -> None:
-    with pytest.raises(ConfigError, match="--int8-asset-image needs --quantize"):
-        command.cli(["--int8-asset-image", "x-assets:1"])
 
 
 def test_kit_int8_is_never_pushed_beside_the_kit() -> None:

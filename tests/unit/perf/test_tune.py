@@ -11,8 +11,11 @@ from rich.console import Console
 
 from lambdakit.config import template
 from lambdakit.config.target import LAMBDA
+from lambdakit.core import config as project_config
 from lambdakit.core.errors import ConfigError
 from lambdakit.perf import pricing, tune
+
+DEFAULTS = project_config.ProjectConfig()  # no pyproject.toml beside these templates: the defaults
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -128,14 +131,6 @@ def test_safety_below_one_is_refused() -> None:
         tune.timeout_seconds(100.0, 100.0, safety=0.5)
 
 
-def test_memory_list_is_parsed_sorted_and_checked() -> None:
-    assert tune._sizes("3008, 512,1024,512") == [512, 1024, 3008]
-    with pytest.raises(ConfigError, match="comma-separated"):
-        tune._sizes("512,lots")
-    with pytest.raises(ConfigError, match="MemorySize must be between"):
-        tune._sizes("64")
-
-
 # --- --apply ---
 
 COMMENTED = """\
@@ -184,7 +179,7 @@ def test_apply_round_trip_is_read_back_by_the_kit(tmp_path: Path) -> None:
     shutil.copyfile(REPO / "template.yaml", path)
     before = path.read_text()
     tune.apply(path, 3008, 7)
-    limits = template.load(path).target
+    limits = template.load(path, project=DEFAULTS).target
     assert (limits.memory_mb, limits.timeout_s) == (3008, 7)
     removed = [line for line in before.splitlines() if line not in path.read_text().splitlines()]
     assert all(line.strip().startswith(("MemorySize:", "Timeout:")) for line in removed)
@@ -202,7 +197,7 @@ def test_apply_writes_into_the_functions_own_properties_when_set_there(tmp_path:
     text = path.read_text()
     assert "      MemorySize: 512\n" in text  # the resource's own value, which wins over Globals
     assert "    MemorySize: 1769  # 1 full vCPU\n" in text
-    assert template.load(path).target.memory_mb == 512
+    assert template.load(path, project=DEFAULTS).target.memory_mb == 512
 
 
 def test_apply_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.config.target import Target
+from lambdakit.core.errors import CheckpointUnavailable
+from lambdakit.images import emulation
 from lambdakit.runtime import local
 from lambdakit.runtime.environment import Invocation
 
@@ -28,15 +31,6 @@ def test_broken_events_are_one_line_each_and_the_others_run(
     assert len(lines) == 2 and all(line.endswith("(not run; the other events still run)") for line in lines)
     assert "binary.json is not UTF-8 text (byte 0xfe at offset 2)" in lines[0]
     assert "deep.json nests deeper than Python's JSON parser allows" in lines[1]
-
-
-def test_only_broken_events_exit_1_without_starting_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    event = tmp_path / "truncated.json"
-    event.write_text('{"text": ')
-    assert local.cli([str(event), "--faithful"]) == 1
-    assert "truncated.json is not valid JSON" in capsys.readouterr().err
 
 
 def test_the_answer_column_shows_labels_or_else_the_body() -> None:
@@ -61,3 +55,10 @@ def test_restored_answers_must_be_byte_identical_except_a_runtime_errors_request
     assert local.same_answer(faithful, restored)
     other = Invocation("e", 200, json.dumps({**error, "errorMessage": "x"}), 1.0, outcome="function error")
     assert not local.same_answer(faithful, other)
+
+
+def test_snapstart_refuses_a_function_it_cannot_checkpoint_before_starting_anything() -> None:
+    other = "arm64" if emulation.host_architecture() == "x86_64" else "x86_64"
+    limits = Target(memory_mb=1024, timeout_s=3, ephemeral_mb=512, architecture=other)
+    with pytest.raises(CheckpointUnavailable, match="under QEMU"):
+        local.run_snapstart("any:latest", limits, [], "lambdakit-test")

@@ -22,8 +22,8 @@ event, events/batch.json (else the single one again) as the batch.
 Writes build/bench/results.json (every figure, the ratios kit/baseline, the machine) and results.md, and
 prints the table. Targets are reported as met or not; nothing here fails because of a number.
 
-The rooms: `command` (the CLI and the run's order), `sides` (the images and their sizes), `cold` (cold
-starts, their breakdown, the floor), `warm` (warm invokes), `pushes` (push cost), `compare` (ratios,
-targets, parity), `results` (the typed results and the one conversion to results.json), `report` (the
-table and the files).
+The rooms: `run` (the run's order; its command is `lambdakit.commands.bench`), `sides` (the images and
+their sizes), `cold` (cold starts, their breakdown, the floor), `warm` (warm invokes), `pushes` (push cost),
+`compare` (ratios, targets, parity), `results` (the typed results and the one conversion to results.json),
+`report` (the table and the files).
 """

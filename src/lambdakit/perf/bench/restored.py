@@ -35,16 +35,21 @@ def refusal(contenders: Sequence[Contender], limits: Target) -> str | None:
 
 
 def restored_starts(
-    contenders: Sequence[Contender], limits: Target, runs: int, client_image: str, event: Any, prefix: str
+    contenders: Sequence[Contender],
+    limits: Target,
+    runs: int,
+    client_image: str,
+    event: Any,
+    container_prefix: str,
 ) -> dict[str, RestoredStarts]:
     """RUNS restores per side, alternating kit, baseline, kit, ... after one priming restore each."""
     measured: dict[str, list[tuple[float, restore.RestoreTimes]]] = {c.name: [] for c in contenders}
     for contender in contenders:  # not counted: the first start after a build reads the layers from disk
         log.info("priming restore of %s (not counted)", contender.name)
-        _restored(contender, limits, client_image, event, prefix)
+        _restored(contender, limits, client_image, event, container_prefix)
     for round_ in range(1, runs + 1):
         for contender in contenders:
-            first_ms, times = _restored(contender, limits, client_image, event, prefix)
+            first_ms, times = _restored(contender, limits, client_image, event, container_prefix)
             measured[contender.name].append((first_ms, times))
             log.info("restore %d/%d %s: %.0f ms to the first answer", round_, runs, contender.name, first_ms)
     return {
@@ -59,7 +64,7 @@ def restored_starts(
 
 
 def _restored(
-    contender: Contender, limits: Target, client_image: str, event: Any, prefix: str
+    contender: Contender, limits: Target, client_image: str, event: Any, container_prefix: str
 ) -> tuple[float, restore.RestoreTimes]:
     """One fresh environment restored from its own checkpoint: (restore -> first response ms, criu's)."""
     plan = plan_for([{"name": "restored", "event": event, "count": 1}], limits, measure.START_TIMEOUT_S)
@@ -67,8 +72,9 @@ def _restored(
     plan["connect_timeout_s"] = CONNECT_TIMEOUT_S
     labels = {measure.CONTAINER_LABEL: "1"}
     function = Function(contender.image, limits, environment=dict(contender.environment), labels=labels)
-    name = f"{prefix.replace('/', '-')}-restore"
-    env, times = restore.start(function, name, say=log.info, plan=plan, client_image=client_image)
+    env, times = restore.start(
+        function, f"{container_prefix}-restore", say=log.info, plan=plan, client_image=client_image
+    )
     with env:
         outcome = env.plan_result(measure.START_TIMEOUT_S + plan["invoke_timeout_s"])
         if "error" in outcome or outcome["phases"][0]["statuses"] != [200]:

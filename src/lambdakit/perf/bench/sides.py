@@ -7,12 +7,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lambdakit.config import template
+from lambdakit.config.template import Template
 from lambdakit.core import config
 from lambdakit.core import events as events_reader
 from lambdakit.core.errors import ConfigError
 from lambdakit.core.settings import REPO_ROOT, build_dir
-from lambdakit.images import build, engine
+from lambdakit.images import build, engine, staging
 from lambdakit.perf import baseline, pushcost, quantized
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, ImageSizes
 
@@ -74,15 +74,15 @@ def bench_events(demo: bool, repo: Path = REPO_ROOT) -> tuple[Any, Any]:
     return events_reader.read(single), events_reader.read(batch)
 
 
-def handler_file(project: config.ProjectConfig | None = None) -> str:
+def handler_file(project: config.ProjectConfig) -> str:
     """The handler's module under the code layer's package folder (`inference/handler.py`)."""
-    project = project or config.load()
     return "/".join(project.handler_module.split(".")) + ".py"
 
 
 def build_contenders(
+    project: config.ProjectConfig,
+    tpl: Template,
     base: str,
-    architecture: str,
     prefix: str = TAG_PREFIX,
     asset: str | None = None,
     quantize: bool = False,
@@ -92,25 +92,26 @@ def build_contenders(
     with QUANTIZE, the kit's image again on the int8 asset image, run with INFERENCE_PRECISION=int8.
     The kit's side has no asset stage when the snapshot found nothing to ship."""
     demo = baseline.applies()
-    kit = build_kit(base, architecture, prefix, asset, demo)
+    kit = build_kit(project, tpl, base, prefix, asset, demo)
     contenders = [kit]
     if not demo:
         log.info("no baseline: src/inference is not the demo, so the bench measures your function alone")
     else:
         contenders.append(build_baseline(base, prefix))
     if quantize:
-        contenders.append(build_int8(kit, base, prefix, int8_asset))
+        contenders.append(build_int8(project, tpl, kit, base, prefix, int8_asset))
     return contenders
 
 
-def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo: bool) -> Contender:
-    inputs = build.resolve_inputs(
-        build.function_build_args(template.load()), base=base, asset=asset, architecture=architecture
-    )
+def build_kit(
+    project: config.ProjectConfig, tpl: Template, base: str, prefix: str, asset: str | None, demo: bool
+) -> Contender:
+    architecture = tpl.target.architecture
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset, architecture=architecture)
     tag = f"{prefix}/kit:latest"
     # A context of the bench's own, so a bench never races `nox -s build` over build/function/.
     context = build_dir() / "bench" / "kit-context"
-    staged = build.stage(context=context, target=build.target_for(base, architecture))
+    staged = staging.stage(context=context, wheels=build.wheel_platform(inputs), project=project)
     log.info("docker build %s (base %s, assets %s)", tag, inputs.base_image, inputs.asset_image)
     build.build_image(tag, inputs, context=staged.context)
     return Contender(
@@ -118,7 +119,7 @@ def build_kit(base: str, architecture: str, prefix: str, asset: str | None, demo
         image=tag,
         context=staged.context,
         dockerfile=staged.context / "Dockerfile",  # the project's, as build_image staged it
-        code_file=_relative_file(staged.context / "code", handler_file()),
+        code_file=_relative_file(staged.context / "code", handler_file(project)),
         deps_dir=_deepest_single_path(staged.context, "deps"),
         weights_marker=r"--from",
         # the demo sizes its thread pools from the cgroup quota; any function: the CPUs it may use
@@ -149,11 +150,13 @@ def build_baseline(base: str, prefix: str) -> Contender:
     )
 
 
-def build_int8(kit: Contender, base: str, prefix: str, asset: str | None) -> Contender:
+def build_int8(
+    project: config.ProjectConfig, tpl: Template, kit: Contender, base: str, prefix: str, asset: str | None
+) -> Contender:
     """The kit's image on the int8 asset image, its environment selecting int8 (over the template's
     Environment, as a deployed variable would): same deps and code layers."""
     asset = asset or quantized.asset_image(f"{prefix}-int8-assets")
-    inputs = build.resolve_inputs(build.function_build_args(template.load()), base=base, asset=asset)
+    inputs = build.resolve_inputs(project, tpl, base=base, asset=asset)
     tag = f"{prefix}/kit-int8:latest"
     log.info("docker build %s (%s)", tag, inputs.describe())
     build.build_image(tag, inputs, context=kit.context)

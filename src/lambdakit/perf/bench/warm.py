@@ -26,7 +26,12 @@ def phases(invokes: int, single: Any, batch: Any) -> list[measure.Phase]:
 
 
 def warm_runs(
-    contenders: Sequence[Contender], limits: Target, invokes: int, client_image: str, events: tuple[Any, Any]
+    contenders: Sequence[Contender],
+    limits: Target,
+    invokes: int,
+    client_image: str,
+    events: tuple[Any, Any],
+    container_prefix: str,
 ) -> dict[str, measure.RunResult]:
     """One warm container per side, in order; its thread probe runs after the memory was read."""
     runs: dict[str, measure.RunResult] = {}
@@ -37,6 +42,7 @@ def warm_runs(
             limits,
             phases(invokes, *events),
             client_image,
+            container_prefix,
             probe=contender.thread_probe,
             environment=contender.environment,
         )

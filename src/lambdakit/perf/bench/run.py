@@ -1,4 +1,4 @@
-"""`python -m lambdakit bench` (`nox -s bench`): the kit's function beside the usual torch approach.
+"""The bench's run (`commands/bench.py` is its command): the kit's function beside the usual torch approach.
 
 The run in order: build the sides (sides), cold starts and their breakdown (cold), SnapStart restores where
 the engine can checkpoint (restored), warm invokes (warm), the floor (cold), push costs (pushes); then the
@@ -7,25 +7,20 @@ comparison (compare) and the files (report, results).
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import logging
 import os
 import platform
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
-from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core.errors import ConfigError
-from lambdakit.core.settings import base_image, build_dir
-from lambdakit.images import emulation, engine
+from lambdakit.config.template import Template
+from lambdakit.core.config import ProjectConfig
+from lambdakit.images import engine
 from lambdakit.perf import breakdown, measure, quantized
-from lambdakit.perf.bench import cold, compare, pushes, report, restored, results, sides, warm
+from lambdakit.perf.bench import cold, compare, pushes, restored, results, sides, warm
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, BenchResults, Side
 
 log = logging.getLogger(__name__)
@@ -65,6 +60,8 @@ class Measured:
 
 
 def run_bench(
+    project: ProjectConfig,
+    tpl: Template,
     limits: Target,
     cold_starts: int,
     invokes: int,
@@ -75,12 +72,13 @@ def run_bench(
     int8_asset: str | None = None,
     snapstart: bool = True,
 ) -> BenchResults:
-    """Build the sides on one pinned base, measure them alike, and compare them."""
-    base = sides.pin_base(base_image(), prefix)
-    contenders = sides.build_contenders(base, limits.architecture, prefix, asset, quantize, int8_asset)
+    """Build the sides on one pinned base (the project's), measure them alike under LIMITS (TPL's target, or
+    another MemorySize), and compare them."""
+    base = sides.pin_base(project.base_image, prefix)
+    contenders = sides.build_contenders(project, tpl, base, prefix, asset, quantize, int8_asset)
     single, batch = sides.bench_events(demo=any(c.name == BASELINE for c in contenders))
     settings = results.Settings(cold_starts, invokes, warm.WARMUP_INVOKES, push, single, batch)
-    measured = measure_sides(contenders, limits, settings, base, prefix, snapstart)
+    measured = measure_sides(contenders, limits, settings, base, prefix, project.container_prefix, snapstart)
     return compare_sides(measured, contenders, limits, settings)
 
 
@@ -90,21 +88,26 @@ def measure_sides(
     settings: results.Settings,
     base: str,
     prefix: str,
+    container_prefix: str,
     snapstart: bool = True,
 ) -> Measured:
-    """Sizes, cold starts, breakdowns, restores, warm runs, the floor and the pushes, in that order."""
+    """Sizes, cold starts, breakdowns, SnapStart restores, warm runs, the floor and the pushes, in that
+    order; the containers are named under CONTAINER_PREFIX (the project's), the images under PREFIX (the
+    bench's)."""
     events = (settings.single_event, settings.batch_event)
     sizes = {c.name: sides.image_sizes(c) for c in contenders}
-    cold_runs = cold.cold_starts(contenders, limits, settings.cold_starts, base, events[0])
-    parts = cold.breakdowns(contenders, limits, base, events[0])
+    cold_runs = cold.cold_starts(contenders, limits, settings.cold_starts, base, events[0], container_prefix)
+    parts = cold.breakdowns(contenders, limits, base, events[0], container_prefix)
     why = restored.refusal(contenders, limits) if snapstart else "left out (--no-snapstart)"
     restores = (
         {}
         if why
-        else restored.restored_starts(contenders, limits, settings.cold_starts, base, events[0], prefix)
+        else restored.restored_starts(
+            contenders, limits, settings.cold_starts, base, events[0], container_prefix
+        )
     )
-    warm_runs = warm.warm_runs(contenders, limits, settings.invokes, base, events)
-    floor_ms = cold.floor(base, limits, settings.cold_starts, prefix)
+    warm_runs = warm.warm_runs(contenders, limits, settings.invokes, base, events, container_prefix)
+    floor_ms = cold.floor(base, limits, settings.cold_starts, prefix, container_prefix)
     pushed_for = [c for c in contenders if c.name in pushes.pushed_sides(settings.push)]
     base_layers = {name: size.base_layers for name, size in sizes.items()}
     push_costs = pushes.measure_pushes(pushed_for, base_layers) if pushed_for else {}
@@ -227,66 +230,3 @@ def _read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lambdakit bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--memory", type=int, default=None, help="MemorySize in MB (default: template.yaml)")
-    # 9, not 5: on a shared machine single cold starts swing by a third; the median of 9 moves less
-    parser.add_argument("--cold-starts", type=int, default=9, help="fresh containers per side (default 9)")
-    parser.add_argument(
-        "--invokes", type=int, default=200, help="warm invokes per event and side (default 200)"
-    )
-    parser.add_argument(
-        "--push",
-        choices=("both", "kit", "baseline", "none"),
-        default="both",
-        help="whose push cost to measure (the baseline's pushes move about 1.5 GB)",
-    )
-    parser.add_argument("--out", type=Path, default=None, help="default: build/bench/")
-    parser.add_argument("--asset-image", default=None, help="default: <project>-assets at its content tag")
-    parser.add_argument(
-        "--tag-prefix", default=sides.TAG_PREFIX, help="repository prefix of the bench's images"
-    )
-    parser.add_argument(
-        "--quantize",
-        action="store_true",
-        help="add the kit with its int8 model (INFERENCE_PRECISION=int8), with its accuracy against fp32",
-    )
-    parser.add_argument(
-        "--int8-asset-image",
-        default=None,
-        help="with --quantize: an asset image holding the int8 export (default: one made from the "
-        "int8 export in the cache root, `INFERENCE_PRECISION=int8 nox -s prepare`)",
-    )
-    parser.add_argument(
-        "--no-snapstart",
-        action="store_true",
-        help="leave out the SnapStart rows (restores from a CRIU checkpoint, where the engine can make one)",
-    )
-    args = parser.parse_args(argv)
-    if args.int8_asset_image and not args.quantize:
-        raise ConfigError("--int8-asset-image needs --quantize.")
-    if args.cold_starts < 1 or args.invokes < 1:
-        raise ConfigError("--cold-starts and --invokes must be at least 1.")
-    limits = template.load().target
-    emulation.require_native(limits.architecture, "make the kit's figures QEMU's")
-    if args.memory is not None:
-        limits = limits.with_memory(args.memory)
-    console = Console(width=None if sys.stdout.isatty() else 160)  # seven columns with --quantize
-    out = args.out or build_dir() / "bench"
-    outcome = run_bench(
-        limits,
-        args.cold_starts,
-        args.invokes,
-        args.push,
-        args.tag_prefix,
-        args.asset_image,
-        args.quantize,
-        args.int8_asset_image,
-        snapstart=not args.no_snapstart,
-    )
-    report.write_results(outcome, out)
-    report.print_table(outcome, console)
-    console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
-    return 0
