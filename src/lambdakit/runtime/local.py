@@ -181,8 +181,9 @@ def print_snapstart_summary(
     from rich.table import Table
 
     user = "uid 0 (no capabilities)" if times.user == restore.ROOT_USER else f"uid {LAMBDA_UID}"
-    table = Table(title="SnapStart, restored locally (CRIU)", caption=f"restored function ran as {user}")
-    for column in ("event", "faithful", "restored", "same answer", "restored duration ms"):
+    caption = f"duration: the restored invoke's; the restored function ran as {user}"
+    table = Table(title="SnapStart, restored locally (CRIU)", caption=caption)
+    for column in ("event", "faithful", "restored", "same answer", "duration ms"):
         table.add_column(column, no_wrap=True, justify="right" if "ms" in column else "left")
     for f, r in zip(faithful, restored, strict=True):
         same = "[green]yes[/green]" if same_answer(f, r) else "[red]no[/red]"
