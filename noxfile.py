@@ -217,7 +217,8 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def local(session: nox.Session) -> None:
-    """`sam local invoke` over the sample events; `-- --faithful` runs the image under Lambda's limits."""
+    """`sam local invoke` over the sample events; `-- --faithful` runs the image under Lambda's limits,
+    `-- --snapstart` also restores it from a CRIU checkpoint (same answers, restore times)."""
     kit(session, "local", *session.posargs)
 
 

@@ -51,6 +51,11 @@ def parser() -> argparse.ArgumentParser:
         help="with --quantize: an asset image holding the int8 export (default: one made from the "
         "int8 export in the cache root, `INFERENCE_PRECISION=int8 nox -s prepare`)",
     )
+    parser.add_argument(
+        "--no-snapstart",
+        action="store_true",
+        help="leave out the SnapStart rows (restores from a CRIU checkpoint, where the engine can make one)",
+    )
     return parser
 
 
@@ -79,6 +84,7 @@ def cli(argv: list[str]) -> int:
         args.asset_image,
         args.quantize,
         args.int8_asset_image,
+        snapstart=not args.no_snapstart,
     )
     report.write_results(outcome, out)
     report.print_table(outcome, console)

@@ -124,3 +124,11 @@ class SecretInAssets(KitError):
 
 class PushFailed(KitError):
     """Pushing an image to a registry failed; the message carries the registry's own reason."""
+
+
+class CheckpointUnavailable(KitError):
+    """The engine cannot checkpoint a container (`docker checkpoint`: --experimental, criu, native arch)."""
+
+
+class CheckpointFailed(KitError):
+    """`docker checkpoint create` or `docker start --checkpoint` failed; the message carries criu's error."""

@@ -31,6 +31,7 @@ import requests.exceptions  # type: ignore[import-untyped]  # the SDK's transpor
 
 from lambdakit import console
 from lambdakit.core.errors import (
+    CheckpointFailed,
     ContainerFailed,
     DockerUnavailable,
     ImageBuildFailed,
@@ -569,6 +570,73 @@ def put_file(container: Any, folder: str, name: str, data: bytes) -> None:
             container.put_archive(folder, archive.getvalue())
     except docker.errors.APIError as exc:
         raise ContainerFailed(f"Could not copy {name} into {container.name}: {first_line(exc)}") from exc
+
+
+# --- checkpoint and restore (`docker checkpoint`, the local SnapStart restore) ------------------------------
+# The SDK has no checkpoint API: these use the low-level client's own helpers, as `docker checkpoint` does.
+CRIU_LOG = re.compile(r"(/\S+/criu-(?:dump|restore)\.log)")
+ENGINE_SETUP = (
+    "restart dockerd with --experimental and criu >= 4.2 on its PATH (`bash .ci/ensure-docker` does)"
+)
+
+
+def checkpoint_refusal(info: Mapping[str, Any] | None = None) -> str | None:
+    """Why this engine (or one whose `docker info` is INFO) cannot checkpoint a container (one line with the
+    fix), or None when it may: whether criu itself works shows only when a checkpoint is made."""
+    if info is None:
+        with answering("reading the engine's info"):
+            info = client().info()
+    where = f"The Docker engine at {engine_address()}"
+    if "desktop" in str(info.get("OperatingSystem", "")).lower():
+        return (
+            f"{where} is Docker Desktop, whose VM has no criu: `docker checkpoint` cannot run there; run the "
+            "local restore on a Linux engine (a Linux host or CI runner) with criu >= 4.2 and --experimental"
+        )
+    if info.get("OSType") != "linux":
+        return f"{where} runs {info.get('OSType')} containers; checkpoints need a Linux engine with criu"
+    if not info.get("ExperimentalBuild"):
+        return f"{where} was not started with --experimental, which `docker checkpoint` needs; {ENGINE_SETUP}"
+    return None
+
+
+def checkpoint(container: Any, name: str) -> None:
+    """`docker checkpoint create CONTAINER NAME`: criu dumps the container, which stops."""
+    api = client().api
+    url = api._url("/containers/{0}/checkpoints", container.id)
+    try:
+        with answering(f"checkpointing {container.name}"):
+            api._raise_for_status(api._post_json(url, data={"CheckpointID": name, "Exit": True}))
+    except docker.errors.APIError as exc:
+        raise CheckpointFailed(
+            f"The engine could not checkpoint {container.name}: {criu_error(exc)}; {ENGINE_SETUP}"
+        ) from exc
+
+
+def restore(container: Any, name: str) -> None:
+    """`docker start --checkpoint NAME CONTAINER`: criu restores the container where it was dumped."""
+    api = client().api
+    url = api._url("/containers/{0}/start", container.id)
+    try:
+        with answering(f"restoring {container.name}"):
+            api._raise_for_status(api._post(url, params={"checkpoint": name}))
+    except docker.errors.APIError as exc:
+        raise CheckpointFailed(
+            f"The engine could not restore {container.name} from {name}: {criu_error(exc)}"
+        ) from exc
+
+
+def criu_error(exc: BaseException) -> str:
+    """The engine's one line, with criu's first `Error` line from the log it names when this host can read it
+    (the engine's run folder: root on the engine's host only)."""
+    text = " ".join(str(getattr(exc, "explanation", None) or exc).split())
+    found = CRIU_LOG.search(text)
+    if found is None:
+        return text
+    with contextlib.suppress(OSError):
+        for line in Path(found[1]).read_text(encoding="utf-8", errors="replace").splitlines():
+            if "Error" in line:
+                return f"criu: {line.split(': ', 1)[-1].strip()} ({found[1].rsplit('/', 1)[-1]})"
+    return text
 
 
 def wait_for_exit(container: Any, timeout_s: float) -> None:

@@ -9,9 +9,11 @@ published port, so it works the same on a Linux engine, Docker Desktop and from 
     python3 -c <this file> PLAN          run a plan (JSON) and print its timings as one JSON line
 
 A plan: `{"port", "start_timeout_s", "invoke_timeout_s", "phases": [...]}`, each phase `{"name", "count",
-"event" | "event_file"}`. Each phase's invokes go over one keep-alive connection; an `event_file` is sent byte
-for byte. A call that gets no answer within `invoke_timeout_s` is status 0; the next call opens a new
-connection.
+"event" | "event_file"}`; with `"start_file"`, the client waits for that file before it polls the port (the
+SnapStart restore: the port must not be reached before the checkpoint, only once the restore begins) and
+`"connect_timeout_s"` bounds each attempt to connect. Each
+phase's invokes go over one keep-alive connection; an `event_file` is sent byte for byte. A call that gets no
+answer within `invoke_timeout_s` is status 0; the next call opens a new connection.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 IDLE = "idle"
 
 
-def wait_for_port(port: int, deadline: float) -> float:
+def wait_for_port(port: int, deadline: float, connect_timeout_s: float = 1.0) -> float:
     """Poll until the emulator accepts a connection; return the wall-clock time it first did."""
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with socket.create_connection(("127.0.0.1", port), timeout=connect_timeout_s):
                 return time.time()
         except OSError:
             if time.time() > deadline:
@@ -86,9 +88,21 @@ def event_body(phase: dict[str, Any]) -> bytes:
     return json.dumps(phase["event"]).encode()
 
 
+def wait_for_file(path: str, deadline: float) -> None:
+    while not Path(path).exists():
+        if time.time() > deadline:
+            raise TimeoutError(f"{path} did not appear")
+        time.sleep(0.002)
+
+
 def run(plan: dict[str, Any]) -> dict[str, Any]:
     port = int(plan["port"])
-    ready_at = wait_for_port(port, time.time() + float(plan["start_timeout_s"]))
+    deadline = time.time() + float(plan["start_timeout_s"])
+    if plan.get("start_file"):
+        wait_for_file(str(plan["start_file"]), deadline)
+    # during a CRIU restore the network namespace drops packets (criu's network lock): a SYN sent then is
+    # retried by the kernel only after 1 s, so the restore's plan asks for short attempts instead
+    ready_at = wait_for_port(port, deadline, float(plan.get("connect_timeout_s", 1.0)))
     emulator = Emulator(port, float(plan["invoke_timeout_s"]))
     phases = []
     for phase in plan["phases"]:

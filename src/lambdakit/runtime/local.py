@@ -9,6 +9,9 @@
   memory, and explains (`lambdakit.runtime.explain`) what Lambda would not
   allow: writes outside /tmp, network attempts and refused downloads, payloads over 6 MB, an init past the
   init limit (10 s on demand), out of time vs too much work, out of memory.
+* `--snapstart`: the faithful run, then the same environment initialised once, checkpointed with CRIU and
+  restored (`lambdakit.runtime.restore`); every event's restored answer must be byte-identical to the faithful
+  one. A table gives checkpoint, restore and restore-to-first-answer ms beside the cold start.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from lambdakit.config import template
 from lambdakit.config.target import Target
 from lambdakit.core import events as events_reader
 from lambdakit.core import proc
-from lambdakit.core.errors import BrokenEvent, EmulatorFailed
+from lambdakit.core.errors import BrokenEvent, CheckpointUnavailable, EmulatorFailed
 from lambdakit.core.settings import REPO_ROOT
 from lambdakit.images import emulation, sam
-from lambdakit.runtime import explain
+from lambdakit.runtime import explain, restore
 from lambdakit.runtime.environment import (
     LAMBDA_UID,
     ExecutionEnvironment,
@@ -135,6 +138,64 @@ def run_faithful(
             "runtime_peak_rss_bytes": env.runtime_peak_rss_bytes(),
         }
     return results, stats
+
+
+def run_snapstart(image: str, limits: Target, events: Sequence[Path], container_prefix: str) -> int:
+    """The faithful run, then the restored one over the same events, the containers named under
+    CONTAINER_PREFIX: 0 when every answer is the same."""
+    function = Function(image, limits)
+    why = restore.refusal(function)
+    if why is not None:
+        raise CheckpointUnavailable(why)
+    faithful, stats = run_faithful(image, limits, events, container_prefix)
+    env, times = restore.start(function, container_name(container_prefix))
+    with env:
+        restored = [env.invoke(event.read_bytes(), name=event.name) for event in events]
+        first_answer_ms = env.cold_start_ms
+        restore_report_ms = restore.restore_duration_ms(env.logs())
+    different = [r.name for f, r in zip(faithful, restored, strict=True) if not same_answer(f, r)]
+    print_snapstart_summary(faithful, restored, stats, times, first_answer_ms, restore_report_ms)
+    if different:
+        print(f"error: the restored answers differ from the faithful run's for: {', '.join(different)}")
+    return 1 if different or failed(restored) else 0
+
+
+def same_answer(faithful: Invocation, restored: Invocation) -> bool:
+    """Byte-identical bodies; a runtime error's requestId differs between any two runs, so it is left out."""
+    if faithful.status != restored.status:
+        return False
+    if faithful.outcome == restored.outcome == "function error":
+        return {**faithful.payload, "requestId": None} == {**restored.payload, "requestId": None}
+    return faithful.body == restored.body
+
+
+def print_snapstart_summary(
+    faithful: Sequence[Invocation],
+    restored: Sequence[Invocation],
+    stats: Mapping[str, Any],
+    times: restore.RestoreTimes,
+    first_answer_ms: float | None,
+    restore_report_ms: float | None,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    user = "uid 0 (no capabilities)" if times.user == restore.ROOT_USER else f"uid {LAMBDA_UID}"
+    caption = f"duration: the restored invoke's; the restored function ran as {user}"
+    table = Table(title="SnapStart, restored locally (CRIU)", caption=caption)
+    for column in ("event", "faithful", "restored", "same answer", "duration ms"):
+        table.add_column(column, no_wrap=True, justify="right" if "ms" in column else "left")
+    for f, r in zip(faithful, restored, strict=True):
+        same = "[green]yes[/green]" if same_answer(f, r) else "[red]no[/red]"
+        table.add_row(f.name, f.outcome, r.outcome, same, _ms(r.duration_ms))
+    console = Console()
+    console.print(table)
+    console.print(
+        f"init before the snapshot {_ms(times.init_ms)} ms; checkpoint {_ms(times.checkpoint_ms)} ms; "
+        f"restore {_ms(times.restore_ms)} ms; restore -> first answer {_ms(first_answer_ms)} ms "
+        f"(after-restore hooks {_ms(restore_report_ms)} ms); "
+        f"faithful cold start {_ms(stats.get('cold_start_ms'))} ms"
+    )
 
 
 def faithful_limits(limits: Target) -> Target:

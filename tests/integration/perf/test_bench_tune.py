@@ -117,7 +117,12 @@ def test_bench_then_tune_run_end_to_end(
         assert 0 < figures["image"]["above_base_bytes"] < figures["image"]["total_bytes"]
     assert results["parity"]["same"], results["parity"]
     assert results["machine"]["cores"] >= 1
-    assert all(value is not None for key, value in results["ratios"].items() if not key.startswith("push"))
+    measured = ("push", "snapstart")  # SnapStart rows only where the engine can checkpoint (restore.refusal)
+    assert all(value is not None for key, value in results["ratios"].items() if not key.startswith(measured))
+    for side in ("kit", "baseline", "kit_int8"):
+        restored = results[side]["snapstart_restored_ms"]
+        assert restored is None or len(restored["runs"]) == 2
+    assert bool(results["targets_snapstart"]) == (results["kit"]["snapstart_restored_ms"] is not None)
     assert {"target", "value", "limit", "met"} <= set(results["targets"][0])
 
     # the push measurement tells a code change from a dependency change, and says where the weights went

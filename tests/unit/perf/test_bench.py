@@ -152,7 +152,7 @@ def test_results_json_keeps_the_keys_tests_and_docs_read(tmp_path: Path) -> None
     document: dict[str, Any] = json.loads((tmp_path / "results.json").read_text())
     assert list(document) == [
         "generated_at", "machine", "base_image", "baseline_base_image", "limits", "settings", "kit",
-        "baseline", "ratios", "cold_start_breakdown", "parity", "notes", "targets",
+        "baseline", "ratios", "cold_start_breakdown", "parity", "notes", "targets", "targets_snapstart",
     ]  # fmt: skip
     kit = document["kit"]
     assert kit["cold_start_ms"]["median"] == 450.0 and kit["cold_start_ms"]["runs"] == [450.0]
@@ -281,3 +281,47 @@ def test_without_the_demo_the_bench_has_one_column_and_the_projects_events(tmp_p
     rows = report.table_rows(alone)
     assert all(len(row) == 2 for row in rows) and rows[0][1] == "450.0 ms"
     assert sides.handler_file(config.ProjectConfig(handler="app.main.handle")) == "app/main.py"
+
+
+def restored(first_answer_ms: float) -> results.RestoredStarts:
+    return results.RestoredStarts([first_answer_ms], [900.0], [800.0], "993:990")
+
+
+def test_snapstart_targets_are_the_baselines_ratio_and_the_kit_against_the_floor() -> None:
+    kit = dataclasses.replace(KIT, restored=restored(300.0))
+    baseline = dataclasses.replace(BASELINE, restored=restored(500.0))  # 500 / 6000 of its own cold start
+    targets = {t.target: t for t in compare.snapstart_targets(kit, baseline, floor_ms=350.0)}
+    assert targets["baseline restored ≤ 0.1 x its cold start"].value == pytest.approx(500 / 6000, abs=1e-4)
+    assert targets["kit restored ≤ the empty handler's cold start (350 ms)"].value == 300.0
+    assert all(t.met for t in targets.values())
+    slow = dataclasses.replace(BASELINE, restored=restored(1200.0))
+    missed = compare.snapstart_targets(dataclasses.replace(kit, restored=restored(400.0)), slow, 350.0)
+    assert [t.met for t in missed] == [False, False]
+    assert compare.ratios(kit, baseline).snapstart_restored == pytest.approx(0.6)
+
+
+def test_without_restores_there_are_no_snapstart_targets_or_rows_to_claim() -> None:
+    assert compare.snapstart_targets(KIT, BASELINE, floor_ms=350.0) == []
+    assert compare.ratios(KIT, BASELINE).snapstart_restored is None
+    text = report.markdown(bench_results(KIT, BASELINE))
+    assert "| SnapStart, restored (CRIU): restore → first response (median) | — | — | — |" in text
+    assert "target (SnapStart)" not in text
+
+
+def test_snapstart_rows_and_targets_in_the_report_and_results_json(tmp_path: Path) -> None:
+    kit = dataclasses.replace(KIT, restored=restored(300.0))
+    baseline = dataclasses.replace(BASELINE, restored=restored(600.0))
+    outcome = bench_results(kit, baseline)
+    outcome.snapstart_targets = compare.snapstart_targets(kit, baseline, floor_ms=350.0)
+    text = report.markdown(outcome)
+    assert (
+        "| SnapStart, restored (CRIU): restore → first response (median) | 300.0 ms | 600.0 ms | 0.500x |"
+        in text
+    )
+    assert "| SnapStart, restored / its own cold start | 0.667x | 0.100x |" in text
+    assert "| baseline restored ≤ 0.1 x its cold start | 0.100 | yes |" in text
+    report.write_results(outcome, tmp_path)
+    document: dict[str, Any] = json.loads((tmp_path / "results.json").read_text())
+    assert document["kit"]["snapstart_restored_ms"]["median"] == 300.0
+    assert document["baseline"]["snapstart_restored_ms"]["restore_median"] == 800.0
+    assert [t["met"] for t in document["targets_snapstart"]] == [True, True]

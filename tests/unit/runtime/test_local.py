@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lambdakit.config.target import Target
+from lambdakit.core.errors import CheckpointUnavailable
+from lambdakit.images import emulation
 from lambdakit.runtime import local
 from lambdakit.runtime.environment import Invocation
 
@@ -39,3 +42,23 @@ def test_the_answer_column_shows_labels_or_else_the_body() -> None:
     assert local._answer(Invocation("l.json", 200, long, 1.0)) == long[:57] + "..."
     proxied = json.dumps({"statusCode": 200, "body": json.dumps({"label": "bug"})})
     assert local._answer(Invocation("p.json", 200, proxied, 1.0)) == "bug"
+
+
+def test_restored_answers_must_be_byte_identical_except_a_runtime_errors_request_id() -> None:
+    ok = Invocation("e", 200, '{"count": 1}', 1.0)
+    assert local.same_answer(ok, Invocation("e", 200, '{"count": 1}', 2.0))
+    assert not local.same_answer(ok, Invocation("e", 200, '{"count":1}', 2.0))  # same JSON, other bytes
+    assert not local.same_answer(ok, Invocation("e", 502, '{"count": 1}', 2.0))
+    error = {"errorMessage": "asked to fail", "errorType": "RuntimeError", "stackTrace": []}
+    faithful = Invocation("e", 200, json.dumps({**error, "requestId": "a"}), 1.0, outcome="function error")
+    restored = Invocation("e", 200, json.dumps({**error, "requestId": "b"}), 1.0, outcome="function error")
+    assert local.same_answer(faithful, restored)
+    other = Invocation("e", 200, json.dumps({**error, "errorMessage": "x"}), 1.0, outcome="function error")
+    assert not local.same_answer(faithful, other)
+
+
+def test_snapstart_refuses_a_function_it_cannot_checkpoint_before_starting_anything() -> None:
+    other = "arm64" if emulation.host_architecture() == "x86_64" else "x86_64"
+    limits = Target(memory_mb=1024, timeout_s=3, ephemeral_mb=512, architecture=other)
+    with pytest.raises(CheckpointUnavailable, match="under QEMU"):
+        local.run_snapstart("any:latest", limits, [], "lambdakit-test")

@@ -16,6 +16,9 @@ TARGETS = {
     "image_above_base_ratio": 0.25,
     "code_push_bytes": 100 * 1024,
 }
+# issue 21 §4: restored from a snapshot, the torch baseline answers in <= 0.1 x its own cold start, and the
+# kit no later than an empty handler's cold start (the floor)
+SNAPSTART_BASELINE_RATIO = 0.1
 
 
 def ratios(side: Side, other: Side | None) -> Ratios:
@@ -31,6 +34,9 @@ def ratios(side: Side, other: Side | None) -> Ratios:
         image_above_base=_ratio(side.image.above_base_bytes, other.image.above_base_bytes),
         push_code_only=_ratio(side.push_bytes("code_only"), other.push_bytes("code_only")),
         push_dependency_only=_ratio(side.push_bytes("dependency_only"), other.push_bytes("dependency_only")),
+        snapstart_restored=_ratio(
+            side.restored.median if side.restored else None, other.restored.median if other.restored else None
+        ),
     )
 
 
@@ -57,6 +63,38 @@ def targets(side: Side, ratio: Ratios) -> list[Target]:
         )
     )
     return result
+
+
+def snapstart_targets(kit: Side, baseline: Side | None, floor_ms: float | None) -> list[Target]:
+    """Issue 21's two restore targets; empty when no restore was measured (the engine cannot checkpoint)."""
+    if kit.restored is None:
+        return []
+    floor = "—" if floor_ms is None else f"{floor_ms:.0f}"
+    rows: list[tuple[str, float | None, float | None]] = [
+        (
+            f"kit restored ≤ the empty handler's cold start ({floor} ms)",
+            kit.restored.median,
+            floor_ms,
+        ),
+    ]
+    if baseline is not None:
+        ratio = baseline.restored_to_cold
+        rows.insert(
+            0,
+            (
+                f"baseline restored ≤ {SNAPSTART_BASELINE_RATIO} x its cold start",
+                None if ratio is None else round(ratio, 4),
+                SNAPSTART_BASELINE_RATIO,
+            ),
+        )
+    return [
+        Target(name, value, limit if limit is not None else False, _met(value, limit))
+        for name, value, limit in rows
+    ]
+
+
+def _met(value: float | None, limit: float | None) -> bool | None:
+    return None if value is None or limit is None else value <= limit
 
 
 def same_labels(warm_bodies: dict[str, dict[str, str | None]]) -> Parity:

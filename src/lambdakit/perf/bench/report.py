@@ -57,7 +57,8 @@ def target_tables(results: BenchResults) -> list[tuple[str, str, list[Target]]]:
     """(column title in results.md, table title on the terminal, targets) for the kit, and its int8."""
     tables = [("target", "targets", results.targets)]
     int8 = [("target (kit int8)", "targets, kit int8", results.int8.targets)] if results.int8 else []
-    return tables + int8
+    snapstart = results.snapstart_targets
+    return tables + int8 + ([("target (SnapStart)", "targets, SnapStart", snapstart)] if snapstart else [])
 
 
 def breakdown_lines(results: BenchResults) -> list[str]:
@@ -78,6 +79,12 @@ def figures() -> list[tuple[str, Show, str | None]]:
     rows: list[tuple[str, Show, str | None]] = [
         ("cold start (start → first response, median)", lambda s: _ms(s.cold.median), "cold_start"),
         ("emulator INIT REPORT (median)", lambda s: _ms(s.cold.init_report_median), None),
+        (
+            "SnapStart, restored (CRIU): restore → first response (median)",
+            lambda s: _ms(s.restored.median if s.restored else None),
+            "snapstart_restored",
+        ),
+        ("SnapStart, restored / its own cold start", lambda s: _x(s.restored_to_cold), None),
     ]
     for phase, title in (("single", "one short text"), ("batch8", "batch of 8")):
         for q in ("p50", "p95", "p99"):

@@ -52,6 +52,29 @@ class ColdStarts:
 
 
 @dataclass(frozen=True)
+class RestoredStarts:
+    """SnapStart, restored locally (CRIU): restore started -> first response (ms), beside criu's own times."""
+
+    runs: list[float]
+    checkpoint_ms: list[float]
+    restore_ms: list[float]
+    user: str  # the uid the restored function ran as (0 where the engine's criu cannot dump another uid)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "median": self.median,
+            "runs": [round(value, 1) for value in self.runs],
+            "checkpoint_median": statistics.median(self.checkpoint_ms),
+            "restore_median": statistics.median(self.restore_ms),
+            "user": self.user,
+        }
+
+
+@dataclass(frozen=True)
 class WarmPhase:
     """One warm phase's timings: the emulator's REPORT Duration (what Lambda bills) and the round trip."""
 
@@ -140,6 +163,12 @@ class Side:
     notes: list[str]
     image: ImageSizes
     push: PushCost | None = None
+    restored: RestoredStarts | None = None  # None where the engine cannot checkpoint
+
+    @property
+    def restored_to_cold(self) -> float | None:
+        """The restore's first answer over this side's own cold start."""
+        return stats.ratio(self.restored.median, self.cold.median) if self.restored else None
 
     def warm_ms(self, phase: str, quantile: str = "p50") -> float | None:
         """A warm quantile as results.json holds it (rounded), so ratios and targets agree with the file."""
@@ -160,6 +189,7 @@ class Side:
             "image_tag": self.image_tag,
             "image": self.image.as_json(),
             "push": self.push.as_json() if self.push else None,
+            "snapstart_restored_ms": self.restored.as_json() if self.restored else None,
         }
 
 
@@ -175,6 +205,7 @@ class Ratios:
     image_above_base: float | None = None
     push_code_only: float | None = None
     push_dependency_only: float | None = None
+    snapstart_restored: float | None = None
 
     def as_json(self) -> dict[str, float | None]:
         return dataclasses.asdict(self)
@@ -264,6 +295,7 @@ class BenchResults:
     notes: list[str]
     targets: list[Target]
     int8: Int8Column | None = None
+    snapstart_targets: list[Target] = dataclasses.field(default_factory=list)
 
 
 def document(results: BenchResults) -> dict[str, Any]:
@@ -282,6 +314,7 @@ def document(results: BenchResults) -> dict[str, Any]:
         "parity": dataclasses.asdict(results.parity) if results.parity else None,
         "notes": results.notes,
         "targets": [dataclasses.asdict(target) for target in results.targets],
+        "targets_snapstart": [dataclasses.asdict(target) for target in results.snapstart_targets],
     }
     if results.int8 is not None:
         entry |= {

@@ -1,7 +1,8 @@
 """The bench's run (`commands/bench.py` is its command): the kit's function beside the usual torch approach.
 
-The run in order: build the sides (sides), cold starts and their breakdown (cold), warm invokes (warm), the
-floor (cold), push costs (pushes); then the comparison (compare) and the files (report, results).
+The run in order: build the sides (sides), cold starts and their breakdown (cold), SnapStart restores where
+the engine can checkpoint (restored), warm invokes (warm), the floor (cold), push costs (pushes); then the
+comparison (compare) and the files (report, results).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from lambdakit.config.template import Template
 from lambdakit.core.config import ProjectConfig
 from lambdakit.images import engine
 from lambdakit.perf import breakdown, measure, quantized
-from lambdakit.perf.bench import cold, compare, pushes, results, sides, warm
+from lambdakit.perf.bench import cold, compare, pushes, restored, results, sides, warm
 from lambdakit.perf.bench.results import BASELINE, KIT, KIT_INT8, BenchResults, Side
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,12 @@ NOISE_NOTE = (
 DURATION_NOTE = (
     "Warm durations are the emulator's REPORT Duration (what Lambda bills); the "
     "client's round trip through the emulator is in results.json beside them."
+)
+SNAPSTART_NOTE = (
+    "SnapStart rows: each side restored locally from a CRIU checkpoint of its initialised environment "
+    "(`docker checkpoint`), restore started -> first response. Lambda's own restore also fetches the "
+    "snapshot from its cache (lazily, in chunks), which this does not show; and docker's restore reads every "
+    "page back before the function runs: compare a side's restore with its own cold start, not with Lambda's."
 )
 INT8_NOTE = (
     "kit int8 is not pushed: its dependency and code layers are the kit's own (same digests), only "
@@ -48,6 +55,8 @@ class Measured:
     breakdowns: dict[str, breakdown.Breakdown | None]
     floor_ms: float
     cpus: float | None  # the CPU share the kit's containers got
+    restored: dict[str, results.RestoredStarts]  # empty where the engine cannot checkpoint
+    restore_note: str
 
 
 def run_bench(
@@ -61,6 +70,7 @@ def run_bench(
     asset: str | None = None,
     quantize: bool = False,
     int8_asset: str | None = None,
+    snapstart: bool = True,
 ) -> BenchResults:
     """Build the sides on one pinned base (the project's), measure them alike under LIMITS (TPL's target, or
     another MemorySize), and compare them."""
@@ -68,7 +78,7 @@ def run_bench(
     contenders = sides.build_contenders(project, tpl, base, prefix, asset, quantize, int8_asset)
     single, batch = sides.bench_events(demo=any(c.name == BASELINE for c in contenders))
     settings = results.Settings(cold_starts, invokes, warm.WARMUP_INVOKES, push, single, batch)
-    measured = measure_sides(contenders, limits, settings, base, prefix, project.container_prefix)
+    measured = measure_sides(contenders, limits, settings, base, prefix, project.container_prefix, snapstart)
     return compare_sides(measured, contenders, limits, settings)
 
 
@@ -79,13 +89,23 @@ def measure_sides(
     base: str,
     prefix: str,
     container_prefix: str,
+    snapstart: bool = True,
 ) -> Measured:
-    """Sizes, cold starts, breakdowns, warm runs, the floor and the pushes, in that order; the containers
-    are named under CONTAINER_PREFIX (the project's), the images under PREFIX (the bench's)."""
+    """Sizes, cold starts, breakdowns, SnapStart restores, warm runs, the floor and the pushes, in that
+    order; the containers are named under CONTAINER_PREFIX (the project's), the images under PREFIX (the
+    bench's)."""
     events = (settings.single_event, settings.batch_event)
     sizes = {c.name: sides.image_sizes(c) for c in contenders}
     cold_runs = cold.cold_starts(contenders, limits, settings.cold_starts, base, events[0], container_prefix)
     parts = cold.breakdowns(contenders, limits, base, events[0], container_prefix)
+    why = restored.refusal(contenders, limits) if snapstart else "left out (--no-snapstart)"
+    restores = (
+        {}
+        if why
+        else restored.restored_starts(
+            contenders, limits, settings.cold_starts, base, events[0], container_prefix
+        )
+    )
     warm_runs = warm.warm_runs(contenders, limits, settings.invokes, base, events, container_prefix)
     floor_ms = cold.floor(base, limits, settings.cold_starts, prefix, container_prefix)
     pushed_for = [c for c in contenders if c.name in pushes.pushed_sides(settings.push)]
@@ -94,7 +114,12 @@ def measure_sides(
     return Measured(
         sides={
             c.name: side_of(
-                c.image, cold_runs[c.name], warm_runs[c.name], sizes[c.name], push_costs.get(c.name)
+                c.image,
+                cold_runs[c.name],
+                warm_runs[c.name],
+                sizes[c.name],
+                push_costs.get(c.name),
+                restores.get(c.name),
             )
             for c in contenders
         },
@@ -105,6 +130,8 @@ def measure_sides(
         breakdowns=parts,
         floor_ms=floor_ms,
         cpus=cold_runs[KIT][0].cpus if cold_runs[KIT] else None,
+        restored=restores,
+        restore_note=SNAPSTART_NOTE if not why else f"SnapStart rows not measured: {why}.",
     )
 
 
@@ -130,7 +157,9 @@ def compare_sides(
         parity=compare.same_labels(bodies) if baseline_side is not None else None,
         notes=[NOISE_NOTE, DURATION_NOTE],
         targets=compare.targets(kit, ratio),
+        snapstart_targets=compare.snapstart_targets(kit, baseline_side, measured.floor_ms),
     )
+    outcome.notes.append(measured.restore_note)
     if outcome.parity is not None and not outcome.parity.same:
         outcome.notes.append("The two sides disagree on some labels: check the baseline handler.")
     if KIT_INT8 in measured.sides:
@@ -146,6 +175,7 @@ def side_of(
     warm_run: measure.RunResult,
     sizes: results.ImageSizes,
     push: results.PushCost | None,
+    restored_starts: results.RestoredStarts | None = None,
 ) -> Side:
     return Side(
         image_tag=image,
@@ -157,6 +187,7 @@ def side_of(
         notes=warm_run.notes,
         image=sizes,
         push=push,
+        restored=restored_starts,
     )
 
 
