@@ -311,7 +311,8 @@ def tree_digest(root: Path) -> str:
         relative = path.relative_to(root).as_posix()
         digest.update(f"{relative}\0{path.lstat().st_mode:o}\0".encode())
         if path.is_file() and not path.is_symlink():
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            with path.open("rb") as handle:  # in chunks: a committed model can be hundreds of MB
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()
 
 
