@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from lambdakit.perf import quantized, stats
-from lambdakit.perf.bench.results import Parity, Ratios, Side, Target
+from lambdakit.perf.bench.results import Goal, Parity, Ratios, Side
 
 # issue 14's bar (cold start at the floor): <= 0.07 x the baseline and <= 250 ms at 1 vCPU, in the same run
 TARGETS = {
@@ -40,7 +40,7 @@ def ratios(side: Side, other: Side | None) -> Ratios:
     )
 
 
-def targets(side: Side, ratio: Ratios) -> list[Target]:
+def targets(side: Side, ratio: Ratios) -> list[Goal]:
     """Each target of the issue with the measured value and whether it is met (None: not measured)."""
     cold_ratio = TARGETS["cold_start_ratio"]
     rows: list[tuple[str, float | None, float]] = [
@@ -51,11 +51,11 @@ def targets(side: Side, ratio: Ratios) -> list[Target]:
         ("code-only push ≤ 100 KB", side.push_bytes("code_only"), TARGETS["code_push_bytes"]),
     ]
     result = [
-        Target(name, value, limit, None if value is None else value <= limit) for name, value, limit in rows
+        Goal(name, value, limit, None if value is None else value <= limit) for name, value, limit in rows
     ]
     weights = side.push.weights_reuploaded if side.push else []
     result.append(
-        Target(
+        Goal(
             "asset layer not re-uploaded when the weights did not change",
             weights or None,
             False,
@@ -65,7 +65,7 @@ def targets(side: Side, ratio: Ratios) -> list[Target]:
     return result
 
 
-def snapstart_targets(kit: Side, baseline: Side | None, floor_ms: float | None) -> list[Target]:
+def snapstart_targets(kit: Side, baseline: Side | None, floor_ms: float | None) -> list[Goal]:
     """Issue 21's two restore targets; empty when no restore was measured (the engine cannot checkpoint)."""
     if kit.restored is None:
         return []
@@ -88,7 +88,7 @@ def snapstart_targets(kit: Side, baseline: Side | None, floor_ms: float | None) 
             ),
         )
     return [
-        Target(name, value, limit if limit is not None else False, _met(value, limit))
+        Goal(name, value, limit if limit is not None else False, _met(value, limit))
         for name, value, limit in rows
     ]
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdakit.console import human_bytes
-from lambdakit.perf.bench.results import BenchResults, Ratios, Side, Target, document
+from lambdakit.perf.bench.results import BenchResults, Goal, Ratios, Side, document
 
 Row = tuple[str, ...]
 Show = Callable[[Side], str]
@@ -53,7 +53,7 @@ def markdown(results: BenchResults) -> str:
     return "\n".join(lines) + "\n"
 
 
-def target_tables(results: BenchResults) -> list[tuple[str, str, list[Target]]]:
+def target_tables(results: BenchResults) -> list[tuple[str, str, list[Goal]]]:
     """(column title in results.md, table title on the terminal, targets) for the kit, and its int8."""
     tables = [("target", "targets", results.targets)]
     int8 = [("target (kit int8)", "targets, kit int8", results.int8.targets)] if results.int8 else []
@@ -192,7 +192,7 @@ def _x(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}x"
 
 
-def _fmt_target(target: Target) -> str:
+def _fmt_target(target: Goal) -> str:
     if isinstance(target.value, float):
         return f"{target.value:,.3f}"
     return str(target.value)

@@ -212,8 +212,9 @@ class Ratios:
 
 
 @dataclass(frozen=True)
-class Target:
-    """One target of the issue, the measured value and whether it is met (None: not measured)."""
+class Goal:
+    """One goal the bench checks (a target of an issue): the value measured and whether it is met (None:
+    not measured)."""
 
     target: str
     value: float | list[bool | None] | None
@@ -238,7 +239,7 @@ class Int8Column:
     ratios: Ratios
     ratios_to_kit: Ratios
     accuracy: dict[str, Any]
-    targets: list[Target]
+    targets: list[Goal]
 
 
 @dataclass(frozen=True)
@@ -293,9 +294,9 @@ class BenchResults:
     breakdowns: dict[str, breakdown.Breakdown | None]
     parity: Parity | None
     notes: list[str]
-    targets: list[Target]
+    targets: list[Goal]
     int8: Int8Column | None = None
-    snapstart_targets: list[Target] = dataclasses.field(default_factory=list)
+    snapstart_targets: list[Goal] = dataclasses.field(default_factory=list)
 
 
 def document(results: BenchResults) -> dict[str, Any]:
