@@ -41,9 +41,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from lambdakit.core import config, lock, runtimes, settings
 from lambdakit.core import config as project_config
 from lambdakit.core import devcontainer as devcontainer_config
+from lambdakit.core import lock, runtimes, settings
 from lambdakit.core.settings import REQUIRE_DOCKER_ENV, build_dir, kit_env
 from lambdakit.images import engine, hostinstall
 
@@ -206,7 +206,7 @@ def wheelhouse(target: Path, python: runtimes.Runtime) -> str:
     groups = [locked_pins(lock_file, python) for lock_file in locks]
     locked = [pin for group in groups for pin in group]
     tools = [f"pipenv=={dockerfile_arg('PIPENV_VERSION')}", f"nox=={dockerfile_arg('NOX_VERSION')}", "pip"]
-    runtime = config.load().runtime
+    runtime = project_config.load().runtime
     image_packages = lock.locked_requirements(("packages",), repo=REPO)
     key = sha12(*locked, *tools, *image_packages, python.identifier, runtime.identifier)
     stamp = target / ".key"

@@ -22,8 +22,8 @@ from ruamel.yaml import YAML
 
 from lambdakit.config import template
 from lambdakit.config.target import Target
-from lambdakit.core import config, proc, runtimes
 from lambdakit.core import config as project_config
+from lambdakit.core import proc, runtimes
 from lambdakit.core.errors import ImageBuildFailed
 from lambdakit.images import assets, baseimage, build, engine, platform, sam, staging
 from lambdakit.runtime import explain, local
@@ -126,8 +126,8 @@ def test_stand_in_base_is_shaped_like_the_aws_base(base_image: str) -> None:
     probe = "import sys, awslambdaric; from snapshot_restore_py import register_before_snapshot, "
     probe += "register_after_restore; print(sys.version)"
     version = engine.run_once(base_image, ["python3", "-c", probe])
-    assert version.startswith(f"{config.load().runtime.python}.")  # [tool.lambdakit] python
-    assert config["Labels"][runtimes.RUNTIME_LABEL] == config.load().runtime.identifier
+    assert version.startswith(f"{project_config.load().runtime.python}.")  # [tool.lambdakit] python
+    assert config["Labels"][runtimes.RUNTIME_LABEL] == project_config.load().runtime.identifier
 
 
 def test_function_image_runs_the_project_python_with_current_runtime_libraries(function_image: str) -> None:
@@ -135,7 +135,7 @@ def test_function_image_runs_the_project_python_with_current_runtime_libraries(f
         "import sys, numpy, onnxruntime as o; print(sys.version.split()[0], numpy.__version__, o.__version__)"
     )
     python, numpy, onnxruntime = engine.run_once(function_image, ["python3", "-c", probe]).split()
-    assert python.startswith(f"{config.load().runtime.python}.")
+    assert python.startswith(f"{project_config.load().runtime.python}.")
     assert version_tuple(numpy) >= (2, 0) and version_tuple(onnxruntime) >= (1, 20)
 
 

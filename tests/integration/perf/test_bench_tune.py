@@ -22,8 +22,8 @@ import pytest
 
 from lambdakit.commands import bench, tune
 from lambdakit.config import template
-from lambdakit.core import config, runtimes
 from lambdakit.core import config as project_config
+from lambdakit.core import runtimes
 from lambdakit.core.settings import BASE_IMAGE_ENV
 from lambdakit.images import assets, baseimage, engine
 from lambdakit.perf import quantized
@@ -101,7 +101,7 @@ def test_bench_then_tune_run_end_to_end(
     results = json.loads((out / "results.json").read_text())
     # the kit on the project's runtime; the torch baseline on the 3.11 stand-in (CPU torch is cp311 only here)
     for image, runtime in (
-        (base, config.load().runtime),
+        (base, project_config.load().runtime),
         (results["baseline_base_image"], runtimes.RUNTIMES["3.11"]),
     ):
         labels = engine.require_image(image, "built by the bench").labels
