@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,21 +10,9 @@ from botocore.exceptions import ClientError
 from lambdakit.aws.errors import aws_error
 from lambdakit.core.errors import DeployFailed
 from lambdakit.images import push
+from lambdakit.images.push import Registry, registry_from_token
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The account's ECR registry as Docker sees it: host (no scheme) and the credentials for pushes."""
-
-    host: str
-    username: str
-    password: str
-
-    @property
-    def auth_config(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
 
 
 def ensure_repository(ecr: Any, name: str) -> None:
@@ -64,9 +50,3 @@ def login(ecr: Any) -> Registry:
     registry = registry_from_token(data)
     push.login(str(data["proxyEndpoint"]), registry.username, registry.password)
     return registry
-
-
-def registry_from_token(authorization_data: dict[str, Any]) -> Registry:
-    username, _, password = base64.b64decode(authorization_data["authorizationToken"]).decode().partition(":")
-    host = str(authorization_data["proxyEndpoint"]).split("://", 1)[-1].rstrip("/")
-    return Registry(host=host, username=username, password=password)

@@ -119,13 +119,7 @@ def registry_auth(registry: str) -> dict[str, str] | None:
     """Credentials for pulling from REGISTRY: ECR's token from the caller's AWS credentials, else None (the
     engine's own `docker login` for that registry, if any)."""
     region = assetlock.ecr_region(registry)
-    if region is None:
-        return None
-    import boto3
-
-    from lambdakit.aws import ecr
-
-    return ecr.login(boto3.Session(region_name=region).client("ecr")).auth_config
+    return None if region is None else push.ecr_pull_auth(region)
 
 
 def pin(

@@ -7,16 +7,52 @@ went up or that the layer was already there; `PushReport` keeps both, and the ma
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from lambdakit import console
-from lambdakit.core.errors import PushFailed
+from lambdakit.core.errors import ImageMissing, PushFailed
 from lambdakit.images import engine
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A registry as Docker sees it: host (no scheme) and the credentials for pushes and pulls."""
+
+    host: str
+    username: str
+    password: str
+
+    @property
+    def auth_config(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+
+def registry_from_token(authorization_data: Mapping[str, Any]) -> Registry:
+    """ECR's GetAuthorizationToken answer (base64 `user:password`, proxy endpoint) as a `Registry`."""
+    username, _, password = base64.b64decode(authorization_data["authorizationToken"]).decode().partition(":")
+    host = str(authorization_data["proxyEndpoint"]).split("://", 1)[-1].rstrip("/")
+    return Registry(host=host, username=username, password=password)
+
+
+def ecr_pull_auth(region: str) -> dict[str, str]:
+    """Credentials to pull from the caller's ECR in REGION (a token from their AWS credentials); the images
+    room needs them to pull a pinned asset image, without the deploy machinery of `lambdakit.aws`."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        data = (
+            boto3.Session(region_name=region).client("ecr").get_authorization_token()["authorizationData"][0]
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise ImageMissing(f"no ECR credentials for {region} ({exc}); configure AWS credentials") from exc
+    return registry_from_token(data).auth_config
 
 
 @dataclass
