@@ -325,3 +325,14 @@ def test_snapstart_rows_and_targets_in_the_report_and_results_json(tmp_path: Pat
     assert document["kit"]["snapstart_restored_ms"]["median"] == 300.0
     assert document["baseline"]["snapstart_restored_ms"]["restore_median"] == 800.0
     assert [t["met"] for t in document["targets_snapstart"]] == [True, True]
+
+
+def test_the_kits_thread_probe_names_no_module_of_the_function_and_counts_what_the_quota_pays_for() -> None:
+    import os
+    import subprocess
+    import sys
+
+    argv = [sys.executable, *sides.THREAD_PROBE[1:]]
+    assert "inference" not in " ".join(sides.THREAD_PROBE)
+    threads = int(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    assert 1 <= threads <= len(os.sched_getaffinity(0))

@@ -32,7 +32,25 @@ BATCH_EVENT = {
         "hi",
     ]
 }
-THREAD_PROBE = ["python3", "-c", "import os; print(len(os.sched_getaffinity(0)))"]
+# What threads the CPU quota pays for (Lambda and `docker --cpus` throttle threads beyond it): the cgroup's
+# quota, capped by the CPUs the process may run on. The kit's own probe, whatever the function: it names no
+# module of the function (the demo sizes its thread pools the same way).
+THREAD_PROBE_SOURCE = """
+import math, os
+cpus = len(os.sched_getaffinity(0))
+try:
+    quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+    quota = None if quota == "max" else int(quota) / int(period)
+except (OSError, ValueError):
+    try:
+        quota_us = int(open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read())
+        period_us = int(open("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read())
+        quota = quota_us / period_us if quota_us > 0 else None
+    except (OSError, ValueError):
+        quota = None
+print(max(1, min(cpus, math.ceil(quota))) if quota else cpus)
+"""
+THREAD_PROBE = ["python3", "-c", THREAD_PROBE_SOURCE]
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,7 @@ def build_contenders(
     with QUANTIZE, the kit's image again on the int8 asset image, run with INFERENCE_PRECISION=int8.
     The kit's side has no asset stage when the snapshot found nothing to ship."""
     demo = baseline.applies()
-    kit = build_kit(project, tpl, base, prefix, asset, demo)
+    kit = build_kit(project, tpl, base, prefix, asset)
     contenders = [kit]
     if not demo:
         log.info("no baseline: src/inference is not the demo, so the bench measures your function alone")
@@ -104,7 +122,7 @@ def build_contenders(
 
 
 def build_kit(
-    project: config.ProjectConfig, tpl: Template, base: str, prefix: str, asset: str | None, demo: bool
+    project: config.ProjectConfig, tpl: Template, base: str, prefix: str, asset: str | None
 ) -> Contender:
     architecture = tpl.target.architecture
     inputs = build.resolve_inputs(project, tpl, base=base, asset=asset, architecture=architecture)
@@ -122,12 +140,7 @@ def build_kit(
         code_file=_relative_file(staged.context / "code", handler_file(project)),
         deps_dir=_deepest_single_path(staged.context, "deps"),
         weights_marker=r"--from",
-        # the demo sizes its thread pools from the cgroup quota; any function: the CPUs it may use
-        thread_probe=(
-            ["python3", "-c", "from inference.pipeline import cpu_threads; print(cpu_threads())"]
-            if demo
-            else THREAD_PROBE
-        ),
+        thread_probe=THREAD_PROBE,
         build_args=inputs.build_args(),
         base=base,
     )
