@@ -209,12 +209,8 @@ class ExecutionEnvironment:
         """Start the client (`NAME-client`, running PLAN, else idle), then the function (NAME) in its network
         namespace."""
         engine.require_image(function.image, "run `nox -s build` first")
-        command = json.dumps(plan) if plan is not None else "idle"
-        client_image = client_image or function.image
-        client = engine.start_container(client_options(function, client_image, f"{name}-client", command))
+        client, cpus = start_client(function, name, plan, client_image)
         try:
-            wait_for_ready(client, READY_TIMEOUT_S)
-            cpus = effective_cpus(function.limits, engine.host_cpus())
             options = function_options(function, name, str(client.id), cpus)
             started = time.time()
             container = engine.start_container(options)
@@ -344,6 +340,22 @@ class ExecutionEnvironment:
         code, output = engine.exec_in(self.container, argv, user=LAMBDA_USER)
         lines = output.strip().splitlines()
         return lines[-1] if code == 0 and lines else None
+
+
+def start_client(
+    function: Function, name: str, plan: dict[str, Any] | None, client_image: str | None
+) -> tuple[Any, float]:
+    """The client container (`NAME-client`, running PLAN, else idle), ready for the function to join its
+    network namespace, and the CPUs the function gets."""
+    command = json.dumps(plan) if plan is not None else "idle"
+    image = client_image or function.image
+    client = engine.start_container(client_options(function, image, f"{name}-client", command))
+    try:
+        wait_for_ready(client, READY_TIMEOUT_S)
+        return client, effective_cpus(function.limits, engine.host_cpus())
+    except BaseException:
+        engine.remove_container(client)
+        raise
 
 
 def wait_for_ready(client: Any, timeout_s: float) -> None:

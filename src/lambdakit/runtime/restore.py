@@ -22,7 +22,6 @@ criu, Docker Desktop, another architecture under QEMU) are refused in one line (
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -32,17 +31,14 @@ from typing import Any
 
 from lambdakit.core.errors import CheckpointFailed, CheckpointUnavailable, EmulatorFailed
 from lambdakit.images import emulation, engine
-from lambdakit.runtime import restore_emulator
+from lambdakit.runtime import emulator, restore_emulator
 from lambdakit.runtime.environment import (
     CONTAINER_LABEL,
     LAMBDA_USER,
-    READY_TIMEOUT_S,
     ExecutionEnvironment,
     Function,
-    client_options,
-    effective_cpus,
     function_options,
-    wait_for_ready,
+    start_client,
 )
 
 ROOT_USER = "0:0"
@@ -151,22 +147,18 @@ def start(
 def _start(
     function: Function, name: str, user: str, plan: dict[str, Any] | None, client_image: str | None
 ) -> tuple[ExecutionEnvironment, RestoreTimes]:
-    suffix = uuid.uuid4().hex[:6]
-    command = json.dumps(plan) if plan is not None else "idle"
-    image = client_image or function.image
-    client = engine.start_container(client_options(function, image, f"{name}-{suffix}-client", command))
+    name = f"{name}-{uuid.uuid4().hex[:6]}"
+    client, cpus = start_client(function, name, plan, client_image)
     container = None
     try:
-        wait_for_ready(client, READY_TIMEOUT_S)
-        cpus = effective_cpus(function.limits, engine.host_cpus())
-        options = function_options(function, f"{name}-{suffix}", str(client.id), cpus) | {
+        options = function_options(function, name, str(client.id), cpus) | {
             "entrypoint": ["python3", "-c", emulator_source()],
             "command": runtime_argv(function),
             "user": user,
         }
         container = engine.start_container(options)
         wait_for_snapshot_point(container, function.limits.rules.prepared_init_limit_s)
-        init_ms = ExecutionEnvironment(function, client, container, 0.0, cpus).init_duration_ms()
+        init_ms = emulator.init_duration_ms(engine.container_logs(container))
         began = time.monotonic()
         engine.checkpoint(container, CHECKPOINT)
         checkpoint_ms = (time.monotonic() - began) * 1000
